@@ -1,0 +1,73 @@
+"""The ``miyun-spatial`` command: a thin layer that parses, calls the library, prints, exits.
+
+Exit codes: 0 success; 1 the data has errors; 2 the input cannot be read, or bad usage;
+3 an output cannot be written; 4 internal error (run again with -v for the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+import click
+
+from . import __version__
+from .commands import data, pipeline
+from .commands.common import LOGGER
+from .errors import EXIT_INPUT, EXIT_INTERNAL, MiyunError
+
+COMMAND_MODULES = (data, pipeline)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="miyun-spatial")
+def cli() -> None:
+    """Spatial data, metrics, maps and reports for Miyun District's high-tech industry plan.
+
+    Every command reads a GeoPackage (default: the embedded geodata/miyun.gpkg) and never
+    modifies it.
+    """
+
+
+for _module in COMMAND_MODULES:
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one line per failure on stderr, a documented exit code, no traceback."""
+    try:
+        cli.main(args=argv, prog_name="miyun-spatial", standalone_mode=False)
+    except MiyunError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_INPUT
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, details with -v
+        if logging.getLogger(LOGGER).isEnabledFor(logging.DEBUG):
+            traceback.print_exc()
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} (run with -vv for the traceback, "
+            "and report it)",
+            err=True,
+        )
+        return EXIT_INTERNAL
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

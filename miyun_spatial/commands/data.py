@@ -1,0 +1,119 @@
+"""Commands on the plan data itself: validate, areas, init-default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import store
+from ..catalogue import CATALOGUE
+from ..crs import to_work_crs
+from ..errors import EXIT_DATA
+from ..metrics.areas import feature_areas
+from ..validate import DEFAULT_AREA_TOLERANCE, findings_frame, has_errors, summary_counts, validate
+from .common import emit_frame, emit_json, format_options, frame_records, gpkg_argument, verbosity
+
+
+@click.command("validate")
+@gpkg_argument
+@click.option(
+    "--area-tolerance",
+    type=float,
+    default=DEFAULT_AREA_TOLERANCE,
+    show_default=True,
+    help="Allowed relative difference between measured and stated areas.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@verbosity
+def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:
+    """Check GPKG against the layer catalogue and the plan's rules.
+
+    Exit 0: no errors (warnings and info allowed); 1: errors found; 2: the file cannot be read.
+    """
+    plan = store.load(gpkg)
+    findings = validate(plan, area_tolerance=area_tolerance)
+    counts = summary_counts(findings)
+    if as_json:
+        emit_json(
+            {
+                "file": str(gpkg),
+                "sha256": plan.sha256,
+                "counts": counts,
+                "findings": frame_records(findings_frame(findings)),
+            }
+        )
+    else:
+        table = findings_frame(findings)
+        if len(table):
+            table = table.assign(where=[f.where for f in findings])[
+                ["level", "where", "check", "message", "hint"]
+            ]
+            emit_frame(table.set_index("level"), as_json=False, as_csv=False)
+        click.echo(
+            f"{gpkg}: {counts['error']} errors, {counts['warning']} warnings, "
+            f"{counts['info']} notes"
+        )
+    if has_errors(findings):
+        raise click.exceptions.Exit(EXIT_DATA)
+
+
+@click.command("areas")
+@gpkg_argument
+@format_options
+@verbosity
+def areas_command(gpkg: Path, as_json: bool, as_csv: bool) -> None:
+    """Area of every plan feature in ha and 亩 (EPSG:4548), with a geodesic cross-check."""
+    plan = store.load(gpkg)
+    layers = {s.name: to_work_crs(plan[s.name], layer=s.name) for s in _plan_specs(plan)}
+    table = feature_areas(layers)
+    if not (as_json or as_csv):
+        table = table[
+            [
+                "name_zh",
+                "category",
+                "area_ha",
+                "area_mu",
+                "geodesic_area_ha",
+                "stated_area_ha",
+                "stated_diff_pct",
+                "geom_source",
+            ]
+        ]
+    emit_frame(table, as_json=as_json, as_csv=as_csv)
+
+
+def _plan_specs(plan: store.PlanData):
+    return [spec for spec in CATALOGUE.plan_layers if spec.name in plan]
+
+
+@click.command("init-default")
+@click.option(
+    "--out",
+    "out_path",
+    default=str(store.DEFAULT_GPKG),
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GeoPackage to write.",
+)
+@click.option(
+    "--sources",
+    "sources_dir",
+    default=None,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of source facts [default: geodata/sources].",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@verbosity
+def init_default_command(out_path: Path, sources_dir: Path | None, force: bool) -> None:
+    """Rebuild the default GeoPackage from geodata/sources (deterministic)."""
+    from ..default_data.build import build_default
+    from ..default_data.sources import DEFAULT_SOURCES
+
+    if out_path.exists() and not force:
+        raise click.UsageError(f"{out_path} exists: add --force to overwrite it (edits are lost)")
+    build_default(out_path, sources_dir or DEFAULT_SOURCES)
+    click.echo(f"wrote {out_path}")
+
+
+COMMANDS = (validate_command, areas_command, init_default_command)

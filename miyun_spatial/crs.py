@@ -1,0 +1,64 @@
+"""Coordinate reference systems: where areas are measured and where maps are drawn.
+
+Plan layers are stored and measured in CGCS2000 / 3-degree Gauss-Krüger CM 117E (EPSG:4548);
+maps are drawn in WGS84 (EPSG:4326). Nothing here measures in degrees or in Web Mercator.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+from pyproj import CRS
+
+from .catalogue import CATALOGUE
+from .errors import CRSError
+
+WORK_CRS = CRS.from_user_input(CATALOGUE.crs)
+WEB_CRS = CRS.from_user_input(CATALOGUE.web_crs)
+WEB_MERCATOR = CRS.from_epsg(3857)
+
+log = logging.getLogger(__name__)
+
+
+def crs_problem(crs: CRS | None) -> str | None:
+    """Describe why ``crs`` is not the work CRS, or None when it is."""
+    if crs is None:
+        return "has no CRS"
+    if crs.equals(WORK_CRS):
+        return None
+    if crs.is_geographic:
+        return f"is in a geographic CRS ({crs.to_string()}): areas in degrees are meaningless"
+    if crs.equals(WEB_MERCATOR):
+        return (
+            "is in Web Mercator (EPSG:3857), which inflates areas about 1.72x at Miyun's latitude"
+        )
+    return f"is in {crs.to_string()}, not {WORK_CRS.to_string()}"
+
+
+def require_projected(gdf: gpd.GeoDataFrame, *, layer: str) -> None:
+    """Raise CRSError unless ``gdf`` is in the work CRS (EPSG:4548)."""
+    problem = crs_problem(gdf.crs)
+    if problem:
+        raise CRSError(
+            f"layer '{layer}' {problem}; measure in {WORK_CRS.to_string()}: "
+            "call to_work_crs() first (to_crs, never set_crs)"
+        )
+
+
+def to_work_crs(gdf: gpd.GeoDataFrame, *, layer: str) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in EPSG:4548, reprojecting explicitly (and saying so) when needed."""
+    if gdf.crs is None:
+        raise CRSError(
+            f"layer '{layer}' has no CRS: assign the CRS the coordinates are really in "
+            f"(in QGIS: Layer Properties > Source > Assigned CRS, normally {WORK_CRS.to_string()})"
+        )
+    if gdf.crs.equals(WORK_CRS):
+        return gdf
+    log.warning("layer '%s' is in %s: reprojecting to %s", layer, gdf.crs.to_string(), WORK_CRS)
+    return gdf.to_crs(WORK_CRS)
+
+
+def to_web_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in EPSG:4326 for display."""
+    return gdf if gdf.crs is not None and gdf.crs.equals(WEB_CRS) else gdf.to_crs(WEB_CRS)

@@ -1,0 +1,1 @@
+"""Spatial metrics: pure functions on GeoDataFrames, measured in EPSG:4548."""

@@ -1,0 +1,310 @@
+"""The only module that touches a GeoPackage: checks, consistent snapshots, reads and atomic writes.
+
+Reads never open the user's file for writing: the file is copied to a private snapshot with
+SQLite's online backup (a consistent state even while QGIS holds it open in WAL mode), and GDAL
+reads the snapshot. Writes go to a temporary file in the destination folder that is renamed
+into place, so a failed run never leaves a half-written output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import fiona
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from .catalogue import CATALOGUE, LayerSpec
+from .errors import InputError, OutputError
+
+log = logging.getLogger(__name__)
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+DEFAULT_GPKG = PACKAGE_ROOT.parent / "geodata" / "miyun.gpkg"
+GPKG_VERSION = "1.2"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_GPKG_APPLICATION_IDS = {0x47504B47, 0x47503130, 0x47503131}  # GPKG, GP10, GP11
+LOCK_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What fiona reports about a layer: geometry type, CRS, field types, feature count."""
+
+    name: str
+    geometry_type: str | None
+    crs: CRS | None
+    fields: Mapping[str, str]
+    count: int
+
+
+@dataclass(frozen=True)
+class PlanData:
+    """Every catalogue layer found in a GeoPackage, read once; index = fid."""
+
+    path: Path
+    sha256: str
+    info: Mapping[str, LayerInfo]
+    layers: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        try:
+            return self.layers[name]
+        except KeyError:
+            raise InputError(
+                f"{self.path}: layer '{name}' is missing; restore it from geodata/miyun.gpkg "
+                "or run 'miyun-spatial validate' for the full list of problems"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.layers
+
+    def replace(self, **layers: pd.DataFrame) -> PlanData:
+        """A copy with some layers replaced (the original is unchanged)."""
+        merged = dict(self.layers)
+        merged.update(layers)
+        return PlanData(self.path, self.sha256, self.info, MappingProxyType(merged))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_geopackage(path: Path) -> None:
+    """Raise InputError with a one-line reason unless ``path`` looks like a GeoPackage."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file; give the path of a GeoPackage (.gpkg)")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a GeoPackage file")
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not header:
+        raise InputError(f"{path}: is empty (0 bytes); restore it from a backup or from git")
+    if not header.startswith(_SQLITE_MAGIC):
+        raise InputError(f"{path}: is not a GeoPackage (not an SQLite database)")
+    if len(header) < 100:
+        raise InputError(f"{path}: is truncated ({len(header)} bytes); restore it from a backup")
+    app_id = int.from_bytes(header[68:72], "big")
+    if app_id not in _GPKG_APPLICATION_IDS:
+        log.info("%s: SQLite application_id is %#x, not GPKG", path, app_id)
+
+
+@contextlib.contextmanager
+def snapshot(path: Path) -> Iterator[Path]:
+    """Yield a private, consistent copy of the GeoPackage at ``path``; the original is untouched.
+
+    Uses SQLite's backup API on a read-only connection, so an edit session in QGIS (WAL mode)
+    is neither disturbed nor half-read. A file locked by another writer raises InputError.
+    """
+    path = Path(path)
+    check_geopackage(path)
+    with tempfile.TemporaryDirectory(prefix="miyun-snapshot-") as tmp:
+        copy = Path(tmp) / path.name
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        try:
+            source = sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT_S)
+            try:
+                target = sqlite3.connect(copy)
+                try:
+                    source.backup(target)
+                    _require_gpkg_tables(target, path)
+                    problem = target.execute("PRAGMA quick_check").fetchone()[0]
+                    if problem != "ok":
+                        raise InputError(
+                            f"{path}: is corrupt ({problem}); restore it from a backup"
+                        )
+                    target.execute("PRAGMA journal_mode=DELETE")
+                finally:
+                    target.close()
+            finally:
+                source.close()
+        except sqlite3.OperationalError as exc:
+            raise InputError(_sqlite_reason(path, exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise InputError(
+                f"{path}: is corrupt or truncated ({exc}); restore it from a backup"
+            ) from None
+        yield copy
+
+
+def _require_gpkg_tables(con: sqlite3.Connection, path: Path) -> None:
+    tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "gpkg_contents" not in tables:
+        raise InputError(
+            f"{path}: is an SQLite database but not a GeoPackage (no gpkg_contents table)"
+        )
+
+
+def _sqlite_reason(path: Path, exc: sqlite3.OperationalError) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (
+            f"{path}: is locked by another program that is writing to it; "
+            "save or roll back the edits there (e.g. in QGIS) and run again"
+        )
+    if "unable to open" in text:
+        return f"{path}: cannot be opened ({text}); check the path and permissions"
+    return f"{path}: cannot be read ({text})"
+
+
+def layer_infos(path: Path) -> dict[str, LayerInfo]:
+    """Geometry type, CRS, field types and feature count of every layer (via fiona)."""
+    infos: dict[str, LayerInfo] = {}
+    try:
+        for name in fiona.listlayers(path):
+            with fiona.open(path, layer=name) as src:
+                crs = _crs_of(src.crs)
+                geometry = src.schema.get("geometry")
+                infos[name] = LayerInfo(
+                    name=name,
+                    geometry_type=None if geometry in (None, "None") else geometry,
+                    crs=crs,
+                    fields=MappingProxyType(dict(src.schema["properties"])),
+                    count=len(src),
+                )
+    except fiona.errors.FionaError as exc:
+        raise InputError(f"{path}: GDAL cannot open it as a GeoPackage ({exc})") from None
+    return infos
+
+
+def _crs_of(fiona_crs) -> CRS | None:
+    if not fiona_crs:
+        return None
+    epsg = fiona_crs.to_epsg()
+    return CRS.from_epsg(epsg) if epsg else CRS.from_wkt(fiona_crs.to_wkt())
+
+
+def read_layer(path: Path, name: str) -> pd.DataFrame:
+    """Read one layer with pyogrio + Arrow; index = fid. Attribute tables come back as DataFrames."""
+    try:
+        frame = pyogrio.read_dataframe(path, layer=name, use_arrow=True, fid_as_index=True)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(f"{path}: layer '{name}' cannot be read ({exc})") from None
+    frame.index.name = "fid"
+    return frame
+
+
+def load(path: Path | str | None = None) -> PlanData:
+    """Read every catalogue layer present in the GeoPackage (default: the embedded one)."""
+    path = Path(path) if path is not None else DEFAULT_GPKG
+    digest = file_sha256(path) if path.is_file() else ""
+    with snapshot(path) as copy:
+        infos = layer_infos(copy)
+        layers = {name: read_layer(copy, name) for name in CATALOGUE.names if name in infos}
+    log.info("read %d layers from %s", len(layers), path)
+    return PlanData(path, digest, MappingProxyType(infos), MappingProxyType(layers))
+
+
+_PANDAS_TYPES = {"real": "float64", "integer": "Int64", "boolean": "boolean", "text": object}
+
+
+def conform(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+    """Order columns and cast types as the catalogue does; polygons become multipolygons."""
+    columns = [f.name for f in spec.fields if f.name in frame.columns]
+    extra = [c for c in frame.columns if c not in columns and c != "geometry"]
+    data = pd.DataFrame(frame[columns + extra])
+    for f in spec.fields:
+        if f.name in data.columns and f.type in _PANDAS_TYPES:
+            column = data[f.name]
+            if f.type in ("real", "integer"):
+                column = pd.to_numeric(column, errors="raise")
+            data[f.name] = column.astype(_PANDAS_TYPES[f.type])
+            if f.type == "text":
+                data[f.name] = data[f.name].where(data[f.name].notna(), None)
+    if not spec.is_spatial:
+        return data
+    out = gpd.GeoDataFrame(data, geometry=frame.geometry, crs=frame.crs)
+    if spec.geometry == "polygon":
+        out = out.set_geometry(_as_multi(out.geometry))
+    return out
+
+
+def _as_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    single = shapely.get_type_id(geoms.values) == shapely.GeometryType.POLYGON
+    values = geoms.values.copy()
+    values[single] = shapely.multipolygons([[g] for g in values[single]]) if single.any() else []
+    return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs)
+
+
+def write_gpkg(
+    path: Path,
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    metadata: Mapping[str, str] | None = None,
+    titles: Mapping[str, tuple[str, str]] | None = None,
+    finish=None,
+) -> Path:
+    """Write ``layers`` (name -> frame) to a new GeoPackage 1.2 at ``path``, atomically.
+
+    Frames are written in order; their index becomes the fid. Catalogue layers get their
+    identifier and description in gpkg_contents; ``titles`` gives them for other layers.
+    ``metadata`` lands in gpkg_metadata. ``finish(tmp_path)`` may add tables (styles,
+    constraints) before the file is renamed into place.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp_name)
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
+    tmp = Path(tmp_name)
+    try:
+        for i, (name, frame) in enumerate(layers.items()):
+            _write_layer(tmp, name, frame, first=i == 0, metadata=metadata, titles=titles)
+        if finish is not None:
+            finish(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc})") from None
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+            leftover.unlink(missing_ok=True)
+    return path
+
+
+def _write_layer(tmp: Path, name: str, frame: pd.DataFrame, *, first: bool, metadata, titles):
+    spec = CATALOGUE.get(name)
+    if spec is not None:
+        frame = conform(frame, spec)
+        identifier, description = spec.title, spec.description
+    else:
+        identifier, description = (titles or {}).get(name, (name, ""))
+    data = frame.copy()
+    data.insert(0, "fid", range(1, len(data) + 1) if data.index.name != "fid" else data.index)
+    data = data.reset_index(drop=True)
+    options = {"IDENTIFIER": identifier, "DESCRIPTION": description, "FID": "fid"}
+    kwargs = {}
+    if first:
+        kwargs["dataset_options"] = {"VERSION": GPKG_VERSION}
+        if metadata:
+            kwargs["dataset_metadata"] = dict(metadata)
+    if isinstance(data, gpd.GeoDataFrame) and spec is not None and spec.geometry == "polygon":
+        kwargs["geometry_type"] = "MultiPolygon"
+    try:
+        pyogrio.write_dataframe(
+            data, tmp, layer=name, driver="GPKG", use_arrow=True, layer_options=options, **kwargs
+        )
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise OutputError(f"{tmp}: layer '{name}' cannot be written ({exc})") from None

@@ -1,0 +1,521 @@
+"""Check a GeoPackage against the catalogue and the plan's spatial rules; returns findings, never prints.
+
+Every finding names the layer, the feature (fid and code) and the fix. Levels: ``error`` (the
+data cannot be trusted for metrics), ``warning`` (worth a look), ``info`` (state of the data).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from .catalogue import CATALOGUE, FieldSpec, LayerSpec
+from .crs import WORK_CRS, crs_problem
+from .store import PlanData
+
+LEVELS = ("error", "warning", "info")
+DEFAULT_AREA_TOLERANCE = 0.05
+OVERLAP_MIN_M2 = 1.0  # overlaps smaller than this are snapping noise
+OUTSIDE_TOLERANCE = 0.001  # share of a feature's area allowed outside its container
+LONG_NAME = 120  # characters; names longer than this break labels and tables
+LONG_TEXT = 2000
+_MARKUP = re.compile(r"<[a-zA-Z/!]|javascript:|on[a-z]+\s*=", re.IGNORECASE)
+_FIONA_TYPES = {
+    "text": ("str",),
+    "integer": ("int", "int32", "int64"),
+    "real": ("float", "int", "int32", "int64"),
+    "boolean": ("bool", "int", "int32", "int64"),
+    "date": ("date", "datetime", "str"),
+}
+_GEOMETRY_TYPES = {
+    "polygon": ("Polygon", "MultiPolygon", "3D Polygon", "3D MultiPolygon"),
+    "point": ("Point", "MultiPoint", "3D Point", "3D MultiPoint"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str
+    check: str
+    layer: str | None
+    message: str
+    hint: str = ""
+    fid: int | None = None
+    code: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def where(self) -> str:
+        parts = [self.layer or "(file)"]
+        if self.fid is not None:
+            parts.append(f"fid {self.fid}")
+        if self.code:
+            parts.append(str(self.code))
+        return " / ".join(parts)
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    columns = ["level", "check", "layer", "fid", "code", "message", "hint"]
+    return pd.DataFrame([f.to_dict() for f in findings], columns=columns)
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.level == "error" for f in findings)
+
+
+def validate(plan: PlanData, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE) -> list[Finding]:
+    """Every finding for ``plan``, errors first."""
+    findings: list[Finding] = []
+    for spec in CATALOGUE.layers:
+        if spec.name not in plan.info:
+            findings.append(
+                Finding(
+                    "error",
+                    "missing_layer",
+                    spec.name,
+                    f"layer '{spec.name}' ({spec.title_en}) is missing",
+                    "restore it from the default geodata/miyun.gpkg (or 'miyun-spatial init-default')",
+                )
+            )
+            continue
+        findings.extend(_check_schema(plan, spec))
+        if spec.name in plan.layers:
+            findings.extend(_check_features(plan, spec))
+    findings.extend(_check_references(plan))
+    findings.extend(_check_geometry_rules(plan, area_tolerance))
+    order = {level: i for i, level in enumerate(LEVELS)}
+    return sorted(findings, key=lambda f: order[f.level])
+
+
+def _check_schema(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
+    info = plan.info[spec.name]
+    expected = _GEOMETRY_TYPES.get(spec.geometry or "", ())
+    if spec.is_spatial and info.geometry_type not in expected:
+        yield Finding(
+            "error",
+            "geometry_type",
+            spec.name,
+            f"geometry type is {info.geometry_type or 'none'}, expected {spec.geometry}",
+            f"recreate the layer with {spec.geometry} geometries",
+        )
+    if not spec.is_spatial and info.geometry_type is not None:
+        yield Finding(
+            "warning",
+            "geometry_type",
+            spec.name,
+            f"attribute table has a {info.geometry_type} geometry column",
+            "it is ignored",
+        )
+    if spec.is_spatial:
+        problem = crs_problem(info.crs)
+        if problem and info.crs is None:
+            yield Finding(
+                "error",
+                "crs_missing",
+                spec.name,
+                f"layer {problem}",
+                f"assign its real CRS (normally {WORK_CRS.to_string()}) in QGIS: "
+                "Layer Properties > Source",
+            )
+        elif problem:
+            yield Finding(
+                "warning",
+                "crs_not_work",
+                spec.name,
+                f"layer {problem}",
+                f"it is reprojected to {WORK_CRS.to_string()} for every computation; "
+                "store it in EPSG:4548 to silence this",
+            )
+    for f in spec.fields:
+        if f.name not in info.fields:
+            level = "error" if f.required else "warning"
+            yield Finding(
+                level,
+                "missing_field",
+                spec.name,
+                f"field '{f.name}' ({f.label_en}) is missing",
+                f"add a {f.type} field named '{f.name}' (check for a rename)",
+            )
+            continue
+        actual = info.fields[f.name].split(":")[0]
+        if actual not in _FIONA_TYPES[f.type]:
+            yield Finding(
+                "error",
+                "field_type",
+                spec.name,
+                f"field '{f.name}' is of type {actual}, expected {f.type}",
+                f"convert the field to {f.type} (in QGIS: Refactor fields)",
+            )
+
+
+def _label(frame: pd.DataFrame, spec: LayerSpec, fid) -> str | None:
+    if spec.id_field in frame.columns:
+        value = frame.at[fid, spec.id_field]
+        return None if _is_null(value) else str(value)
+    return None
+
+
+def _is_null(value) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _check_features(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
+    frame = plan.layers[spec.name]
+    info_fields = plan.info[spec.name].fields
+    if spec.is_spatial and isinstance(frame, gpd.GeoDataFrame):
+        yield from _check_geometries(frame, spec)
+    for f in spec.fields:
+        if (
+            f.name not in frame.columns
+            or info_fields.get(f.name, "").split(":")[0] not in (_FIONA_TYPES[f.type])
+        ):
+            continue
+        yield from _check_values(frame, spec, f)
+
+
+def _check_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
+    geoms = frame.geometry.values
+    for fid in frame.index[pd.isna(geoms) | shapely.is_empty(geoms)]:
+        yield Finding(
+            "error",
+            "geometry_empty",
+            spec.name,
+            "feature has no geometry (null or empty)",
+            "draw its geometry or delete the feature",
+            int(fid),
+            _label(frame, spec, fid),
+        )
+    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    invalid = present & ~shapely.is_valid(geoms)
+    for fid, geom in zip(frame.index[invalid], geoms[invalid], strict=True):
+        yield Finding(
+            "error",
+            "geometry_invalid",
+            spec.name,
+            f"invalid geometry: {shapely.is_valid_reason(geom)}",
+            "fix it in QGIS (Vector > Geometry Tools > Fix Geometries, or edit the vertex "
+            "named in the reason)",
+            int(fid),
+            _label(frame, spec, fid),
+        )
+
+
+def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterator[Finding]:
+    values = frame[f.name]
+    null = values.isna()
+    if f.required:
+        for fid in frame.index[null]:
+            yield Finding(
+                "error",
+                "required_null",
+                spec.name,
+                f"required field '{f.name}' is empty",
+                f"fill in {f.label_en.lower()}",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+    if f.values:
+        bad = ~null & ~values.isin(f.allowed)
+        allowed = ", ".join(f"{v.value} ({v.label_zh})" for v in f.values)
+        for fid in frame.index[bad]:
+            yield Finding(
+                "error",
+                "unknown_value",
+                spec.name,
+                f"'{f.name}' has unknown value '{values[fid]}'",
+                f"use one of: {allowed}",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+    if f.min is not None and f.type in ("real", "integer"):
+        numeric = pd.to_numeric(values, errors="coerce")
+        for fid in frame.index[numeric < f.min]:
+            yield Finding(
+                "error",
+                "below_minimum",
+                spec.name,
+                f"'{f.name}' is {values[fid]}, below the minimum {f.min:g}",
+                "correct the value (a negative amount is not possible)",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+    if f.unique:
+        dup = ~null & values.duplicated(keep=False)
+        for fid in frame.index[dup]:
+            yield Finding(
+                "error",
+                "duplicate_code",
+                spec.name,
+                f"'{f.name}' value '{values[fid]}' is used by more than one feature",
+                "give each feature its own code",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+    if f.name == spec.id_field and spec.code_pattern:
+        pattern = re.compile(spec.code_pattern)
+        for fid in frame.index[~null]:
+            if not pattern.match(str(values[fid])):
+                yield Finding(
+                    "warning",
+                    "code_pattern",
+                    spec.name,
+                    f"code '{values[fid]}' does not follow the pattern {spec.code_pattern}",
+                    "rename it so that reports sort and link it properly",
+                    int(fid),
+                    _label(frame, spec, fid),
+                )
+    if f.type == "text" and f.pattern:
+        pattern = re.compile(f.pattern)
+        for fid in frame.index[~null]:
+            if not pattern.match(str(values[fid])):
+                yield Finding(
+                    "error",
+                    "bad_format",
+                    spec.name,
+                    f"'{f.name}' value '{values[fid]}' is not of the form {f.pattern}",
+                    "correct the value",
+                    int(fid),
+                    _label(frame, spec, fid),
+                )
+    if f.type == "text":
+        text = values[~null].astype(str)
+        for fid in text.index[text.str.contains(_MARKUP)]:
+            yield Finding(
+                "warning",
+                "markup_in_text",
+                spec.name,
+                f"'{f.name}' contains HTML or script markup",
+                "it is shown as plain text on maps and reports; remove it if unintended",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+        limit = LONG_NAME if f.name.startswith("name") or f.name == spec.id_field else LONG_TEXT
+        for fid in text.index[text.str.len() > limit]:
+            yield Finding(
+                "warning",
+                "long_text",
+                spec.name,
+                f"'{f.name}' is {len(text[fid])} characters long",
+                f"shorten it to under {limit} characters; maps and reports truncate it",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+
+
+def _check_references(plan: PlanData) -> Iterator[Finding]:
+    for spec in CATALOGUE.layers:
+        frame = plan.layers.get(spec.name)
+        if frame is None:
+            continue
+        for f in spec.fields:
+            if not f.ref or f.name not in frame.columns or f.ref_layer not in plan.layers:
+                continue
+            target = plan.layers[f.ref_layer]
+            if f.ref_field not in target.columns:
+                continue
+            known = set(target[f.ref_field].dropna().astype(str))
+            values = frame[f.name]
+            broken = values.notna() & ~values.astype(str).isin(known)
+            for fid in frame.index[broken]:
+                yield Finding(
+                    "error",
+                    "broken_reference",
+                    spec.name,
+                    f"'{f.name}' = '{values[fid]}' matches no {f.ref_layer}.{f.ref_field}",
+                    f"use a code that exists in layer '{f.ref_layer}'",
+                    int(fid),
+                    _label(frame, spec, fid),
+                )
+
+
+def _usable(plan: PlanData, name: str) -> gpd.GeoDataFrame | None:
+    """The layer's valid, non-empty features in EPSG:4548, or None when it cannot be measured."""
+    frame = plan.layers.get(name)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        return None
+    geoms = frame.geometry.values
+    keep = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    keep &= shapely.is_valid(geoms)
+    frame = frame[keep]
+    return frame if frame.crs.equals(WORK_CRS) else frame.to_crs(WORK_CRS)
+
+
+def _check_geometry_rules(plan: PlanData, tolerance: float) -> Iterator[Finding]:
+    district = _usable(plan, "district")
+    boundary = (
+        shapely.union_all(district.geometry.values)
+        if district is not None and len(district)
+        else None
+    )
+    for spec in CATALOGUE.layers:
+        frame = _usable(plan, spec.name)
+        if frame is None or not len(frame):
+            continue
+        rules = spec.rules
+        if rules.get("no_overlap"):
+            yield from _overlaps(frame, spec)
+        if rules.get("inside_district") and boundary is not None:
+            yield from _outside(frame, spec, boundary, "district", "outside_district")
+        if rules.get("within_ref"):
+            yield from _within_parent(plan, frame, spec, rules["within_ref"])
+        if rules.get("same_geometry_ref"):
+            yield from _same_geometry(plan, frame, spec, rules["same_geometry_ref"])
+        if spec.role == "plan":
+            yield from _stated_areas(frame, spec, tolerance)
+        yield from _provenance_counts(frame, spec)
+
+
+def _overlaps(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
+    left, right = frame.sindex.query(frame.geometry.values, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    if not len(left):
+        return
+    geoms = frame.geometry.values
+    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    for i, j, area in zip(left, right, areas, strict=True):
+        if area <= OVERLAP_MIN_M2:
+            continue
+        fid_i, fid_j = frame.index[i], frame.index[j]
+        other = _label(frame, spec, fid_j) or f"fid {fid_j}"
+        yield Finding(
+            "error",
+            "overlap",
+            spec.name,
+            f"overlaps {other} by {area / 10_000:.4f} ha ({area:.0f} m²)",
+            "remove the overlap (QGIS: Vector > Geometry Tools > Check Validity / "
+            "topology checker); overlapping features are counted twice",
+            int(fid_i),
+            _label(frame, spec, fid_i),
+        )
+
+
+def _outside(frame, spec, container, what: str, check: str) -> Iterator[Finding]:
+    areas = frame.geometry.area
+    outside = shapely.area(shapely.difference(frame.geometry.values, container))
+    for fid, total, out in zip(frame.index, areas, outside, strict=True):
+        if total > 0 and out / total > OUTSIDE_TOLERANCE:
+            level = "error" if out / total > 0.5 else "warning"
+            yield Finding(
+                level,
+                check,
+                spec.name,
+                f"{out / total:.1%} of the feature ({out / 10_000:.2f} ha) lies outside the {what}",
+                "move or reshape it; if the whole layer is off, check its CRS",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+
+
+def _codes_to_geoms(frame: gpd.GeoDataFrame | None, id_field: str) -> dict[str, object]:
+    if frame is None or id_field not in frame.columns:
+        return {}
+    return dict(zip(frame[id_field].astype(str), frame.geometry.values, strict=True))
+
+
+def _within_parent(plan: PlanData, frame, spec: LayerSpec, field_name: str) -> Iterator[Finding]:
+    ref = spec.field(field_name)
+    parents = _codes_to_geoms(_usable(plan, ref.ref_layer), ref.ref_field)
+    if field_name not in frame.columns:
+        return
+    for fid, parent_code, geom in zip(
+        frame.index, frame[field_name], frame.geometry.values, strict=True
+    ):
+        parent = parents.get(str(parent_code))
+        if parent is None or geom.area == 0:
+            continue
+        out = geom.difference(parent).area / geom.area
+        if out > OUTSIDE_TOLERANCE:
+            yield Finding(
+                "error",
+                "outside_parent",
+                spec.name,
+                f"{out:.1%} of the feature lies outside {ref.ref_layer} {parent_code}",
+                f"reshape it to lie inside {parent_code}, or correct '{field_name}'",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+
+
+def _same_geometry(plan: PlanData, frame, spec: LayerSpec, field_name: str) -> Iterator[Finding]:
+    ref = spec.field(field_name)
+    others = _codes_to_geoms(_usable(plan, ref.ref_layer), ref.ref_field)
+    if field_name not in frame.columns:
+        return
+    for fid, other_code, geom in zip(
+        frame.index, frame[field_name], frame.geometry.values, strict=True
+    ):
+        other = others.get(str(other_code)) if not _is_null(other_code) else None
+        if other is None or geom.area == 0:
+            continue
+        mismatch = geom.symmetric_difference(other).area / geom.area
+        if mismatch > OUTSIDE_TOLERANCE:
+            yield Finding(
+                "warning",
+                "not_same_site",
+                spec.name,
+                f"differs from {ref.ref_layer} {other_code} by {mismatch:.1%} of its area",
+                f"the plan says they are the same site: copy the geometry of {other_code}",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+
+
+def _stated_areas(frame, spec: LayerSpec, tolerance: float) -> Iterator[Finding]:
+    if "stated_area_ha" not in frame.columns:
+        return
+    stated = pd.to_numeric(frame["stated_area_ha"], errors="coerce")
+    measured = frame.geometry.area / 10_000
+    diff = (measured - stated) / stated
+    for fid in frame.index[stated.notna() & (diff.abs() > tolerance)]:
+        yield Finding(
+            "warning",
+            "area_vs_stated",
+            spec.name,
+            f"measured {measured[fid]:.2f} ha differs from the stated "
+            f"{stated[fid]:.2f} ha by {diff[fid]:+.1%} (tolerance {tolerance:.0%})",
+            "check the outline, or the stated area if the plan was revised",
+            int(fid),
+            _label(frame, spec, fid),
+        )
+
+
+def _provenance_counts(frame, spec: LayerSpec) -> Iterator[Finding]:
+    """How much of a layer is still schematic (geometry) or synthetic (attributes)."""
+    if "geom_source" in frame.columns:
+        schematic = int((frame["geom_source"] == "schematic").sum())
+        if schematic:
+            yield Finding(
+                "info",
+                "schematic",
+                spec.name,
+                f"{schematic} of {len(frame)} features are schematic (not surveyed)",
+                "replace them with surveyed outlines and set geom_source = surveyed",
+            )
+    if "data_basis" in frame.columns:
+        synthetic = int((frame["data_basis"] == "synthetic").sum())
+        if synthetic:
+            yield Finding(
+                "info",
+                "synthetic",
+                spec.name,
+                f"{synthetic} of {len(frame)} features carry synthetic data",
+                "replace them with surveyed or reported data and set data_basis",
+            )
+
+
+def summary_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = dict.fromkeys(LEVELS, 0)
+    for f in findings:
+        counts[f.level] += 1
+    return counts
+
+
+__all__ = ["Finding", "findings_frame", "has_errors", "summary_counts", "validate"]

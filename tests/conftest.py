@@ -1,0 +1,119 @@
+"""Shared fixtures: the default GeoPackage, throw-away copies, the CLI as a user runs it, a browser."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from miyun_spatial.store import DEFAULT_GPKG
+
+REPO = Path(__file__).resolve().parents[1]
+# CI sets this so that tests needing Chromium, QGIS or GDAL fail instead of skipping.
+REQUIRE_ALL = os.environ.get("MIYUN_REQUIRE_ALL") == "1"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when a real client is missing, unless CI requires every test to run."""
+    if not condition:
+        if REQUIRE_ALL:
+            pytest.fail(f"required for CI but missing: {reason}")
+        pytest.skip(reason)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def default_gpkg() -> Path:
+    assert DEFAULT_GPKG.is_file(), "geodata/miyun.gpkg is missing: run 'miyun-spatial init-default'"
+    return DEFAULT_GPKG
+
+
+@pytest.fixture
+def gpkg_copy(tmp_path: Path, default_gpkg: Path) -> Path:
+    """A private copy of the default GeoPackage that a test may edit or break."""
+    target = tmp_path / "plan.gpkg"
+    shutil.copyfile(default_gpkg, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def default_plan(default_gpkg):
+    from miyun_spatial import store
+
+    return store.load(default_gpkg)
+
+
+@pytest.fixture(scope="session")
+def default_work(default_plan):
+    from miyun_spatial.pipeline import work_layers
+
+    return work_layers(default_plan)
+
+
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run ``miyun-spatial ARGS`` in a subprocess, as a user would."""
+    command = [sys.executable, "-m", "miyun_spatial", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def built_default(tmp_path_factory, default_gpkg) -> Path:
+    """``miyun-spatial build`` run once on the default data; returns the output folder."""
+    out = tmp_path_factory.mktemp("build") / "maps_out"
+    result = run_cli("build", default_gpkg, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Debian Chromium driven by chromedriver, with a fresh profile and request logging."""
+    need(
+        CHROMIUM is not None and CHROMEDRIVER is not None,
+        "Debian chromium + chromium-driver are not installed",
+    )
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1280,900",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
