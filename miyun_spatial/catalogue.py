@@ -120,6 +120,7 @@ class Catalogue:
     web_crs: str
     mu_per_ha: float
     layers: tuple[LayerSpec, ...]
+    palettes: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
     def __getitem__(self, name: str) -> LayerSpec:
         for layer in self.layers:
@@ -220,7 +221,11 @@ def load_catalogue(text: str | None = None) -> Catalogue:
             )
         )
     catalogue = Catalogue(
-        crs=raw["crs"], web_crs=raw["web_crs"], mu_per_ha=raw["mu_per_ha"], layers=tuple(layers)
+        crs=raw["crs"],
+        web_crs=raw["web_crs"],
+        mu_per_ha=raw["mu_per_ha"],
+        layers=tuple(layers),
+        palettes=MappingProxyType(raw.get("palettes", {})),
     )
     _check(catalogue)
     return catalogue
