@@ -38,7 +38,7 @@ for _module in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line per failure on stderr, a documented exit code, no traceback."""
     try:
-        cli.main(args=argv, prog_name="miyun-spatial", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="miyun-spatial", standalone_mode=False)
     except MiyunError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return EXIT_INTERNAL
-    return 0
+    return status if isinstance(status, int) else 0  # click returns Exit codes here
 
 
 def run() -> None:

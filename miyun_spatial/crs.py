@@ -21,9 +21,14 @@ WEB_MERCATOR = CRS.from_epsg(3857)
 log = logging.getLogger(__name__)
 
 
+def has_no_crs(crs: CRS | None) -> bool:
+    """True for a missing CRS and for GeoPackage's 'undefined' SRS ids (-1 and 0)."""
+    return crs is None or (crs.is_engineering and crs.name.lower().startswith("undefined"))
+
+
 def crs_problem(crs: CRS | None) -> str | None:
     """Describe why ``crs`` is not the work CRS, or None when it is."""
-    if crs is None:
+    if has_no_crs(crs):
         return "has no CRS"
     if crs.equals(WORK_CRS):
         return None
@@ -48,7 +53,7 @@ def require_projected(gdf: gpd.GeoDataFrame, *, layer: str) -> None:
 
 def to_work_crs(gdf: gpd.GeoDataFrame, *, layer: str) -> gpd.GeoDataFrame:
     """Return ``gdf`` in EPSG:4548, reprojecting explicitly (and saying so) when needed."""
-    if gdf.crs is None:
+    if has_no_crs(gdf.crs):
         raise CRSError(
             f"layer '{layer}' has no CRS: assign the CRS the coordinates are really in "
             f"(in QGIS: Layer Properties > Source > Assigned CRS, normally {WORK_CRS.to_string()})"

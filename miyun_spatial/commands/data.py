@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
 from pathlib import Path
 
 import click
@@ -116,4 +118,24 @@ def init_default_command(out_path: Path, sources_dir: Path | None, force: bool) 
     click.echo(f"wrote {out_path}")
 
 
-COMMANDS = (validate_command, areas_command, init_default_command)
+@click.command("catalogue")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+@click.option("--update-readme", "readme", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rewrite the layer dictionary section of this Markdown file in place.")
+@verbosity
+def catalogue_command(as_json: bool, readme: Path | None) -> None:
+    """Print the layer dictionary (every layer, field and allowed value) as Markdown."""
+    from ..catalogue_doc import layer_dictionary, update_readme
+    from ..outputs import write_text
+
+    if readme is not None:
+        text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+        write_text(readme, update_readme(text))
+        click.echo(f"updated {readme}")
+    elif as_json:
+        emit_json(json.loads(files("miyun_spatial").joinpath("catalogue.json").read_text("utf-8")))
+    else:
+        click.echo(layer_dictionary())
+
+
+COMMANDS = (validate_command, areas_command, catalogue_command, init_default_command)
