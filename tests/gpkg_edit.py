@@ -50,6 +50,8 @@ def drop_layer(path: Path, layer: str) -> None:
 
 def remove_crs(path: Path, layer: str) -> None:
     """Point the layer at the 'undefined Cartesian' SRS (-1): it then has no CRS."""
-    sql(path,
+    sql(
+        path,
         f"UPDATE gpkg_geometry_columns SET srs_id = -1 WHERE table_name = '{layer}'",
-        f"UPDATE gpkg_contents SET srs_id = -1 WHERE table_name = '{layer}'")
+        f"UPDATE gpkg_contents SET srs_id = -1 WHERE table_name = '{layer}'",
+    )

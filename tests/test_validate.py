@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from gpkg_edit import drop_layer, read, remove_crs, set_geometry, set_value
 from shapely import affinity
 from shapely.geometry import Polygon
 
-from gpkg_edit import drop_layer, read, remove_crs, set_geometry, set_value
 from miyun_spatial import store
 from miyun_spatial.validate import validate
 
@@ -40,7 +40,9 @@ def bowtie_around(geom) -> Polygon:
 
 def break_self_intersection(path):
     bases = read(path, "farmer_bases")
-    set_geometry(path, "farmer_bases", "B3", bowtie_around(bases.geometry[bases.code == "B3"].item()))
+    set_geometry(
+        path, "farmer_bases", "B3", bowtie_around(bases.geometry[bases.code == "B3"].item())
+    )
 
 
 def break_category(path):
@@ -57,13 +59,16 @@ def break_park_outside(path):
     set_geometry(path, "park_in_park", "P1", affinity.translate(p1, xoff=5000))
 
 
-@pytest.mark.parametrize(("damage", "expected"), [
-    (break_self_intersection, ("error", "geometry_invalid", "B3")),
-    (break_category, ("error", "unknown_value", "B5")),
-    (break_duplicate, ("error", "duplicate_code", "C1")),
-    (break_park_outside, ("error", "outside_parent", "P1")),
-    (lambda p: drop_layer(p, "projects"), ("error", "missing_layer", None)),
-])
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (break_self_intersection, ("error", "geometry_invalid", "B3")),
+        (break_category, ("error", "unknown_value", "B5")),
+        (break_duplicate, ("error", "duplicate_code", "C1")),
+        (break_park_outside, ("error", "outside_parent", "P1")),
+        (lambda p: drop_layer(p, "projects"), ("error", "missing_layer", None)),
+    ],
+)
 def test_broken_copies_are_reported(gpkg_copy, cli, damage, expected):
     damage(gpkg_copy)
     assert expected in checks(gpkg_copy)

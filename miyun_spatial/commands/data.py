@@ -120,8 +120,12 @@ def init_default_command(out_path: Path, sources_dir: Path | None, force: bool) 
 
 @click.command("catalogue")
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
-@click.option("--update-readme", "readme", type=click.Path(dir_okay=False, path_type=Path),
-              help="Rewrite the layer dictionary section of this Markdown file in place.")
+@click.option(
+    "--update-readme",
+    "readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rewrite the layer dictionary section of this Markdown file in place.",
+)
 @verbosity
 def catalogue_command(as_json: bool, readme: Path | None) -> None:
     """Print the layer dictionary (every layer, field and allowed value) as Markdown."""
