@@ -49,7 +49,8 @@ def build_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: boo
     )
     for key, value in result.summary.items():
         if key != "validation":
-            click.echo(f"{key:<8} {value}")
+            shown = f"{value:,.2f}" if isinstance(value, float) else value
+            click.echo(f"{key:<24} {shown}")
     click.echo(f"outputs  {len(result.outputs)} files in {result.out_dir}/")
     for path in result.outputs:
         click.echo(f"  {path}")
