@@ -51,3 +51,13 @@ def test_init_default_refuses_to_overwrite_without_force(cli, gpkg_copy):
     result = cli("init-default", "--out", gpkg_copy)
     assert result.returncode == 2 and "--force" in result.stderr
     assert sha256(gpkg_copy) == before
+
+
+def test_reading_leaves_no_side_files(gpkg_copy):
+    import pyogrio
+
+    from miyun_spatial import store
+
+    store.load(gpkg_copy)
+    pyogrio.read_dataframe(gpkg_copy, layer="farmer_bases")  # GDAL would write plan.gpkg.aux.xml
+    assert sorted(p.name for p in gpkg_copy.parent.iterdir()) == ["plan.gpkg"]
