@@ -1,1 +1,281 @@
-"""Spatial metrics: pure functions on GeoDataFrames, measured in EPSG:4548."""
+"""Spatial metrics: pure functions on GeoDataFrames, measured in EPSG:4548.
+
+``compute_all(work, plan)`` computes every metric table of the plan at once, sharing one
+zone x parcel overlay per zone layer. Its keys and their content (each module documents every
+column):
+
+- ``mix`` (``mix.land_use_mix``): index (layer, zone, use, class) -> area_ha, area_mu, share;
+  ``use`` in current / planned / adjusted, one ``uncovered`` row per zone and use;
+- ``mix_indices`` (``mix.mix_indices``): index (layer, zone, use) -> zone_ha, covered_ha,
+  uncovered_ha, entropy (Shannon / ln K, K = all land_use_classes), hhi;
+- ``zone_yields`` (``yields.zone_yields``): index (layer, zone) -> built land, revenue and
+  output per built ha against the 2025 targets;
+- ``parcel_yields`` (``yields.parcel_yields``): index parcel_code -> zone codes, yield,
+  grade A/B/C/D/n/a, low_efficiency;
+- ``benchmark`` (``yields.benchmark_table``): index park_zh -> Table 1-1 with implied land,
+  ranks, Miyun's gap to its 2025 target;
+- ``transitions`` (``adjustments.land_use_transitions``): index (layer, zone, from_use,
+  to_use, kind) -> area_ha, area_mu;
+- ``changing_parcels`` (``adjustments.changing_parcels``): index parcel_code;
+- ``adjustment_totals`` (``adjustments.adjustment_totals``): index = land_adjustments code;
+- ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use).
+
+Zone layers are the catalogue's polygon plan layers (clusters, park_in_park, support_nodes,
+farmer_bases, zgc_park, other_sites, land_adjustments); overlapping zones are each measured
+in full.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from ..catalogue import CATALOGUE
+from ..errors import DataError
+from ..store import PlanData
+from .adjustments import (
+    ADJUSTMENTS,
+    BASES,
+    KINDS,
+    adjustment_totals,
+    base_land_changes,
+    changing_parcels,
+    land_use_transitions,
+)
+from .mix import (
+    CLASSES,
+    PARCELS,
+    UNCOVERED,
+    USES,
+    check_classes,
+    land_use_mix,
+    mix_indices,
+    order_index,
+    parcel_uses,
+)
+from .overlay import main_zone, overlay_pieces
+from .yields import (
+    BENCHMARK,
+    FACTS,
+    Grading,
+    Targets,
+    benchmark_table,
+    parcel_yields,
+    zone_yields,
+)
+
+log = logging.getLogger(__name__)
+
+ZONE_LAYERS = tuple(s.name for s in CATALOGUE.plan_layers if s.geometry == "polygon")
+MIX_TABLES = ("mix", "mix_indices")
+YIELD_TABLES = ("zone_yields", "parcel_yields", "benchmark")
+ADJUSTMENT_TABLES = ("transitions", "changing_parcels", "adjustment_totals", "base_land_changes")
+TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES
+
+
+@dataclass(frozen=True)
+class MetricInputs:
+    """Everything the metrics share: zones and parcels indexed by code, and their overlays.
+
+    ``zones``: zone layer -> GeoDataFrame indexed by ``code``; ``parcels``: indexed by
+    ``parcel_code``; ``pieces``: zone layer -> ``overlay_pieces(zones, parcels)``;
+    ``classes``, ``facts``, ``benchmark``: the attribute tables.
+    """
+
+    zones: Mapping[str, gpd.GeoDataFrame]
+    parcels: gpd.GeoDataFrame
+    pieces: Mapping[str, pd.DataFrame]
+    classes: pd.DataFrame
+    facts: pd.DataFrame | None
+    benchmark: pd.DataFrame | None
+
+
+def by_code(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """``frame`` indexed by its catalogue id field (the feature's code); DataError on gaps."""
+    field = CATALOGUE[layer].id_field
+    if field not in frame.columns:
+        raise DataError(f"layer '{layer}' has no field '{field}'; add it (text, unique code)")
+    empty = frame[field].isna()
+    if empty.any():
+        raise DataError(
+            f"layer '{layer}' fid {frame.index[empty][0]}: '{field}' is empty; "
+            "give every feature a code"
+        )
+    return frame.set_index(frame[field].astype(str).rename(field))
+
+
+def prepare(
+    work: Mapping[str, gpd.GeoDataFrame],
+    plan: PlanData,
+    *,
+    layers: tuple[str, ...] = ZONE_LAYERS,
+) -> MetricInputs:
+    """Index the zone layers and the parcels by code and overlay each zone layer once.
+
+    Raises DataError (naming the layer, the feature and the fix) for a missing parcel layer,
+    an empty or duplicate code, an empty or unknown land-use code, a missing geometry.
+    """
+    if PARCELS.name not in work:
+        raise DataError(
+            f"{plan.path}: layer '{PARCELS.name}' is missing; the metrics need land parcels"
+        )
+    parcels = by_code(work[PARCELS.name], PARCELS.name)
+    classes = plan[CLASSES.name]
+    uses = parcel_uses(parcels)
+    for use in uses.columns:  # every table reads these codes: check them once, up front
+        check_classes(uses[use], list(pd.unique(uses[use])), classes)
+    zones = {name: by_code(work[name], name) for name in layers if name in work}
+    pieces = {}
+    for name, frame in zones.items():
+        pieces[name] = overlay_pieces(frame, parcels, zone_layer=name, parcel_layer=PARCELS.name)
+        log.info("%s: %d zones, %d parcel pieces", name, len(frame), len(pieces[name]))
+    return MetricInputs(
+        zones=zones,
+        parcels=parcels,
+        pieces=pieces,
+        classes=classes,
+        facts=plan.layers.get(FACTS.name),
+        benchmark=plan.layers.get(BENCHMARK.name),
+    )
+
+
+def _per_layer(parts: Mapping[str, pd.DataFrame], classes: pd.DataFrame) -> pd.DataFrame:
+    """The per-layer tables stacked under a ``layer`` level, in catalogue and plan order."""
+    table = pd.concat(dict(parts), names=["layer"])
+    codes = list(classes[CLASSES.id_field].astype(str))
+    return order_index(
+        table,
+        {
+            "layer": list(ZONE_LAYERS),
+            "use": list(USES),
+            "class": [*codes, UNCOVERED],
+            "from_use": codes,
+            "to_use": codes,
+            "kind": list(KINDS),
+        },
+    )
+
+
+def parcel_zone_codes(inputs: MetricInputs) -> pd.DataFrame:
+    """Per parcel, the code of the zone of each layer holding most of it (None outside all)."""
+    out = pd.DataFrame(index=pd.Index(inputs.parcels.index, name=PARCELS.id_field))
+    for name, pieces in inputs.pieces.items():
+        out[name] = main_zone(pieces).reindex(out.index).astype(object)
+    return out.astype(object).where(out.notna(), None)
+
+
+def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
+    """``mix`` and ``mix_indices`` for every zone layer."""
+    mix = _per_layer(
+        {
+            name: land_use_mix(
+                zones, inputs.parcels, classes=inputs.classes, pieces=inputs.pieces[name],
+                zone_layer=name,
+            )
+            for name, zones in inputs.zones.items()
+        },
+        inputs.classes,
+    )  # fmt: skip
+    k = inputs.classes[CLASSES.id_field].nunique()
+    indices = order_index(mix_indices(mix, k), {"layer": list(ZONE_LAYERS), "use": list(USES)})
+    return {"mix": mix, "mix_indices": indices}
+
+
+def _targets(inputs: MetricInputs) -> Targets:
+    if inputs.facts is None:
+        raise DataError(
+            f"table '{FACTS.name}' is missing; restore it from geodata/miyun.gpkg (the targets "
+            "F05, F06, F12 and F15 are read from it)"
+        )
+    return Targets.from_land_facts(inputs.facts)
+
+
+def yield_tables(
+    inputs: MetricInputs, *, grading: Grading | None = None
+) -> dict[str, pd.DataFrame]:
+    """``zone_yields``, ``parcel_yields`` and ``benchmark``."""
+    targets = _targets(inputs)
+    zone = _per_layer(
+        {
+            name: zone_yields(
+                zones, inputs.parcels, inputs.classes, targets, pieces=inputs.pieces[name],
+                zone_layer=name,
+            )
+            for name, zones in inputs.zones.items()
+        },
+        inputs.classes,
+    )  # fmt: skip
+    parcel = parcel_yields(
+        inputs.parcels, targets, zone_codes=parcel_zone_codes(inputs), grading=grading
+    )
+    if inputs.benchmark is None:
+        raise DataError(f"table '{BENCHMARK.name}' (Table 1-1) is missing; restore it")
+    return {
+        "zone_yields": zone,
+        "parcel_yields": parcel,
+        "benchmark": benchmark_table(inputs.benchmark, targets),
+    }
+
+
+def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
+    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``."""
+    transitions = _per_layer(
+        {
+            name: land_use_transitions(zones, inputs.parcels, pieces=inputs.pieces[name])
+            for name, zones in inputs.zones.items()
+        },
+        inputs.classes,
+    )
+    tables = {
+        "transitions": transitions,
+        "changing_parcels": changing_parcels(inputs.parcels, zone_codes=parcel_zone_codes(inputs)),
+    }
+    if ADJUSTMENTS.name in inputs.zones:
+        tables["adjustment_totals"] = adjustment_totals(
+            inputs.zones[ADJUSTMENTS.name],
+            inputs.parcels,
+            inputs.classes,
+            pieces=inputs.pieces[ADJUSTMENTS.name],
+        )
+    if BASES.name in inputs.zones:
+        tables["base_land_changes"] = base_land_changes(
+            inputs.zones[BASES.name],
+            inputs.parcels,
+            inputs.classes,
+            pieces=inputs.pieces[BASES.name],
+        )
+    return tables
+
+
+def compute_all(
+    work: Mapping[str, gpd.GeoDataFrame], plan: PlanData, *, grading: Grading | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every metric table (keys in ``TABLES``) for the work-CRS layers of ``plan``.
+
+    ``work`` maps layer names to GeoDataFrames in EPSG:4548 (``pipeline.work_layers``);
+    ``plan`` provides the attribute tables (land_use_classes, land_facts, zgc_benchmark).
+    Pure: nothing is printed or written.
+    """
+    inputs = prepare(work, plan)
+    tables = mix_tables(inputs)
+    tables.update(yield_tables(inputs, grading=grading))
+    tables.update(adjustment_tables(inputs))
+    return tables
+
+
+__all__ = [
+    "TABLES",
+    "ZONE_LAYERS",
+    "Grading",
+    "MetricInputs",
+    "adjustment_tables",
+    "compute_all",
+    "mix_tables",
+    "parcel_zone_codes",
+    "prepare",
+    "yield_tables",
+]

@@ -1,0 +1,241 @@
+"""Land-use adjustments (用地调整): transition matrices, changing parcels, re-designations, bases.
+
+Two transitions are measured per zone, from the parcel pieces (``overlay.overlay_pieces``):
+
+- ``current_to_planned``: ``current_use`` → ``planned_use`` (现状 → 规划);
+- ``planned_to_adjusted``: ``planned_use`` → the use after re-designation (``proposed_use``
+  where set, else ``planned_use``; 规划 → 调整后).
+
+Both include the unchanged diagonal (from == to), so that a zone's transitions sum to its
+covered area. Areas are planar, in EPSG:4548, in hectares and 亩 (1 ha = 15 亩).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..catalogue import CATALOGUE
+from ..crs import require_projected
+from .areas import M2_PER_HA, MU_PER_HA
+from .mix import PARCELS, class_flags, order_index, parcel_uses
+from .overlay import ZONE, overlay_pieces, piece_values, zone_area_m2
+
+ADJUSTMENTS = CATALOGUE["land_adjustments"]
+BASES = CATALOGUE["farmer_bases"]
+KINDS = {
+    "current_to_planned": ("current", "planned"),
+    "planned_to_adjusted": ("planned", "adjusted"),
+}
+KIND_LABELS = {
+    "current_to_planned": "现状→规划 current to planned",
+    "planned_to_adjusted": "规划→调整后 planned to re-designated",
+}
+TRANSITION_LEVELS = (ZONE, "from_use", "to_use", "kind")
+
+
+def land_use_transitions(
+    zones: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    pieces: pd.DataFrame | None = None,
+    zone_layer: str = "zones",
+) -> pd.DataFrame:
+    """Transition matrices per zone, in tidy form.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``zone``, ``from_use``, ``to_use``, ``kind``), ``kind`` in
+        ``current_to_planned`` and ``planned_to_adjusted``; one row per pair with a positive
+        area (the diagonal from == to included). Columns ``area_ha``, ``area_mu``.
+    """
+    if pieces is None:
+        pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
+    uses = piece_values(pieces, parcel_uses(parcels))
+    zone = pieces.index.get_level_values(ZONE)
+    parts = []
+    for kind, (source, target) in KINDS.items():
+        frame = pd.DataFrame(
+            {
+                ZONE: zone,
+                "from_use": uses[source].to_numpy(dtype=object),
+                "to_use": uses[target].to_numpy(dtype=object),
+                "kind": kind,
+                "area_m2": pieces["area_m2"].to_numpy(),
+            }
+        )
+        parts.append(frame.groupby(list(TRANSITION_LEVELS), sort=False)["area_m2"].sum())
+    if not parts or not sum(len(p) for p in parts):
+        empty = pd.MultiIndex.from_arrays([[]] * 4, names=list(TRANSITION_LEVELS))
+        return pd.DataFrame({"area_ha": [], "area_mu": []}, index=empty)
+    area_m2 = pd.concat(parts)
+    area_ha = area_m2[area_m2 > 0] / M2_PER_HA
+    table = pd.DataFrame({"area_ha": area_ha, "area_mu": area_ha * MU_PER_HA})
+    classes = sorted(set(uses["current"]) | set(uses["planned"]) | set(uses["adjusted"]))
+    return order_index(
+        table,
+        {ZONE: list(zones.index), "from_use": classes, "to_use": classes, "kind": list(KINDS)},
+    )
+
+
+def changing_parcels(
+    parcels: gpd.GeoDataFrame, *, zone_codes: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Parcels whose use changes, current → planned or planned → re-designated.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index = parcel code. Columns: the ``zone_codes`` columns (e.g. the cluster and zone of
+        each parcel) when given, ``current_use``, ``planned_use``, ``adjusted_use``,
+        ``current_to_planned`` and ``planned_to_adjusted`` (bool: which change applies),
+        ``area_ha``, ``area_mu``.
+    """
+    require_projected(parcels, layer=PARCELS.name)
+    uses = parcel_uses(parcels)
+    first = uses["current"] != uses["planned"]
+    second = uses["planned"] != uses["adjusted"]
+    changes = (first | second).to_numpy(dtype=bool)
+    out = pd.DataFrame(index=pd.Index(parcels.index[changes], name=PARCELS.id_field))
+    if zone_codes is not None:
+        out = out.join(zone_codes)
+    out["current_use"] = uses.loc[changes, "current"].astype(object).to_numpy()
+    out["planned_use"] = uses.loc[changes, "planned"].astype(object).to_numpy()
+    out["adjusted_use"] = uses.loc[changes, "adjusted"].astype(object).to_numpy()
+    out["current_to_planned"] = first.to_numpy(dtype=bool)[changes]
+    out["planned_to_adjusted"] = second.to_numpy(dtype=bool)[changes]
+    area_ha = parcels.geometry.area.to_numpy()[changes] / M2_PER_HA
+    out["area_ha"] = area_ha
+    out["area_mu"] = area_ha * MU_PER_HA
+    return out
+
+
+def adjustment_totals(
+    adjustments: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    classes: pd.DataFrame,
+    *,
+    pieces: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """What each re-designation (``land_adjustments`` feature, e.g. A1) changes, in ha and 亩.
+
+    Parameters
+    ----------
+    adjustments
+        The ``land_adjustments`` layer in EPSG:4548, index = code.
+    parcels
+        Parcels in EPSG:4548, index = parcel code.
+    classes
+        The ``land_use_classes`` table (for the industrial flag).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index = adjustment code. Columns: ``name_zh``, ``area_ha`` / ``area_mu`` (the
+        feature's area), ``stated_area_ha``, ``from_use`` and ``to_use_zh`` (as declared),
+        ``changed_ha`` / ``changed_mu`` (parcel area inside whose planned use is
+        re-designated), ``changed_from_declared_ha`` (of which planned as the declared
+        ``from_use``), ``remaining_declared_ha`` (still planned as ``from_use``, unchanged),
+        ``to_industrial_ha`` (changed to industrial land), ``to_uses`` (target classes by
+        decreasing area, e.g. ``M1/A35``) and ``stated_diff_pct`` (changed vs stated area, %).
+    """
+    if pieces is None:
+        pieces = overlay_pieces(
+            adjustments, parcels, zone_layer=ADJUSTMENTS.name, parcel_layer=PARCELS.name
+        )
+    uses = piece_values(pieces, parcel_uses(parcels, ("planned", "adjusted")))
+    industrial = uses["adjusted"].astype(object).map(class_flags(classes)["industrial"])
+    area = pieces["area_m2"] / M2_PER_HA
+    zone = pieces.index.get_level_values(ZONE)
+    declared = pd.Series(
+        adjustments[ADJUSTMENTS.field("from_use").name].astype(object).to_numpy(),
+        index=adjustments.index,
+    )
+    from_declared = uses["planned"].to_numpy(dtype=object) == declared.reindex(zone).to_numpy()
+    changed = (uses["planned"] != uses["adjusted"]).to_numpy(dtype=bool)
+
+    def per_zone(mask: np.ndarray) -> pd.Series:
+        return area[mask].groupby(zone[mask]).sum().reindex(adjustments.index, fill_value=0.0)
+
+    to_uses = (
+        pd.DataFrame({ZONE: zone[changed], "to": uses["adjusted"][changed].to_numpy(dtype=object)})
+        .assign(area=area[changed].to_numpy())
+        .groupby([ZONE, "to"])["area"]
+        .sum()
+        .sort_values(ascending=False)
+    )
+    out = pd.DataFrame(index=pd.Index(adjustments.index, name="code"))
+    out["name_zh"] = adjustments[ADJUSTMENTS.field("name_zh").name].astype(object)
+    out["area_ha"] = zone_area_m2(adjustments, layer=ADJUSTMENTS.name) / M2_PER_HA
+    out["area_mu"] = out["area_ha"] * MU_PER_HA
+    out["stated_area_ha"] = pd.to_numeric(
+        adjustments[ADJUSTMENTS.field("stated_area_ha").name], errors="coerce"
+    )
+    out["from_use"] = declared
+    out["to_use_zh"] = adjustments[ADJUSTMENTS.field("to_use_zh").name].astype(object)
+    out["changed_ha"] = per_zone(changed)
+    out["changed_mu"] = out["changed_ha"] * MU_PER_HA
+    out["changed_from_declared_ha"] = per_zone(changed & from_declared)
+    out["remaining_declared_ha"] = per_zone(~changed & from_declared)
+    out["to_industrial_ha"] = per_zone(changed & industrial.fillna(False).to_numpy(dtype=bool))
+    out["to_uses"] = [
+        "/".join(to_uses.xs(code, level=ZONE).index) if code in to_uses.index else ""
+        for code in out.index
+    ]
+    out["stated_diff_pct"] = (
+        (out["changed_ha"] - out["stated_area_ha"]) / out["stated_area_ha"] * 100
+    )
+    return out
+
+
+def base_land_changes(
+    bases: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    classes: pd.DataFrame,
+    *,
+    pieces: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The farmer bases' land change as areas: current → planned use inside each base.
+
+    The plan states the change for three bases (``land_change_zh``): 溪翁庄华都 → F3
+    multi-function land, 密云镇绿州 → all urban construction land, 太师屯金湖 → strategic
+    reserve land (LB); these areas show how far the parcels follow it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``base``, ``from_use``, ``to_use``). Columns: ``name_zh``, ``category``
+        (upgrade / transform / exit), ``land_change_zh`` (the plan's statement), ``to_group``
+        (the planned class's group: construction / reserve / non_construction), ``area_ha``,
+        ``area_mu`` and ``share`` (of the base's area).
+    """
+    if pieces is None:
+        pieces = overlay_pieces(bases, parcels, zone_layer=BASES.name, parcel_layer=PARCELS.name)
+    moves = land_use_transitions(bases, parcels, pieces=pieces).xs(
+        "current_to_planned", level="kind"
+    )
+    moves.index = moves.index.set_names(["base", "from_use", "to_use"])
+    base = moves.index.get_level_values("base")
+    base_ha = zone_area_m2(bases, layer=BASES.name) / M2_PER_HA
+    out = pd.DataFrame(index=moves.index)
+    for field in ("name_zh", "category", "land_change_zh"):
+        name = BASES.field(field).name
+        values = bases[name].astype(object) if name in bases.columns else None
+        out[field] = values.reindex(base).to_numpy() if values is not None else None
+    groups = class_flags(classes)["group"]
+    out["to_group"] = moves.index.get_level_values("to_use").map(groups).to_numpy(dtype=object)
+    out["area_ha"] = moves["area_ha"]
+    out["area_mu"] = moves["area_mu"]
+    out["share"] = moves["area_ha"].to_numpy() / base_ha.reindex(base).to_numpy()
+    return order_index(out, {"base": list(bases.index)})
+
+
+__all__ = [
+    "KINDS",
+    "adjustment_totals",
+    "base_land_changes",
+    "changing_parcels",
+    "land_use_transitions",
+]

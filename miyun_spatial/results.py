@@ -1,0 +1,168 @@
+"""``results.gpkg``: the plan's zone layers and parcels carrying their metrics as attributes.
+
+GIS staff open it in QGIS and symbolise the metrics directly (entropy, % of target, grade...).
+Each zone layer keeps its own name, fields and geometry (EPSG:4548) and gains:
+
+- ``zone_ha``, ``covered_ha``, ``uncovered_ha``: zone area and its part (not) covered by parcels;
+- ``{use}_entropy``, ``{use}_hhi``: mix indices for ``use`` in current / planned / adjusted;
+- ``{use}_main_class``, ``{use}_main_share``: the largest class and its share of the zone;
+- ``{use}_{class}_ha``: area of each class present in the layer (e.g. ``planned_M1_ha``);
+- every column of ``zone_yields`` (built land, revenue / output per ha, % of target...).
+
+``land_parcels`` gains the ``parcel_yields`` columns (``grade``, ``low_efficiency``,
+``revenue_per_ha``...), ``adjusted_use`` and the change flags ``current_to_planned`` /
+``planned_to_adjusted``. The file is written atomically through ``store.write_gpkg``; a
+``finish(tmp_path)`` callable may add tables (e.g. QGIS layer styles) before it is renamed
+into place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__, store
+from .catalogue import CATALOGUE
+from .metrics import ZONE_LAYERS
+from .metrics.mix import UNCOVERED, USES, parcel_uses
+
+RESULTS_NAME = "results.gpkg"
+PARCELS = CATALOGUE["land_parcels"]
+CLASSES = CATALOGUE["land_use_classes"]
+
+
+def _zone_metrics(
+    layer: str, tables: Mapping[str, pd.DataFrame], class_order: list[str]
+) -> pd.DataFrame:
+    """One row per zone code of ``layer``: the metric columns listed in the module docstring."""
+    parts = []
+    indices = tables.get("mix_indices")
+    if indices is not None and layer in indices.index.get_level_values("layer"):
+        own = indices.xs(layer, level="layer")
+        first = own.groupby(level="zone", sort=False).first()
+        parts.append(first[["zone_ha", "covered_ha", "uncovered_ha"]])
+        wide = own[["entropy", "hhi"]].unstack("use")
+        wide.columns = [f"{use}_{name}" for name, use in wide.columns]
+        parts.append(
+            wide[[f"{u}_{n}" for u in USES for n in ("entropy", "hhi") if f"{u}_{n}" in wide]]
+        )
+    mix = tables.get("mix")
+    if mix is not None and layer in mix.index.get_level_values("layer"):
+        own = mix.xs(layer, level="layer")
+        classes = own[own.index.get_level_values("class") != UNCOVERED]
+        main = classes.sort_values("share", ascending=False, kind="stable")
+        main = main[~main.index.droplevel("class").duplicated()]
+        for use in USES:
+            if use not in main.index.get_level_values("use"):
+                continue
+            top = main.xs(use, level="use")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        f"{use}_main_class": top.index.get_level_values("class"),
+                        f"{use}_main_share": top["share"].to_numpy(),
+                    },
+                    index=top.index.get_level_values("zone"),
+                )
+            )
+        areas = classes["area_ha"].unstack(["use", "class"], fill_value=0.0)
+        rank = {c: i for i, c in enumerate(class_order)}
+        columns = sorted(
+            areas.columns, key=lambda uc: (USES.index(uc[0]), rank.get(uc[1], len(rank)), uc[1])
+        )
+        areas = areas[columns]
+        areas.columns = [f"{use}_{cls}_ha" for use, cls in columns]
+        parts.append(areas)
+    yields = tables.get("zone_yields")
+    if yields is not None and layer in yields.index.get_level_values("layer"):
+        parts.append(yields.xs(layer, level="layer"))
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, axis=1)
+
+
+def _join_on_code(frame: gpd.GeoDataFrame, code_field: str, metrics: pd.DataFrame):
+    """``frame`` (index = fid) with the metric columns joined on its code; fid kept."""
+    if metrics.empty:
+        return frame
+    metrics = metrics.drop(columns=[c for c in metrics.columns if c in frame.columns])
+    joined = metrics.reindex(frame[code_field].astype(str).to_numpy())
+    joined.index = frame.index
+    out = pd.concat([frame.drop(columns=frame.geometry.name), joined], axis=1)
+    return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=frame.crs)
+
+
+def _parcel_metrics(parcels: gpd.GeoDataFrame, tables: Mapping[str, pd.DataFrame]):
+    parts = []
+    yields = tables.get("parcel_yields")
+    if yields is not None:
+        parts.append(yields.drop(columns=[c for c in ZONE_LAYERS if c in yields.columns]))
+    by_code = parcels.set_index(parcels[PARCELS.id_field].astype(str))
+    uses = parcel_uses(by_code)
+    changes = pd.DataFrame(
+        {
+            "adjusted_use": uses["adjusted"].astype(object),
+            "current_to_planned": (uses["current"] != uses["planned"]).to_numpy(dtype=bool),
+            "planned_to_adjusted": (uses["planned"] != uses["adjusted"]).to_numpy(dtype=bool),
+        },
+        index=by_code.index,
+    )
+    parts.append(changes)
+    return pd.concat(parts, axis=1)
+
+
+def results_layers(
+    work: Mapping[str, gpd.GeoDataFrame],
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    classes: pd.DataFrame | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of ``results.gpkg``: each zone layer and the parcels, with their metrics.
+
+    ``work``: the plan's layers in EPSG:4548 (index = fid); ``tables``: ``compute_all``'s
+    result; ``classes``: the ``land_use_classes`` table, whose order the per-class columns
+    follow (alphabetical without it). Zone layers come in catalogue order, then
+    ``land_parcels``.
+    """
+    class_order = [] if classes is None else list(classes[CLASSES.id_field].astype(str))
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for name in ZONE_LAYERS:
+        if name in work:
+            metrics = _zone_metrics(name, tables, class_order)
+            layers[name] = _join_on_code(work[name], CATALOGUE[name].id_field, metrics)
+    if PARCELS.name in work:
+        parcels = work[PARCELS.name]
+        layers[PARCELS.name] = _join_on_code(
+            parcels, PARCELS.id_field, _parcel_metrics(parcels, tables)
+        )
+    return layers
+
+
+def write_results(
+    path: Path,
+    work: Mapping[str, gpd.GeoDataFrame],
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    source: store.PlanData | None = None,
+    finish: Callable[[Path], object] | None = None,
+) -> Path:
+    """Write ``results.gpkg`` at ``path`` (GeoPackage 1.2, atomic) and return the path.
+
+    ``source`` (the plan the metrics come from) adds the input file and its SHA-256 to the
+    metadata and orders the class columns as its ``land_use_classes`` table;
+    ``finish(tmp_path)`` is called on the complete temporary file before it is renamed into
+    place (e.g. to add QGIS layer styles).
+    """
+    metadata = {"generator": f"miyun-spatial {__version__}", "crs": CATALOGUE.crs}
+    classes = None
+    if source is not None:
+        metadata.update({"source": str(source.path), "source_sha256": source.sha256})
+        classes = source.layers.get(CLASSES.name)
+    layers = results_layers(work, tables, classes=classes)
+    return store.write_gpkg(Path(path), layers, metadata=metadata, finish=finish)
+
+
+__all__ = ["RESULTS_NAME", "results_layers", "write_results"]
