@@ -15,7 +15,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -37,6 +37,12 @@ GPKG_VERSION = "1.2"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _GPKG_APPLICATION_IDS = {0x47504B47, 0x47503130, 0x47503131}  # GPKG, GP10, GP11
 LOCK_TIMEOUT_S = 3.0
+# gpkg_spatial_ref_sys ids of the "Undefined Cartesian SRS" and "Undefined geographic SRS":
+# a layer pointing at them has no CRS at all.
+UNDEFINED_SRS_IDS = (-1, 0)
+_NUMERIC_SQL_TYPES = {"INTEGER", "INT", "TINYINT", "SMALLINT", "MEDIUMINT", "REAL", "FLOAT"}
+_NUMERIC_SQL_TYPES |= {"DOUBLE", "BOOLEAN"}
+MAX_BAD_CELLS = 1000  # per column; enough to report, bounded for huge broken files
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,21 @@ class LayerInfo:
 
 
 @dataclass(frozen=True)
+class BadCell:
+    """A stored value that contradicts its column's declared type (e.g. text in a REAL column).
+
+    SQLite accepts such values when a script writes them; GDAL then reads them as 0, so they
+    are reported here and read as null instead.
+    """
+
+    layer: str
+    fid: int
+    field: str
+    value: str
+    declared: str
+
+
+@dataclass(frozen=True)
 class PlanData:
     """Every catalogue layer found in a GeoPackage, read once; index = fid."""
 
@@ -58,6 +79,7 @@ class PlanData:
     sha256: str
     info: Mapping[str, LayerInfo]
     layers: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    bad_cells: tuple[BadCell, ...] = ()
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:
@@ -75,7 +97,7 @@ class PlanData:
         """A copy with some layers replaced (the original is unchanged)."""
         merged = dict(self.layers)
         merged.update(layers)
-        return PlanData(self.path, self.sha256, self.info, MappingProxyType(merged))
+        return PlanData(self.path, self.sha256, self.info, MappingProxyType(merged), self.bad_cells)
 
 
 def file_sha256(path: Path) -> str:
@@ -113,31 +135,26 @@ def check_geopackage(path: Path) -> None:
 def snapshot(path: Path) -> Iterator[Path]:
     """Yield a private, consistent copy of the GeoPackage at ``path``; the original is untouched.
 
-    Uses SQLite's backup API on a read-only connection, so an edit session in QGIS (WAL mode)
-    is neither disturbed nor half-read. A file locked by another writer raises InputError.
+    Uses SQLite's backup API on a read-only connection inside a read transaction, so an edit
+    session in QGIS (WAL mode) is neither disturbed nor half-read: committed edits are seen,
+    uncommitted ones are not. A file locked by another writer raises InputError after
+    LOCK_TIMEOUT_S seconds instead of waiting forever.
     """
     path = Path(path)
     check_geopackage(path)
     with tempfile.TemporaryDirectory(prefix="miyun-snapshot-") as tmp:
         copy = Path(tmp) / path.name
-        uri = f"{path.resolve().as_uri()}?mode=ro"
         try:
-            source = sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT_S)
+            _backup(path, copy)
+            target = sqlite3.connect(copy)
             try:
-                target = sqlite3.connect(copy)
-                try:
-                    source.backup(target)
-                    _require_gpkg_tables(target, path)
-                    problem = target.execute("PRAGMA quick_check").fetchone()[0]
-                    if problem != "ok":
-                        raise InputError(
-                            f"{path}: is corrupt ({problem}); restore it from a backup"
-                        )
-                    target.execute("PRAGMA journal_mode=DELETE")
-                finally:
-                    target.close()
+                _require_gpkg_tables(target, path)
+                problem = target.execute("PRAGMA quick_check").fetchone()[0]
+                if problem != "ok":
+                    raise InputError(f"{path}: is corrupt ({problem}); restore it from a backup")
+                target.execute("PRAGMA journal_mode=DELETE")
             finally:
-                source.close()
+                target.close()
         except sqlite3.OperationalError as exc:
             raise InputError(_sqlite_reason(path, exc)) from None
         except sqlite3.DatabaseError as exc:
@@ -145,6 +162,27 @@ def snapshot(path: Path) -> Iterator[Path]:
                 f"{path}: is corrupt or truncated ({exc}); restore it from a backup"
             ) from None
         yield copy
+
+
+def _backup(path: Path, copy: Path) -> None:
+    """Copy ``path`` to ``copy`` page by page while holding a read lock on ``path``.
+
+    The read transaction is opened first (waiting at most LOCK_TIMEOUT_S for a writer), so
+    that the backup never spins on a busy source and copies one committed state.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    source = sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+    try:
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        target = sqlite3.connect(copy)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+        source.execute("COMMIT")
+    finally:
+        source.close()
 
 
 def _require_gpkg_tables(con: sqlite3.Connection, path: Path) -> None:
@@ -205,14 +243,105 @@ def read_layer(path: Path, name: str) -> pd.DataFrame:
 
 
 def load(path: Path | str | None = None) -> PlanData:
-    """Read every catalogue layer present in the GeoPackage (default: the embedded one)."""
+    """Read every catalogue layer present in the GeoPackage (default: the embedded one).
+
+    Layers pointing at an undefined SRS get no CRS; values stored against their column's type
+    are listed in ``bad_cells`` and read as null.
+    """
     path = Path(path) if path is not None else DEFAULT_GPKG
     digest = file_sha256(path) if path.is_file() else ""
     with snapshot(path) as copy:
         infos = layer_infos(copy)
-        layers = {name: read_layer(copy, name) for name in CATALOGUE.names if name in infos}
+        names = [name for name in CATALOGUE.names if name in infos]
+        with contextlib.closing(sqlite3.connect(copy)) as con:
+            undefined = _undefined_crs_tables(con)
+            bad_cells = tuple(cell for name in names for cell in _bad_cells(con, name))
+        layers = {name: read_layer(copy, name) for name in names}
+    for name in undefined & set(names):
+        infos[name] = replace(infos[name], crs=None)
+        if isinstance(layers[name], gpd.GeoDataFrame):
+            layers[name] = layers[name].set_crs(None, allow_override=True)
+    for cell in bad_cells:
+        _blank(layers[cell.layer], cell.fid, cell.field)
     log.info("read %d layers from %s", len(layers), path)
-    return PlanData(path, digest, MappingProxyType(infos), MappingProxyType(layers))
+    return PlanData(path, digest, MappingProxyType(infos), MappingProxyType(layers), bad_cells)
+
+
+def _blank(frame: pd.DataFrame, fid: int, column: str) -> None:
+    """Set one cell to null in place, first widening bool/int columns to nullable dtypes."""
+    dtype = frame[column].dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        frame[column] = frame[column].astype("boolean")
+    elif pd.api.types.is_integer_dtype(dtype):
+        frame[column] = frame[column].astype("Int64")
+    frame.loc[fid, column] = None
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _undefined_crs_tables(con: sqlite3.Connection) -> set[str]:
+    marks = ",".join("?" * len(UNDEFINED_SRS_IDS))
+    try:
+        rows = con.execute(
+            f"SELECT table_name FROM gpkg_geometry_columns WHERE srs_id IN ({marks})",
+            UNDEFINED_SRS_IDS,
+        )
+        return {row[0] for row in rows}
+    except sqlite3.OperationalError:  # no feature table at all
+        return set()
+
+
+def _bad_cells(con: sqlite3.Connection, table: str) -> Iterator[BadCell]:
+    """Values of numeric columns that SQLite stored as text or blob."""
+    columns = con.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+    pk = next((c[1] for c in columns if c[5] == 1), "rowid")
+    for _cid, name, declared, *_ in columns:
+        kind = (declared or "").split("(")[0].strip().upper()
+        if name == pk or kind not in _NUMERIC_SQL_TYPES:
+            continue
+        rows = con.execute(
+            f"SELECT {_quote(pk)}, {_quote(name)} FROM {_quote(table)} "
+            f"WHERE typeof({_quote(name)}) IN ('text', 'blob') LIMIT {MAX_BAD_CELLS}"
+        )
+        for fid, value in rows:
+            text = value if isinstance(value, str) else f"<{len(value)} bytes>"
+            yield BadCell(table, int(fid), name, text, kind)
+
+
+def layer_digests(path: Path | str | None = None) -> dict[str, str]:
+    """SHA-256 of each catalogue layer's content: its schema, CRS and every row.
+
+    Read from a consistent snapshot, so it sees committed edits only. Unlike the file's bytes
+    or mtime it changes only when the data does: QGIS opening a file, switching it to WAL,
+    checkpointing it or saving a style in it leaves every digest as it was.
+    """
+    path = Path(path) if path is not None else DEFAULT_GPKG
+    with snapshot(path) as copy, contextlib.closing(sqlite3.connect(copy)) as con:
+        tables = {
+            row[0]: row[1]
+            for row in con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        }
+        srs = dict(_geometry_srs(con))
+        return {
+            name: _table_digest(con, name, tables[name], srs.get(name))
+            for name in CATALOGUE.names
+            if name in tables
+        }
+
+
+def _geometry_srs(con: sqlite3.Connection) -> Iterator[tuple[str, int]]:
+    with contextlib.suppress(sqlite3.OperationalError):
+        yield from con.execute("SELECT table_name, srs_id FROM gpkg_geometry_columns")
+
+
+def _table_digest(con: sqlite3.Connection, name: str, schema: str, srs_id: int | None) -> str:
+    digest = hashlib.sha256(f"{schema}\n{srs_id}\n".encode())
+    for row in con.execute(f"SELECT * FROM {_quote(name)} ORDER BY rowid"):
+        digest.update(repr(row).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 _PANDAS_TYPES = {"real": "float64", "integer": "Int64", "boolean": "boolean", "text": object}

@@ -6,6 +6,7 @@ data cannot be trusted for metrics), ``warning`` (worth a look), ``info`` (state
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -13,6 +14,8 @@ from dataclasses import asdict, dataclass
 import geopandas as gpd
 import pandas as pd
 import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
 
 from .catalogue import CATALOGUE, FieldSpec, LayerSpec
 from .crs import WORK_CRS, crs_problem
@@ -88,6 +91,7 @@ def validate(plan: PlanData, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE) 
         findings.extend(_check_schema(plan, spec))
         if spec.name in plan.layers:
             findings.extend(_check_features(plan, spec))
+    findings.extend(_check_stored_types(plan))
     findings.extend(_check_references(plan))
     findings.extend(_check_geometry_rules(plan, area_tolerance))
     order = {level: i for i, level in enumerate(LEVELS)}
@@ -124,6 +128,15 @@ def _check_schema(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
                 f"assign its real CRS (normally {WORK_CRS.to_string()}) in QGIS: "
                 "Layer Properties > Source",
             )
+        elif problem and not convertible(info.crs):
+            yield Finding(
+                "error",
+                "crs_unusable",
+                spec.name,
+                f"layer {problem}, which cannot be converted to {WORK_CRS.to_string()}",
+                f"assign the CRS the coordinates are really in (normally {WORK_CRS.to_string()}) "
+                "in QGIS: Layer Properties > Source",
+            )
         elif problem:
             yield Finding(
                 "warning",
@@ -153,6 +166,18 @@ def _check_schema(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
                 f"field '{f.name}' is of type {actual}, expected {f.type}",
                 f"convert the field to {f.type} (in QGIS: Refactor fields)",
             )
+
+
+@functools.cache
+def convertible(crs: CRS | None) -> bool:
+    """True when coordinates in ``crs`` can be converted to the work CRS (EPSG:4548)."""
+    if crs is None:
+        return False
+    try:
+        Transformer.from_crs(crs, WORK_CRS, always_xy=True)
+    except ProjError:
+        return False
+    return True
 
 
 def _label(frame: pd.DataFrame, spec: LayerSpec, fid) -> str | None:
@@ -309,6 +334,25 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
             )
 
 
+def _check_stored_types(plan: PlanData) -> Iterator[Finding]:
+    """Text stored in numeric columns (GDAL would read it as 0; the store reads it as null)."""
+    for cell in plan.bad_cells:
+        spec = CATALOGUE.get(cell.layer)
+        frame = plan.layers.get(cell.layer)
+        code = _label(frame, spec, cell.fid) if spec is not None and frame is not None else None
+        shown = cell.value if len(cell.value) <= 40 else cell.value[:40] + "…"
+        yield Finding(
+            "error",
+            "non_numeric",
+            cell.layer,
+            f"'{cell.field}' holds the text '{shown}' but is a {cell.declared} field",
+            f"enter a number in '{cell.field}' or leave it empty (in QGIS: open the attribute "
+            "table and retype the value)",
+            cell.fid,
+            code,
+        )
+
+
 def _check_references(plan: PlanData) -> Iterator[Finding]:
     for spec in CATALOGUE.layers:
         frame = plan.layers.get(spec.name)
@@ -338,7 +382,7 @@ def _check_references(plan: PlanData) -> Iterator[Finding]:
 def _usable(plan: PlanData, name: str) -> gpd.GeoDataFrame | None:
     """The layer's valid, non-empty features in EPSG:4548, or None when it cannot be measured."""
     frame = plan.layers.get(name)
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+    if not isinstance(frame, gpd.GeoDataFrame) or not convertible(frame.crs):
         return None
     geoms = frame.geometry.values
     keep = ~(pd.isna(geoms) | shapely.is_empty(geoms))
@@ -518,4 +562,17 @@ def summary_counts(findings: Iterable[Finding]) -> dict[str, int]:
     return counts
 
 
-__all__ = ["Finding", "findings_frame", "has_errors", "summary_counts", "validate"]
+def first_error(findings: Iterable[Finding]) -> str | None:
+    """The first error as one line naming the layer, the feature and the fix, or None.
+
+    E.g. "farmer_bases / fid 5 / B5: 'category' has unknown value 'upgarde' (fix: use one of:
+    upgrade (提质升级), ...)".
+    """
+    error = next((f for f in findings if f.level == "error"), None)
+    if error is None:
+        return None
+    fix = f" (fix: {error.hint})" if error.hint else ""
+    return f"{error.where}: {error.message}{fix}"
+
+
+__all__ = ["Finding", "findings_frame", "first_error", "has_errors", "summary_counts", "validate"]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import __version__
 from ..catalogue import CATALOGUE
+from ..qgis_styles import add_styles
 from ..store import DEFAULT_GPKG, write_gpkg
 from .parcels import ParkTargets, build_parcels
 from .plan_features import draw_outlines, plan_layers
@@ -60,7 +61,7 @@ def default_layers(sources_dir: Path = DEFAULT_SOURCES) -> dict[str, pd.DataFram
 
 
 def build_default(out: Path = DEFAULT_GPKG, sources_dir: Path = DEFAULT_SOURCES) -> Path:
-    """Write the default GeoPackage to ``out`` (atomically) and return its path."""
+    """Write the default GeoPackage to ``out`` (atomically, with QGIS styles) and return its path."""
     layers = default_layers(sources_dir)
     metadata = {
         "title": "miyun-spatial default plan data / 密云区高精尖产业规划空间数据（默认示意数据）",
@@ -70,6 +71,6 @@ def build_default(out: Path = DEFAULT_GPKG, sources_dir: Path = DEFAULT_SOURCES)
         "build_date": date.today().isoformat(),
         "crs": CATALOGUE.crs,
     }
-    write_gpkg(out, layers, metadata=metadata)
+    write_gpkg(out, layers, metadata=metadata, finish=add_styles)
     log.info("wrote %s (%d layers)", out, len(layers))
     return out

@@ -1,0 +1,169 @@
+"""The QGIS round trip: ``diff OLD NEW`` and ``watch [GPKG]``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .. import store
+from ..diff import PlanDiff, changed_layers, describe_change, diff_plans
+from ..validate import DEFAULT_AREA_TOLERANCE
+from ..watch import DEFAULT_DEBOUNCE_S, DEFAULT_INTERVAL_S, WatchEvent, watch
+from .common import emit_frame, emit_json, frame_records, gpkg_argument, out_option, verbosity
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command("diff")
+@click.argument("old", type=_FILE)
+@click.argument("new", type=_FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@verbosity
+def diff_command(old: Path, new: Path, as_json: bool) -> None:
+    """What changed from OLD to NEW: features added, removed and changed, matched by code.
+
+    For each changed feature: which attributes changed, whether its geometry changed and its
+    area change in ha (EPSG:4548); then a summary by category. Neither file is modified.
+    """
+    result = diff_plans(store.load(old), store.load(new))
+    if as_json:
+        emit_json(diff_payload(result))
+        return
+    click.echo(f"old  {result.old}")
+    click.echo(f"new  {result.new}")
+    touched = changed_layers(result)
+    if not touched:
+        click.echo(f"no differences in {len(result.layers)} layers")
+        return
+    layers = result.layers.loc[touched]
+    emit_frame(layers, as_json=False, as_csv=False)
+    if len(result.changes):
+        click.echo("\nchanges")
+        for (layer, code), row in result.changes.iterrows():
+            name = f" {row['name']}" if isinstance(row["name"], str) else ""
+            click.echo(f"  {layer} {code}{name}: {describe_change(row)}")
+    summary = result.summary.loc[[name for name in touched if name in result.summary.index]]
+    click.echo("\nsummary by category (areas in ha)")
+    emit_frame(summary, as_json=False, as_csv=False, floatfmt="{:,.4f}")
+
+
+def diff_payload(result: PlanDiff) -> dict:
+    """The diff as plain JSON-ready data."""
+    return {
+        "old": result.old,
+        "new": result.new,
+        "changed_layers": changed_layers(result),
+        "layers": frame_records(result.layers),
+        "changes": frame_records(result.changes),
+        "summary": frame_records(result.summary),
+    }
+
+
+@click.command("watch")
+@gpkg_argument
+@out_option
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=DEFAULT_INTERVAL_S,
+    show_default=True,
+    help="Seconds between two looks at the file.",
+)
+@click.option(
+    "--debounce",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_DEBOUNCE_S,
+    show_default=True,
+    help="Seconds the content must stay unchanged before a rebuild.",
+)
+@click.option("--once", is_flag=True, help="Stop after the first rebuild (= --max-runs 1).")
+@click.option(
+    "--max-runs",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Stop after this many rebuilds (0: build once and stop) [default: never].",
+)
+@click.option(
+    "--area-tolerance",
+    type=float,
+    default=DEFAULT_AREA_TOLERANCE,
+    show_default=True,
+    help="Allowed relative difference between measured and stated areas.",
+)
+@verbosity
+def watch_command(
+    gpkg: Path,
+    out_dir: Path,
+    interval: float,
+    debounce: float,
+    once: bool,
+    max_runs: int | None,
+    area_tolerance: float,
+) -> None:
+    """Build GPKG, then rebuild whenever its content changes (e.g. saved edits in QGIS).
+
+    Compares the layers' content, not the file's time stamp, so opening or re-saving the file
+    unchanged does not rebuild. Stop with Ctrl+C. Exit code: the last build's.
+    """
+    if once:
+        max_runs = 1 if max_runs is None else min(max_runs, 1)
+    click.echo(f"watching {gpkg} (every {interval:g} s); outputs in {out_dir}/; Ctrl+C stops")
+    last = {"code": 0}
+
+    def show(event: WatchEvent) -> None:
+        last["code"] = event.exit_code if event.kind in ("built", "failed") else last["code"]
+        print_event(event)
+
+    try:
+        state = watch(
+            gpkg,
+            out_dir,
+            interval=interval,
+            debounce=debounce,
+            max_runs=max_runs,
+            on_event=show,
+            build_options={"area_tolerance": area_tolerance},
+        )
+        code = state.exit_code
+    except KeyboardInterrupt:
+        click.echo("stopped watching", err=True)
+        code = last["code"]
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+def print_event(event: WatchEvent) -> None:
+    """One line per event (to stdout; failures to stderr), then the feature changes."""
+    stamp = datetime.now().strftime("%H:%M:%S")
+    label = "build" if event.run == 0 else f"rebuild {event.run}"
+    if event.kind == "changed":
+        click.echo(f"[{stamp}] change in {', '.join(event.layers)}; waiting for edits to settle")
+    elif event.kind == "unreadable":
+        click.echo(f"[{stamp}] cannot read the file yet: {event.message}", err=True)
+    elif event.kind == "failed":
+        click.echo(f"[{stamp}] {label} failed: {event.message}", err=True)
+    else:
+        seconds = f" in {event.seconds:.1f} s" if event.seconds else ""
+        click.echo(f"[{stamp}] {label} done{seconds}: {event.message}")
+        if event.result is not None:
+            counts = event.result.summary.get("validation", {})
+            if counts:
+                click.echo(
+                    f"           checks: {counts.get('error', 0)} errors, "
+                    f"{counts.get('warning', 0)} warnings"
+                )
+    if event.diff is not None:
+        for (layer, code), row in event.diff.changes.iterrows():
+            click.echo(f"           {layer} {code}: {describe_change(row)}")
+        for name in changed_layers(event.diff):
+            row = event.diff.layers.loc[name]
+            if row["layer_change"]:
+                click.echo(f"           {name}: layer {row['layer_change']}")
+            for what in ("fields_added", "fields_removed"):
+                if row[what]:
+                    click.echo(f"           {name}: {what.replace('_', ' ')}: {row[what]}")
+
+
+COMMANDS = (diff_command, watch_command)
