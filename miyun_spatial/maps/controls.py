@@ -1,0 +1,153 @@
+"""Map controls: categorical legend, provenance note, title, search, measure, full screen, etc.
+
+The legend is fed by ``palette.py`` (the same colours as the QGIS styles and the reports).
+Panels carry HTML built and escaped here; the controls' behaviour is in ``client.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import folium
+from branca.element import MacroElement
+from folium.template import Template
+
+from .fields import esc, fmt_area, safe_color
+from .layers import to_json
+
+
+class ClientControl(MacroElement):
+    """``new miyun.<kind>(options).addTo(map)``: one of the controls defined in client.py."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+new miyun.{{ this.kind }}({{ this.options_json }}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, kind: str, **options: object):
+        super().__init__()
+        self._name = "MiyunControl"
+        self.kind = kind
+        self.options_json = to_json(options)
+
+
+class ClientConfig(MacroElement):
+    """Page-wide settings for the client code (亩 per ha, display datum)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+miyun.config = {{ this.config_json }};
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, **config: object):
+        super().__init__()
+        self._name = "MiyunConfig"
+        self.config_json = to_json(config)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One legend row. ``label`` is plain text (escaped when rendered)."""
+
+    value: str
+    label: str
+    color: str
+    count: int | None = None
+    area_ha: float | None = None
+    extra: str = ""
+    shape: str = "box"  # box | dot | line | dash
+
+
+@dataclass(frozen=True)
+class LegendSection:
+    title: str
+    entries: tuple[LegendEntry, ...]
+    note: str = ""
+
+
+def _swatch(entry: LegendEntry) -> str:
+    color = safe_color(entry.color)
+    if entry.shape in ("line", "dash"):
+        css = f"border-color:{color}"
+        return (
+            f'<span class="sw line{" dash" if entry.shape == "dash" else ""}" style="{css}"></span>'
+        )
+    shape = " dot" if entry.shape == "dot" else ""
+    return f'<span class="sw{shape}" style="background:{color}"></span>'
+
+
+def legend_html(sections: Sequence[LegendSection], *, title: str = "图例 Legend") -> str:
+    """The legend as escaped HTML: one table per section, with counts and areas when given."""
+    parts = [f'<details open class="miyun-legend"><summary>{esc(title)}</summary>']
+    for section in sections:
+        parts.append(f'<div class="miyun-heading">{esc(section.title)}</div><table>')
+        for e in section.entries:
+            cells = [f"<td>{_swatch(e)}</td>", f'<td class="label">{esc(e.label)}</td>']
+            if e.count is not None:
+                cells.append(f'<td class="num count">{e.count}</td>')
+            if e.area_ha is not None:
+                cells.append(f'<td class="num area">{fmt_area(e.area_ha)}</td>')
+            if e.extra:
+                cells.append(f'<td class="num extra">{esc(e.extra)}</td>')
+            parts.append(f'<tr data-value="{esc(e.value)}">{"".join(cells)}</tr>')
+        parts.append("</table>")
+        if section.note:
+            parts.append(f'<div class="sub">{esc(section.note)}</div>')
+    parts.append("</details>")
+    return "".join(parts)
+
+
+def schematic_section() -> LegendSection:
+    """The outline convention every map shares."""
+    return LegendSection(
+        "几何 Geometry",
+        (
+            LegendEntry("schematic", "虚线：示意位置 dashed: schematic", "#333333", shape="dash"),
+            LegendEntry("surveyed", "实线：实测 solid: surveyed", "#333333", shape="line"),
+        ),
+    )
+
+
+def add_panel(m: folium.Map, html: str, *, position: str, class_name: str) -> None:
+    ClientControl("Panel", position=position, html=html, className=class_name).add_to(m)
+
+
+def add_legend(m: folium.Map, sections: Sequence[LegendSection]) -> None:
+    add_panel(m, legend_html(sections), position="bottomleft", class_name="miyun-legend-panel")
+
+
+def title_html(title_zh: str, title_en: str, subtitle: str = "") -> str:
+    sub = f"<p>{esc(subtitle)}</p>" if subtitle else ""
+    return (
+        f"<h1>{esc(title_zh)} {esc(title_en)}</h1>{sub}"
+        '<p><a href="index.html">← 地图目录 Map index</a></p>'
+    )
+
+
+def add_tools(m: folium.Map, *, datum: str) -> None:
+    """Full screen, measure, search (top left) and mouse position (bottom left)."""
+    ClientControl("Fullscreen", position="topleft").add_to(m)
+    ClientControl("Measure", position="topleft").add_to(m)
+    ClientControl("Search", position="topleft").add_to(m)
+    ClientControl("MousePosition", position="bottomleft", datum=datum).add_to(m)
+
+
+def add_view_switch(
+    m: folium.Map, *, layer: str, title: str, views: Sequence[tuple[str, str]], initial: str
+) -> None:
+    """Radio buttons restyling ``layer`` by another property (``views``: key, label)."""
+    ClientControl(
+        "ViewSwitch",
+        position="topright",
+        layer=layer,
+        initial=initial,
+        title=esc(title),
+        views=[{"field": key, "label": esc(label)} for key, label in views],
+    ).add_to(m)

@@ -1,0 +1,246 @@
+"""GeoJSON layers styled in the browser, with escaped tooltips and popups.
+
+A layer is embedded once as compact GeoJSON whose properties are short keys: ``k`` (the class
+value the colour table looks up), ``_s`` (schematic: dashed outline), ``_r`` (marker radius),
+``_q``/``_l`` (search text and label) and ``c0``, ``c1``... per popup column, every string escaped in
+``fields.py`` (repeated texts as indices into a per-layer list, also escaped). Geometry is simplified in EPSG:4548 and rounded in EPSG:4326 for display only;
+areas shown in popups are measured on the unsimplified work-CRS geometry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from folium.template import Template
+
+from ..catalogue import CATALOGUE
+from ..crs import to_web_crs
+from ..palette import SCHEMATIC_DASH, layer_style
+from .basemaps import shift_geometries
+from .fields import Column, esc, safe_color
+
+log = logging.getLogger(__name__)
+
+DECIMALS = 6  # ~0.1 m in latitude: enough for display, a fraction of the size of full floats
+SIMPLIFY_M = 0.5  # display simplification tolerance in metres (EPSG:4548)
+
+
+def to_json(obj: object) -> str:
+    """Compact JSON safe inside ``<script>``: UTF-8 text, and ``<``, ``>``, ``&``, ``'`` escaped."""
+    return (
+        json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("'", "\\u0027")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """How a layer is drawn; ``colors`` maps a class value (property ``k``) to a fill colour."""
+
+    color: str = "#333333"
+    fill: str = "#999999"
+    weight: float = 2.0
+    fill_opacity: float = 0.3
+    opacity: float = 1.0
+    colors: Mapping[str, str] = field(default_factory=dict)
+    outline_by_class: bool = False
+    radius: float = 6.0
+    label: bool = False
+    label_direction: str = "left"
+    interactive: bool = True
+    dash: str = SCHEMATIC_DASH
+    field: str = "k"
+
+    def spec(self) -> dict:
+        """The small table the browser styles every feature from."""
+        return {
+            "field": self.field,
+            "color": safe_color(self.color),
+            "fill": safe_color(self.fill),
+            "weight": float(self.weight),
+            "opacity": float(self.opacity),
+            "fill_opacity": float(self.fill_opacity),
+            "colors": {esc(k): safe_color(v) for k, v in self.colors.items()},
+            "outline_by_class": self.outline_by_class,
+            "radius": float(self.radius),
+            "label": self.label,
+            "label_direction": self.label_direction,
+            "interactive": self.interactive,
+            "dash": self.dash,
+        }
+
+
+def catalogue_style(layer: str, **overrides) -> LayerStyle:
+    """The catalogue's style for ``layer`` (colours, weight, opacity), with overrides."""
+    style = layer_style(layer)
+    base = {
+        "color": style.get("color", "#333333"),
+        "fill": style.get("fill", style.get("color", "#999999")),
+        "weight": style.get("weight", 2),
+        "fill_opacity": style.get("fill_opacity", 0.3),
+    }
+    base.update(overrides)
+    return LayerStyle(**base)
+
+
+def display_geometry(
+    work: gpd.GeoSeries,
+    *,
+    shift: Callable[[np.ndarray], np.ndarray] | None = None,
+    simplify_m: float = SIMPLIFY_M,
+    decimals: int = DECIMALS,
+) -> gpd.GeoSeries:
+    """Geometry for drawing only: simplified in EPSG:4548, in EPSG:4326, shifted, rounded."""
+    geoms = work
+    if simplify_m > 0:
+        geoms = geoms.simplify(simplify_m, preserve_topology=True)
+    web = to_web_crs(gpd.GeoDataFrame(geometry=geoms, crs=work.crs)).geometry
+    values = np.asarray(web.array)
+    if shift is not None:
+        values = shift_geometries(values, shift)
+    values = shapely.transform(values, lambda c: np.round(c, decimals))
+    return gpd.GeoSeries(values, index=work.index, crs=web.crs)
+
+
+def feature_collection(
+    geometry: gpd.GeoSeries, properties: pd.DataFrame, *, layer: str = "layer"
+) -> dict:
+    """A GeoJSON FeatureCollection; features without geometry are left out (and logged)."""
+    present = geometry.notna() & ~geometry.is_empty
+    if not present.all():
+        log.warning(
+            "layer '%s': %d features have no geometry and are not drawn", layer, (~present).sum()
+        )
+    geoms = geometry[present]
+    props = properties.loc[geoms.index]
+    records = props.astype(object).where(props.notna(), None).to_dict(orient="records")
+    shapes = shapely.to_geojson(np.asarray(geoms.array, dtype=object))
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": json.loads(shape), "properties": record}
+            for shape, record in zip(shapes, records, strict=True)
+        ],
+    }
+
+
+class StyledGeoJson(folium.GeoJson):
+    """A GeoJSON layer styled in the browser (``miyun.layerOptions``) and drawn on canvas."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.geoJson(null, miyun.layerOptions({{ this.key_json }}, {{ this.spec_json }}));
+{{ this.get_name() }}.addData({{ this.data_json() }});
+miyun.register({{ this.key_json }}, {{ this.get_name() }}, {{ this.parent_map.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, data: dict, *, key: str, spec: dict, name: str, show: bool = True):
+        super().__init__(data, name=name, show=show, overlay=True, control=True)
+        self.key = key
+        self.key_json = to_json(key)
+        self.spec_json = to_json(spec)
+
+    def data_json(self) -> str:
+        return to_json(self.data)
+
+    @property
+    def feature_count(self) -> int:
+        return len(self.data["features"])
+
+
+def add_layer(
+    target: folium.Map | folium.FeatureGroup,
+    *,
+    key: str,
+    name: str,
+    geometry: gpd.GeoSeries,
+    style: LayerStyle,
+    classes: pd.Series | None = None,
+    extra_classes: Mapping[str, pd.Series] | None = None,
+    schematic: pd.Series | None = None,
+    columns: Sequence[Column] = (),
+    tooltip: int = 2,
+    search: pd.Series | None = None,
+    label: pd.Series | None = None,
+    radius: pd.Series | None = None,
+    show: bool = True,
+) -> StyledGeoJson:
+    """Add a styled layer: ``columns`` fill the popup, the first ``tooltip`` of them the tooltip.
+
+    Popups and tooltips are tables built in the browser (``miyun.details``) from the escaped
+    column values; text that repeats is sent once per page (:func:`encode_repeats`).
+
+    ``geometry`` is display geometry (see :func:`display_geometry`); every Series shares its
+    index. ``classes`` (and ``extra_classes``, for view switches) are class values looked up in
+    ``style.colors``; ``search``/``label`` are escaped text (``fields.search_text``, ``esc``).
+    """
+    props = pd.DataFrame(index=geometry.index)
+    for prop, values in {"k": classes, **(extra_classes or {})}.items():
+        if values is not None:
+            props[prop] = [None if v is None else esc(v) for v in _objects(values)]
+    if schematic is not None:
+        props["_s"] = schematic.astype(bool).map(int)
+    if radius is not None:
+        props["_r"] = radius.astype(float).round(1)
+    if search is not None:
+        props["_q"] = search
+    if label is not None:
+        props["_l"] = label
+    details = {"columns": [], "lookups": {}, "tooltip": tooltip}
+    for i, column in enumerate(columns):
+        prop = f"c{i}"  # short keys: they repeat in every feature
+        values, lookup = encode_repeats(column.values)
+        props[prop] = values
+        details["columns"].append({"key": prop, "label": column.label, "name": column.key})
+        if lookup is not None:
+            details["lookups"][prop] = lookup
+    spec = style.spec()
+    if columns and style.interactive:
+        spec["details"] = details
+    # the layer control puts names into innerHTML: escape them like every other text
+    layer = StyledGeoJson(
+        feature_collection(geometry, props, layer=key), key=key, spec=spec, name=esc(name),
+        show=show,
+    )  # fmt: skip
+    layer.add_to(target)
+    return layer
+
+
+def encode_repeats(values: pd.Series, *, min_features: int = 20) -> tuple[pd.Series, list | None]:
+    """Dictionary-encode a column of display text that repeats (status, class labels...).
+
+    Returns ``(codes, texts)``: each feature carries a small integer and the page carries each
+    distinct text once; ``(values, None)`` when encoding would not make the page smaller.
+    """
+    if len(values) < min_features:
+        return values, None
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    if len(uniques) > len(values) // 2:
+        return values, None
+    encoded = pd.Series(codes, index=values.index, dtype=object)
+    return encoded.where(encoded >= 0, None), [str(u) for u in uniques]
+
+
+def _objects(values: pd.Series) -> list:
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def layer_title(layer: str) -> str:
+    """'农民就业产业基地 Farmer-employment industrial bases' from the catalogue."""
+    return CATALOGUE[layer].title

@@ -1,0 +1,232 @@
+"""What every map page shares: inputs, the base map with its tools, context layers, rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Element
+
+from .. import __version__
+from ..catalogue import CATALOGUE
+from ..crs import WORK_CRS
+from ..metrics.areas import planar_area_ha
+from ..store import PlanData
+from .assets import inline_assets
+from .basemaps import MapOptions, display_shift, tile_layers
+from .client import CLIENT_CSS, CLIENT_JS
+from .controls import (
+    ClientConfig,
+    LegendSection,
+    add_legend,
+    add_panel,
+    add_tools,
+    schematic_section,
+    title_html,
+)
+from .fields import esc, search_text
+from .layers import LayerStyle, add_layer, catalogue_style, display_geometry
+
+DISTRICT_SIMPLIFY_M = 15.0
+
+
+@dataclass(frozen=True)
+class MapInputs:
+    """Everything a page is drawn from: the plan as read, its work-CRS layers, the metrics."""
+
+    plan: PlanData
+    work: Mapping[str, gpd.GeoDataFrame]
+    metrics: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    options: MapOptions = field(default_factory=MapOptions)
+
+    def layer(self, name: str) -> gpd.GeoDataFrame | None:
+        """The work-CRS layer ``name``, or None when the GeoPackage lacks it."""
+        return self.work.get(name)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The attribute table (or layer, as read) ``name``, or None when absent."""
+        return self.plan.layers.get(name)
+
+    def display(self, geometry: gpd.GeoSeries, **kwargs) -> gpd.GeoSeries:
+        """Display geometry for this page's datum (see ``layers.display_geometry``)."""
+        return display_geometry(geometry, shift=display_shift(self.options), **kwargs)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One generated map: its file name, titles, one-line description, key figures and HTML."""
+
+    filename: str
+    title_zh: str
+    title_en: str
+    description: str
+    figures: tuple[str, ...]
+    html: str
+    features: Mapping[str, int] = field(default_factory=dict)  # layer key -> features embedded
+
+
+def new_map(inputs: MapInputs, *, title_zh: str, title_en: str, subtitle: str = "") -> folium.Map:
+    """A map with inline Leaflet, the page's basemaps (none offline) and the common tools."""
+    m = folium.Map(
+        location=None,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        zoom_start=10,
+        max_zoom=19,
+    )
+    m.get_root().title = esc(f"{title_zh} {title_en}")  # branca does not escape it
+    m.get_root().header.add_child(
+        Element('<meta name="generator" content="miyun-spatial">'), name="generator"
+    )
+    inline_assets(m, extra_js=CLIENT_JS, extra_css=CLIENT_CSS)
+    ClientConfig(muPerHa=CATALOGUE.mu_per_ha, datum=inputs.options.datum).add_to(m)
+    for tiles in tile_layers(inputs.options):
+        tiles.add_to(m)
+    add_panel(
+        m,
+        title_html(title_zh, title_en, subtitle),
+        position="topright",
+        class_name="miyun-title",
+    )
+    add_tools(m, datum=inputs.options.datum)
+    return m
+
+
+def add_context(m: folium.Map, inputs: MapInputs, *, labels: bool = True) -> list:
+    """District boundary and town labels: the context offline pages have instead of tiles."""
+    added = []
+    district = inputs.layer("district")
+    if district is not None and len(district):
+        style = catalogue_style(
+            "district",
+            fill_opacity=0.0,
+            interactive=False,
+            dash=str(CATALOGUE["district"].style.get("dash", "8 4")),
+        )
+        added.append(
+            add_layer(
+                m,
+                key="district",
+                name=CATALOGUE["district"].title,
+                geometry=inputs.display(district.geometry, simplify_m=DISTRICT_SIMPLIFY_M),
+                style=style,
+                schematic=pd.Series(True, index=district.index),
+            )
+        )
+    places = inputs.layer("places")
+    if labels and places is not None and len(places):
+        names = places["name_zh"].map(esc) if "name_zh" in places else None
+        added.append(
+            add_layer(
+                m,
+                key="places",
+                name=CATALOGUE["places"].title,
+                geometry=inputs.display(places.geometry, simplify_m=0),
+                style=LayerStyle(
+                    color="#222222",
+                    fill="#ffffff",
+                    weight=1,
+                    fill_opacity=1,
+                    radius=3,
+                    label=True,
+                    label_direction="right",
+                    interactive=False,
+                ),
+                label=names,
+                search=search_text(places, ("name_zh", "name_en")),
+            )
+        )
+    return added
+
+
+def feature_areas_ha(frame: gpd.GeoDataFrame) -> pd.Series:
+    """Area of each feature in ha, measured in EPSG:4548 on the full (unsimplified) geometry."""
+    frame = (
+        frame if frame.crs is not None and frame.crs.equals(WORK_CRS) else frame.to_crs(WORK_CRS)
+    )
+    return planar_area_ha(frame)
+
+
+def bounds_of(geometries: Sequence[gpd.GeoSeries]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of display geometries, or None when all are empty."""
+    boxes = [g.total_bounds for g in geometries if len(g) and not g.is_empty.all()]
+    if not boxes:
+        return None
+    stack = np.vstack(boxes)
+    west, south = np.nanmin(stack[:, 0]), np.nanmin(stack[:, 1])
+    east, north = np.nanmax(stack[:, 2]), np.nanmax(stack[:, 3])
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def provenance_html(inputs: MapInputs) -> str:
+    """Where the data comes from and how far to trust it (shown on every map)."""
+    schematic = surveyed = 0
+    for spec in CATALOGUE.by_role("plan", "projects"):
+        frame = inputs.layer(spec.name)
+        if frame is not None and "geom_source" in frame:
+            source = frame["geom_source"].astype(object)
+            surveyed += int((source == "surveyed").sum())
+            schematic += int((source != "surveyed").sum())
+    parcels = inputs.layer("land_parcels")
+    economics = ""
+    if parcels is not None and "data_basis" in parcels:
+        counts = parcels["data_basis"].astype(object).value_counts()
+        synthetic = int(counts.get("synthetic", 0))
+        economics = (
+            f"<p>地块经济数据：{synthetic}/{len(parcels)} 为合成（示意）数据 "
+            f"Parcel economics: {synthetic} of {len(parcels)} synthetic, not real enterprises.</p>"
+        )
+    digest = esc(inputs.plan.sha256[:12]) if inputs.plan.sha256 else "—"
+    return (
+        '<details class="miyun-note"><summary>数据说明 About the data</summary>'
+        f"<p>规划要素几何：{schematic} 个示意、{surveyed} 个实测（虚线 = 示意）。"
+        f"Plan geometry: {schematic} schematic, {surveyed} surveyed features "
+        "(dashed outline = schematic position, not a survey).</p>"
+        f"{economics}"
+        "<p>面积在 EPSG:4548（CGCS2000 3° GK CM 117E）中量算；图上几何已简化，仅供显示。"
+        "Areas measured in EPSG:4548; drawn geometry is simplified for display only.</p>"
+        f"<p>显示坐标 Display datum: {esc(inputs.options.datum)}. "
+        f"来源 Source: {esc(inputs.plan.path.name)} (sha256 {digest}…), "
+        f"miyun-spatial {esc(__version__)}.</p></details>"
+    )
+
+
+def assign_stable_ids(m: folium.Map) -> None:
+    """Replace folium's random element ids by a counter, so the same input gives the same page."""
+    counter = 0
+    stack = [m.get_root()]
+    while stack:
+        element = stack.pop(0)
+        element._id = f"{counter:04d}"
+        counter += 1
+        stack.extend(element._children.values())
+
+
+def finish(
+    m: folium.Map,
+    inputs: MapInputs,
+    *,
+    legend: Sequence[LegendSection],
+    bounds: list[list[float]] | None,
+    panels: Sequence[tuple[str, str]] = (),
+) -> str:
+    """Add legend, provenance note, layer control and side ``panels`` (html, CSS class), fit
+    the view, render the HTML.
+
+    Layout: tools and the legend on the left, title, layers and panels on the right (panels
+    below the layer control so they never hide it), the note above the attribution.
+    """
+    add_legend(m, [*legend, schematic_section()])
+    add_panel(m, provenance_html(inputs), position="bottomright", class_name="miyun-note-panel")
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    for html, class_name in panels:
+        add_panel(m, html, position="topright", class_name=class_name)
+    if bounds is not None:
+        m.fit_bounds(bounds, padding=(20, 20))
+    assign_stable_ids(m)
+    return m.get_root().render()

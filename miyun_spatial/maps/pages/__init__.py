@@ -1,0 +1,1 @@
+"""One module per map page; each exposes ``build(inputs) -> Page`` (or a list of pages)."""

@@ -1,0 +1,61 @@
+"""``write_maps``: every page for one plan, written atomically into the output folder."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ..errors import DataError
+from ..outputs import write_text
+from ..store import PlanData
+from .basemaps import MapOptions
+from .page import MapInputs, Page
+from .pages import base_detail, bases, index, land_use, overview, projects, yields
+
+log = logging.getLogger(__name__)
+
+PAGE_MODULES = (overview, bases, base_detail, land_use, yields, projects)
+
+
+def build_pages(inputs: MapInputs) -> list[Page]:
+    """Every map page (index excluded), in the order the index lists them."""
+    pages: list[Page] = []
+    for module in PAGE_MODULES:
+        built = module.build(inputs)
+        pages.extend(built if isinstance(built, list) else [built])
+    names = [p.filename for p in pages]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise DataError(
+            f"two maps would be written to {', '.join(duplicates)}: layer 'farmer_bases' has "
+            "codes that differ only in characters not allowed in file names; give each base "
+            "its own code (B1, B2, ...)"
+        )
+    return pages
+
+
+def write_maps(
+    plan: PlanData,
+    work: Mapping[str, gpd.GeoDataFrame],
+    out_dir: Path,
+    *,
+    metrics: Mapping[str, pd.DataFrame] | None = None,
+    options: MapOptions | None = None,
+) -> list[Path]:
+    """Write index.html and every map for ``plan`` into ``out_dir``; return the paths.
+
+    ``work`` holds the plan's spatial layers in EPSG:4548 (``pipeline.work_layers``);
+    ``metrics`` the tables of ``metrics.compute_all`` (pages that need them say so when
+    they are missing). Each file is written atomically.
+    """
+    inputs = MapInputs(plan, work, dict(metrics or {}), options or MapOptions())
+    pages = build_pages(inputs)
+    entry = index.build(inputs, pages)
+    out_dir = Path(out_dir)
+    paths = [write_text(out_dir / page.filename, page.html) for page in (entry, *pages)]
+    log.info("wrote %d maps to %s", len(paths), out_dir)
+    return paths
