@@ -1,0 +1,76 @@
+"""``miyun-spatial report``: report.xlsx and report.html for land-use adjustment reviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import store
+from ..errors import DataError
+from ..metrics import compute_all
+from ..pipeline import work_layers
+from ..reports import assemble_report, gather_inputs, write_report_files
+from ..validate import DEFAULT_AREA_TOLERANCE, has_errors, summary_counts, validate
+from .common import emit_json, gpkg_argument, out_option, verbosity
+
+
+@click.command("report")
+@gpkg_argument
+@out_option
+@click.option(
+    "--area-tolerance",
+    type=float,
+    default=DEFAULT_AREA_TOLERANCE,
+    show_default=True,
+    help="Allowed relative difference between measured and stated areas.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outputs and checks as JSON.")
+@verbosity
+def report_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bool) -> None:
+    """Write report.xlsx and the printable report.html of GPKG into the output folder.
+
+    Both hold the same sections: summary, areas, land-use mix, adjustments, yield,
+    indicators, projects, and the checks, where every figure the plan states that the data
+    or the plan itself can recompute is compared (mismatches are listed, never corrected).
+    Exit 0 when written (plan mismatches included); 1 when the data has validation errors.
+    """
+    plan = store.load(gpkg)
+    findings = validate(plan, area_tolerance=area_tolerance)
+    if has_errors(findings):
+        counts = summary_counts(findings)
+        raise DataError(
+            f"{plan.path}: {counts['error']} validation errors; no report was written. "
+            f"Run 'miyun-spatial validate {plan.path}' for the list and fix them"
+        )
+    work = work_layers(plan)
+    inputs = gather_inputs(
+        plan,
+        work,
+        tables=compute_all(work, plan),
+        findings=findings,
+        area_tolerance=area_tolerance,
+    )
+    paths = write_report_files(assemble_report(inputs), out_dir)
+    mismatches = [c for c in inputs.checks if c.status == "mismatch"]
+    if as_json:
+        emit_json(
+            {
+                "source": str(plan.path),
+                "outputs": [str(p) for p in paths],
+                "checked": len(inputs.checks),
+                "mismatches": [c.to_dict() | {"message": c.message} for c in mismatches],
+            }
+        )
+        return
+    for path in paths:
+        click.echo(f"wrote {path}")
+    click.echo(
+        f"plan consistency: {len(mismatches)} mismatches among {len(inputs.checks)} figures "
+        "checked (sheet 校验 Checks):"
+    )
+    for check in mismatches:
+        click.echo(f"  {check.message}")
+
+
+COMMANDS = (report_command,)
