@@ -17,8 +17,10 @@ from . import store
 from .catalogue import CATALOGUE
 from .crs import to_work_crs
 from .errors import DataError
+from .metrics import compute_all
 from .metrics.areas import feature_areas
 from .outputs import write_csv
+from .results import RESULTS_NAME, write_results
 from .validate import Finding, findings_frame, has_errors, summary_counts, validate
 
 log = logging.getLogger(__name__)
@@ -63,8 +65,52 @@ def _areas_step(ctx: BuildContext) -> list[Path]:
     return [write_csv(table, ctx.out_dir / "areas.csv")]
 
 
+def _metrics_step(ctx: BuildContext) -> list[Path]:
+    """Land-use mix, yields and adjustments: one CSV per table, and results.gpkg."""
+    tables = compute_all(ctx.work, ctx.plan)
+    ctx.tables.update(tables)
+    paths = [write_csv(table, ctx.out_dir / f"{key}.csv") for key, table in tables.items()]
+    from .qgis_styles import styles_for  # QGIS default styles and value maps in results.gpkg
+
+    results = ctx.out_dir / RESULTS_NAME
+    paths.append(
+        write_results(results, ctx.work, tables, source=ctx.plan, finish=styles_for(ctx.plan))
+    )
+    return paths
+
+
 Step = tuple[str, Callable[[BuildContext], list[Path]]]
-STEPS: tuple[Step, ...] = (("areas", _areas_step),)
+
+
+def _maps_step(ctx: BuildContext) -> list[Path]:
+    """The interactive maps (index.html and every page), from the metrics already computed."""
+    from .maps import write_maps
+    from .maps.metrics import metrics_for_maps
+
+    metrics = metrics_for_maps(ctx.work, ctx.plan, ctx.tables)
+    return write_maps(ctx.plan, ctx.work, ctx.out_dir, metrics=metrics)
+
+
+def _reports_step(ctx: BuildContext) -> list[Path]:
+    """report.xlsx and report.html, from the areas and metrics already computed."""
+    from .reports import write_reports
+
+    return write_reports(
+        ctx.plan,
+        ctx.work,
+        ctx.out_dir,
+        tables=ctx.tables,
+        findings=ctx.findings,
+        areas=ctx.tables.get("areas"),
+    )
+
+
+STEPS: tuple[Step, ...] = (
+    ("areas", _areas_step),
+    ("metrics", _metrics_step),
+    ("maps", _maps_step),
+    ("reports", _reports_step),
+)
 
 
 def build(
@@ -105,4 +151,33 @@ def _summary(ctx: BuildContext) -> dict[str, object]:
             if (("zgc_park", "Z1") in areas.index)
             else None
         )
+    summary.update(_metrics_summary(ctx))
     return summary
+
+
+def _metrics_summary(ctx: BuildContext) -> dict[str, object]:
+    """The park's revenue / output per built ha against the 2025 targets, and a few counts."""
+    out: dict[str, object] = {}
+    yields, park = ctx.tables.get("zone_yields"), ctx.work.get("zgc_park")
+    if yields is not None and park is not None:
+        spec = CATALOGUE["zgc_park"]  # the park: its feature with status "current" (Z1)
+        current = park.loc[park[spec.category_field] == "current", spec.id_field].astype(str)
+        key = ("zgc_park", current.iloc[0]) if len(current) else None
+        if key in yields.index:
+            row = yields.loc[key]
+            for name, column in (
+                ("park_revenue_per_ha", "revenue_per_ha"),
+                ("park_revenue_target_per_ha", "target_revenue_per_ha"),
+                ("park_revenue_pct_of_target", "pct_of_target"),
+                ("park_output_per_ha", "output_per_ha"),
+                ("park_output_target_yuan_per_m2", "target_output_yuan_per_m2"),
+                ("park_output_pct_of_target", "output_pct_of_target"),
+            ):
+                out[name] = None if row[column] != row[column] else round(float(row[column]), 1)
+    parcels = ctx.tables.get("parcel_yields")
+    if parcels is not None:
+        out["low_efficiency_parcels"] = int(parcels["low_efficiency"].sum())
+    totals = ctx.tables.get("adjustment_totals")
+    if totals is not None:
+        out["redesignated_ha"] = round(float(totals["changed_ha"].sum()), 2)
+    return out
