@@ -10,6 +10,7 @@ import logging
 
 import geopandas as gpd
 from pyproj import CRS
+from pyproj.exceptions import ProjError
 
 from .catalogue import CATALOGUE
 from .errors import CRSError
@@ -33,12 +34,18 @@ def crs_problem(crs: CRS | None) -> str | None:
     if crs.equals(WORK_CRS):
         return None
     if crs.is_geographic:
-        return f"is in a geographic CRS ({crs.to_string()}): areas in degrees are meaningless"
+        return f"is in a geographic CRS ({_name(crs)}): areas in degrees are meaningless"
     if crs.equals(WEB_MERCATOR):
         return (
             "is in Web Mercator (EPSG:3857), which inflates areas about 1.72x at Miyun's latitude"
         )
-    return f"is in {crs.to_string()}, not {WORK_CRS.to_string()}"
+    return f"is in {_name(crs)}, not {WORK_CRS.to_string()}"
+
+
+def _name(crs: CRS) -> str:
+    """'EPSG:4326' where the CRS has a code, else its name (never a whole WKT)."""
+    code = crs.to_epsg()
+    return f"EPSG:{code}" if code else crs.name
 
 
 def require_projected(gdf: gpd.GeoDataFrame, *, layer: str) -> None:
@@ -60,8 +67,15 @@ def to_work_crs(gdf: gpd.GeoDataFrame, *, layer: str) -> gpd.GeoDataFrame:
         )
     if gdf.crs.equals(WORK_CRS):
         return gdf
-    log.warning("layer '%s' is in %s: reprojecting to %s", layer, gdf.crs.to_string(), WORK_CRS)
-    return gdf.to_crs(WORK_CRS)
+    log.warning("layer '%s' is in %s: reprojecting to %s", layer, _name(gdf.crs), WORK_CRS)
+    try:
+        return gdf.to_crs(WORK_CRS)
+    except ProjError:
+        raise CRSError(
+            f"layer '{layer}' is in {_name(gdf.crs)}, which cannot be converted to "
+            f"{WORK_CRS.to_string()}; assign the CRS its coordinates are really in "
+            "(QGIS: Layer Properties > Source)"
+        ) from None
 
 
 def to_web_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
