@@ -17,11 +17,21 @@ from . import store
 from .catalogue import CATALOGUE
 from .crs import to_work_crs
 from .errors import DataError
+from .map_options import MapOptions
 from .metrics import compute_all
 from .metrics.areas import feature_areas
 from .outputs import write_csv
+from .qgis_styles import styles_for
 from .results import RESULTS_NAME, write_results
-from .validate import Finding, findings_frame, has_errors, summary_counts, validate
+from .validate import (
+    DEFAULT_AREA_TOLERANCE,
+    Finding,
+    findings_frame,
+    first_error,
+    has_errors,
+    summary_counts,
+    validate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +46,8 @@ class BuildContext:
     work: Mapping[str, gpd.GeoDataFrame]
     out_dir: Path
     findings: tuple[Finding, ...]
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE
+    map_options: MapOptions = field(default_factory=MapOptions)
     tables: dict = field(default_factory=dict)  # step name -> result, filled as steps run
 
 
@@ -70,8 +82,6 @@ def _metrics_step(ctx: BuildContext) -> list[Path]:
     tables = compute_all(ctx.work, ctx.plan)
     ctx.tables.update(tables)
     paths = [write_csv(table, ctx.out_dir / f"{key}.csv") for key, table in tables.items()]
-    from .qgis_styles import styles_for  # QGIS default styles and value maps in results.gpkg
-
     results = ctx.out_dir / RESULTS_NAME
     paths.append(
         write_results(results, ctx.work, tables, source=ctx.plan, finish=styles_for(ctx.plan))
@@ -88,7 +98,7 @@ def _maps_step(ctx: BuildContext) -> list[Path]:
     from .maps.metrics import metrics_for_maps
 
     metrics = metrics_for_maps(ctx.work, ctx.plan, ctx.tables)
-    return write_maps(ctx.plan, ctx.work, ctx.out_dir, metrics=metrics)
+    return write_maps(ctx.plan, ctx.work, ctx.out_dir, metrics=metrics, options=ctx.map_options)
 
 
 def _reports_step(ctx: BuildContext) -> list[Path]:
@@ -102,6 +112,7 @@ def _reports_step(ctx: BuildContext) -> list[Path]:
         tables=ctx.tables,
         findings=ctx.findings,
         areas=ctx.tables.get("areas"),
+        area_tolerance=ctx.area_tolerance,
     )
 
 
@@ -113,27 +124,51 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+def load_checked(
+    gpkg: Path | None, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE
+) -> tuple[store.PlanData, tuple[Finding, ...]]:
+    """Read ``gpkg`` once and validate it; returns the data and every finding."""
+    plan = store.load(gpkg)
+    return plan, tuple(validate(plan, area_tolerance=area_tolerance))
+
+
+def refuse_errors(plan: store.PlanData, findings: tuple[Finding, ...], *, see: str) -> None:
+    """Raise DataError (naming the first error's layer, feature and fix) if there are errors."""
+    if has_errors(findings):
+        counts = summary_counts(findings)
+        raise DataError(
+            f"{plan.path}: {counts['error']} validation errors, the first: "
+            f"{first_error(findings)}; nothing was computed. See {see}"
+        )
+
+
 def build(
     gpkg: Path | None = None,
     out_dir: Path = Path("maps_out"),
     *,
-    area_tolerance: float = 0.05,
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+    map_options: MapOptions | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Run the whole job on ``gpkg`` (default: the embedded GeoPackage) into ``out_dir``."""
+    """Run the whole job on ``gpkg`` (default: the embedded GeoPackage) into ``out_dir``.
+
+    The findings are always written to ``validation.csv``; with validation errors nothing
+    else is computed and DataError is raised.
+    """
     total = len(STEPS) + 2
     tell = progress or (lambda i, n, label: log.info("[%d/%d] %s", i, n, label))
     tell(1, total, "reading and validating")
-    plan = store.load(gpkg)
-    findings = tuple(validate(plan, area_tolerance=area_tolerance))
+    plan, findings = load_checked(gpkg, area_tolerance=area_tolerance)
     outputs = [write_csv(findings_frame(findings), Path(out_dir) / "validation.csv")]
-    if has_errors(findings):
-        counts = summary_counts(findings)
-        raise DataError(
-            f"{plan.path}: {counts['error']} validation errors; nothing was computed. "
-            f"See {outputs[0]} or run 'miyun-spatial validate {plan.path}'"
-        )
-    ctx = BuildContext(plan, work_layers(plan), Path(out_dir), findings)
+    refuse_errors(plan, findings, see=f"{outputs[0]} or run 'miyun-spatial validate {plan.path}'")
+    ctx = BuildContext(
+        plan,
+        work_layers(plan),
+        Path(out_dir),
+        findings,
+        area_tolerance=area_tolerance,
+        map_options=map_options or MapOptions(),
+    )
     for i, (label, step) in enumerate(STEPS, start=2):
         tell(i, total, label)
         outputs.extend(step(ctx))

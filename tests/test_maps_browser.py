@@ -68,10 +68,7 @@ def edited_gpkg(tmp_path_factory, default_gpkg) -> Path:
     _edit(path, "projects", lambda f: f["code"] == "J01", name_zh=HOSTILE)
     _edit(path, "land_parcels", lambda f: f.index == f.index[0], enterprise=HOSTILE)
     with sqlite3.connect(path) as con:  # an attribute table: no R-tree triggers
-        con.execute(
-            "UPDATE land_use_classes SET name_zh = ?, color_hex = ? WHERE code = 'M1'",
-            (HOSTILE, '#fff" onload="window.__pwned=1'),
-        )
+        con.execute("UPDATE land_use_classes SET name_zh = ? WHERE code = 'M1'", (HOSTILE,))
     con.close()
     return path
 
@@ -79,6 +76,10 @@ def edited_gpkg(tmp_path_factory, default_gpkg) -> Path:
 def _edit(path: Path, layer: str, where, **values) -> None:
     """Set attributes of the features ``where(frame)`` selects, rewriting the layer via GDAL."""
     frame = pyogrio.read_dataframe(path, layer=layer)
+    info = pyogrio.read_info(path, layer=layer)
+    for column, dtype in zip(info["fields"], info["dtypes"], strict=True):
+        if dtype.startswith("int"):  # nulls made it float on reading: keep the stored type
+            frame[column] = frame[column].astype("Int64")
     rows = where(frame)
     assert rows.sum() >= 1
     for column, value in values.items():

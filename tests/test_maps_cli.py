@@ -63,3 +63,19 @@ def test_bad_input_and_unwritable_output(tmp_path, default_gpkg):
     unwritable = run_cli("maps", default_gpkg, "--out", blocker / "maps", "--offline")
     assert unwritable.returncode == 3 and "Traceback" not in unwritable.stderr
     assert len(unwritable.stderr.strip().splitlines()) == 1
+
+
+def test_maps_refuse_data_with_errors_and_write_nothing(tmp_path, gpkg_copy):
+    """A colour that is not #RRGGBB (here: an attempt to break out of an attribute) is an error."""
+    import sqlite3
+
+    with sqlite3.connect(gpkg_copy) as con:  # an attribute table: no R-tree triggers
+        con.execute(
+            "UPDATE land_use_classes SET color_hex = ? WHERE code = 'M1'",
+            ('#fff" onload="window.__pwned=1',),
+        )
+    con.close()
+    result = run_cli("maps", gpkg_copy, "--out", tmp_path / "out", "--offline")
+    assert result.returncode == 1
+    assert "land_use_classes" in result.stderr and "color_hex" in result.stderr
+    assert not (tmp_path / "out").exists()

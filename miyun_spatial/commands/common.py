@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
 from ..store import DEFAULT_GPKG
 
 DEFAULT_OUT = Path("maps_out")
@@ -135,3 +136,33 @@ def text_table(frame: pd.DataFrame, *, floatfmt: str = "{:,.2f}") -> str:
         40,
     ):
         return frame.to_string(float_format=floatfmt.format, na_rep="—")
+
+
+def map_options(fn: Callable) -> Callable:
+    """--offline, --basemap, --tianditu-key: passed to the command as one ``maps`` MapOptions."""
+    fn = click.option(
+        "--tianditu-key",
+        envvar=TIANDITU_ENV,
+        default=None,
+        metavar="KEY",
+        help=f"Tianditu key, adds Tianditu vector and imagery basemaps [env: {TIANDITU_ENV}].",
+    )(fn)
+    fn = click.option(
+        "--basemap",
+        type=click.Choice(BASEMAPS),
+        default=DEFAULT_BASEMAP,
+        show_default=True,
+        help="Basemap shown first; 'gaode' shifts the data to GCJ-02 for display on Gaode tiles.",
+    )(fn)
+    return click.option(
+        "--offline",
+        is_flag=True,
+        help="Maps draw no tile basemap: the district boundary and town labels give context, "
+        "and the pages request nothing from any network (for intranets).",
+    )(fn)
+
+
+def make_map_options(offline: bool, basemap: str, tianditu_key: str | None) -> MapOptions:
+    return MapOptions(
+        offline=offline, basemap=basemap, tianditu_key=(tianditu_key or "").strip() or None
+    )

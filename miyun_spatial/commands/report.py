@@ -6,12 +6,9 @@ from pathlib import Path
 
 import click
 
-from .. import store
-from ..errors import DataError
 from ..metrics import compute_all
-from ..pipeline import work_layers
-from ..reports import assemble_report, gather_inputs, write_report_files
-from ..validate import DEFAULT_AREA_TOLERANCE, has_errors, summary_counts, validate
+from ..pipeline import load_checked, refuse_errors, work_layers
+from ..validate import DEFAULT_AREA_TOLERANCE
 from .common import emit_json, gpkg_argument, out_option, verbosity
 
 
@@ -35,14 +32,10 @@ def report_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bo
     or the plan itself can recompute is compared (mismatches are listed, never corrected).
     Exit 0 when written (plan mismatches included); 1 when the data has validation errors.
     """
-    plan = store.load(gpkg)
-    findings = validate(plan, area_tolerance=area_tolerance)
-    if has_errors(findings):
-        counts = summary_counts(findings)
-        raise DataError(
-            f"{plan.path}: {counts['error']} validation errors; no report was written. "
-            f"Run 'miyun-spatial validate {plan.path}' for the list and fix them"
-        )
+    from ..reports import assemble_report, gather_inputs, write_report_files
+
+    plan, findings = load_checked(gpkg, area_tolerance=area_tolerance)
+    refuse_errors(plan, findings, see=f"'miyun-spatial validate {plan.path}'")
     work = work_layers(plan)
     inputs = gather_inputs(
         plan,

@@ -5,7 +5,7 @@ opens on an intranet without internet access; ``MapOptions(offline=True)`` also 
 tile basemaps, so nothing at all is requested.
 """
 
-from .basemaps import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions, tianditu_key_from_env
+from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions, tianditu_key_from_env
 from .page import MapInputs, Page
 from .writer import build_pages, write_maps
 

@@ -14,10 +14,11 @@ from branca.element import Element
 from .. import __version__
 from ..catalogue import CATALOGUE
 from ..crs import WORK_CRS
+from ..map_options import MapOptions
 from ..metrics.areas import planar_area_ha
 from ..store import PlanData
 from .assets import inline_assets
-from .basemaps import MapOptions, display_shift, tile_layers
+from .basemaps import display_shift, tile_layers
 from .client import CLIENT_CSS, CLIENT_JS
 from .controls import (
     ClientConfig,

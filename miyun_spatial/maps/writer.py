@@ -10,9 +10,9 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import DataError
+from ..map_options import MapOptions
 from ..outputs import write_text
 from ..store import PlanData
-from .basemaps import MapOptions
 from .page import MapInputs, Page
 from .pages import base_detail, bases, index, land_use, overview, projects, yields
 
