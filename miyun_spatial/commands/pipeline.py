@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import click
 
 from ..pipeline import build
 from ..validate import DEFAULT_AREA_TOLERANCE
-from .common import emit_json, gpkg_argument, out_option, verbosity
+from .common import emit_json, gpkg_argument, make_map_options, map_options, out_option, verbosity
 
 
 def _progress(i: int, total: int, label: str) -> None:
@@ -25,12 +26,25 @@ def _progress(i: int, total: int, label: str) -> None:
     show_default=True,
     help="Allowed relative difference between measured and stated areas.",
 )
+@map_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @verbosity
-def build_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bool) -> None:
+def build_command(
+    gpkg: Path,
+    out_dir: Path,
+    area_tolerance: float,
+    offline: bool,
+    basemap: str,
+    tianditu_key: str | None,
+    as_json: bool,
+) -> None:
     """Validate GPKG and write every table, map and report to the output folder."""
     result = build(
-        gpkg, out_dir, area_tolerance=area_tolerance, progress=None if as_json else _progress
+        gpkg,
+        out_dir,
+        area_tolerance=area_tolerance,
+        map_options=make_map_options(offline, basemap, tianditu_key),
+        progress=None if as_json else _progress,
     )
     if as_json:
         emit_json(
@@ -42,18 +56,49 @@ def build_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: boo
             }
         )
         return
+    click.echo(summary_text(result))
+
+
+# How each summary figure is shown: label (Chinese first, English alongside) and unit.
+SUMMARY_LABELS = {
+    "plan_features": ("规划要素 plan features", ""),
+    "park_area_ha": ("密云园面积 Miyun park area", "ha"),
+    "park_revenue_per_ha": ("地均收入 revenue per built ha", "万元/公顷"),
+    "park_revenue_target_per_ha": ("  2025年目标 2025 target", "万元/公顷"),
+    "park_revenue_pct_of_target": ("  达成率 share of target", "%"),
+    "park_output_per_ha": ("地均产值 output per built industrial ha", "万元/公顷"),
+    "park_output_target_yuan_per_m2": ("  2025年目标 2025 target", "元/平方米"),
+    "park_output_pct_of_target": ("  达成率 share of target", "%"),
+    "low_efficiency_parcels": ("低效用地地块 low-efficiency parcels", ""),
+    "redesignated_ha": ("用地调整 land re-designated", "ha"),
+}
+
+
+def _pad(label: str, width: int = 42) -> str:
+    """``label`` padded to ``width`` terminal columns (CJK characters take two)."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+    return label + " " * max(1, width - shown)
+
+
+def summary_text(result) -> str:
+    """The one-screen summary at the end of a build."""
     counts = result.summary["validation"]
-    click.echo(f"source   {result.source}")
-    click.echo(
-        f"checks   {counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes"
-    )
+    lines = [
+        f"{_pad('数据 source')}{result.source}",
+        f"{_pad('校验 checks')}{counts['error']} errors, {counts['warning']} warnings, "
+        f"{counts['info']} notes",
+    ]
     for key, value in result.summary.items():
-        if key != "validation":
-            shown = f"{value:,.2f}" if isinstance(value, float) else value
-            click.echo(f"{key:<24} {shown}")
-    click.echo(f"outputs  {len(result.outputs)} files in {result.out_dir}/")
-    for path in result.outputs:
-        click.echo(f"  {path}")
+        if key == "validation" or value is None:
+            continue
+        label, unit = SUMMARY_LABELS.get(key, (key, ""))
+        shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+        lines.append(f"{_pad(label)}{shown} {unit}".rstrip())
+    lines.append(f"{_pad('输出 outputs')}{len(result.outputs)} files in {result.out_dir}/")
+    index = result.out_dir / "index.html"
+    if index in result.outputs:
+        lines.append(f"{_pad('地图 maps')}open {index}")
+    return "\n".join(lines)
 
 
 COMMANDS = (build_command,)
