@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
 from ..store import DEFAULT_GPKG
+from ..validate import DEFAULT_AREA_TOLERANCE
 
 DEFAULT_OUT = Path("maps_out")
 LOGGER = "miyun_spatial"
@@ -80,6 +81,17 @@ def out_option(fn: Callable) -> Callable:
         show_default=True,
         type=click.Path(file_okay=False, path_type=Path),
         help="Output folder.",
+    )(fn)
+
+
+def area_tolerance_option(fn: Callable) -> Callable:
+    """--area-tolerance: how far a measured area may differ from the stated one (a fraction)."""
+    return click.option(
+        "--area-tolerance",
+        type=float,
+        default=DEFAULT_AREA_TOLERANCE,
+        show_default=True,
+        help="Allowed relative difference between measured and stated areas.",
     )(fn)
 
 

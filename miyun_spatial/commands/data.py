@@ -13,19 +13,21 @@ from ..catalogue import CATALOGUE
 from ..crs import to_work_crs
 from ..errors import EXIT_DATA
 from ..metrics.areas import feature_areas
-from ..validate import DEFAULT_AREA_TOLERANCE, findings_frame, has_errors, summary_counts, validate
-from .common import emit_frame, emit_json, format_options, frame_records, gpkg_argument, verbosity
+from ..validate import findings_frame, has_errors, summary_counts, validate
+from .common import (
+    area_tolerance_option,
+    emit_frame,
+    emit_json,
+    format_options,
+    frame_records,
+    gpkg_argument,
+    verbosity,
+)
 
 
 @click.command("validate")
 @gpkg_argument
-@click.option(
-    "--area-tolerance",
-    type=float,
-    default=DEFAULT_AREA_TOLERANCE,
-    show_default=True,
-    help="Allowed relative difference between measured and stated areas.",
-)
+@area_tolerance_option
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @verbosity
 def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:

@@ -8,8 +8,15 @@ from pathlib import Path
 import click
 
 from ..pipeline import build
-from ..validate import DEFAULT_AREA_TOLERANCE
-from .common import emit_json, gpkg_argument, make_map_options, map_options, out_option, verbosity
+from .common import (
+    area_tolerance_option,
+    emit_json,
+    gpkg_argument,
+    make_map_options,
+    map_options,
+    out_option,
+    verbosity,
+)
 
 
 def _progress(i: int, total: int, label: str) -> None:
@@ -19,13 +26,7 @@ def _progress(i: int, total: int, label: str) -> None:
 @click.command("build")
 @gpkg_argument
 @out_option
-@click.option(
-    "--area-tolerance",
-    type=float,
-    default=DEFAULT_AREA_TOLERANCE,
-    show_default=True,
-    help="Allowed relative difference between measured and stated areas.",
-)
+@area_tolerance_option
 @map_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @verbosity

@@ -8,20 +8,13 @@ import click
 
 from ..metrics import compute_all
 from ..pipeline import load_checked, refuse_errors, work_layers
-from ..validate import DEFAULT_AREA_TOLERANCE
-from .common import emit_json, gpkg_argument, out_option, verbosity
+from .common import area_tolerance_option, emit_json, gpkg_argument, out_option, verbosity
 
 
 @click.command("report")
 @gpkg_argument
 @out_option
-@click.option(
-    "--area-tolerance",
-    type=float,
-    default=DEFAULT_AREA_TOLERANCE,
-    show_default=True,
-    help="Allowed relative difference between measured and stated areas.",
-)
+@area_tolerance_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs and checks as JSON.")
 @verbosity
 def report_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bool) -> None:

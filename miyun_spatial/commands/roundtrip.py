@@ -9,9 +9,16 @@ import click
 
 from .. import store
 from ..diff import PlanDiff, changed_layers, describe_change, diff_plans
-from ..validate import DEFAULT_AREA_TOLERANCE
 from ..watch import DEFAULT_DEBOUNCE_S, DEFAULT_INTERVAL_S, WatchEvent, watch
-from .common import emit_frame, emit_json, frame_records, gpkg_argument, out_option, verbosity
+from .common import (
+    area_tolerance_option,
+    emit_frame,
+    emit_json,
+    frame_records,
+    gpkg_argument,
+    out_option,
+    verbosity,
+)
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -85,13 +92,7 @@ def diff_payload(result: PlanDiff) -> dict:
     default=None,
     help="Stop after this many rebuilds (0: build once and stop) [default: never].",
 )
-@click.option(
-    "--area-tolerance",
-    type=float,
-    default=DEFAULT_AREA_TOLERANCE,
-    show_default=True,
-    help="Allowed relative difference between measured and stated areas.",
-)
+@area_tolerance_option
 @verbosity
 def watch_command(
     gpkg: Path,
