@@ -155,20 +155,22 @@ def test_measured_areas_equal_their_target_within_one_percent(layers):
                 assert geom.area / HA == pytest.approx(target, rel=0.01), code
 
 
+@pytest.fixture(scope="module")
+def park(layers):
+    """The parcels inside Z1, with their area (ha) and class flags."""
+    parcels = layers["land_parcels"]
+    z1 = by_code(layers["zgc_park"]).geometry["Z1"]
+    inside = parcels[parcels.geometry.representative_point().within(z1)].copy()
+    classes = layers["land_use_classes"].set_index("code")
+    inside["ha"] = inside.geometry.area / HA
+    inside["industrial"] = inside.current_use.map(classes.counts_as_industrial).astype(bool)
+    inside["construction"] = inside.current_use.map(classes.group).eq("construction")
+    inside["planned_industrial"] = inside.planned_use.map(classes.counts_as_industrial)
+    return inside
+
+
 class TestParcels:
     """Parcel totals inside Z1 reproduce the plan's figures (一（二）6, land_facts F01-F06)."""
-
-    @pytest.fixture(scope="class")
-    def park(self, layers):
-        parcels = layers["land_parcels"]
-        z1 = by_code(layers["zgc_park"]).geometry["Z1"]
-        inside = parcels[parcels.geometry.representative_point().within(z1)].copy()
-        classes = layers["land_use_classes"].set_index("code")
-        inside["ha"] = inside.geometry.area / HA
-        inside["industrial"] = inside.current_use.map(classes.counts_as_industrial).astype(bool)
-        inside["construction"] = inside.current_use.map(classes.group).eq("construction")
-        inside["planned_industrial"] = inside.planned_use.map(classes.counts_as_industrial)
-        return inside
 
     def test_parcels_tile_z1(self, park, layers):
         z1 = by_code(layers["zgc_park"]).geometry["Z1"]
