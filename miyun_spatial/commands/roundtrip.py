@@ -16,6 +16,8 @@ from .common import (
     emit_json,
     frame_records,
     gpkg_argument,
+    make_map_options,
+    map_options,
     out_option,
     verbosity,
 )
@@ -93,6 +95,7 @@ def diff_payload(result: PlanDiff) -> dict:
     help="Stop after this many rebuilds (0: build once and stop) [default: never].",
 )
 @area_tolerance_option
+@map_options
 @verbosity
 def watch_command(
     gpkg: Path,
@@ -102,6 +105,9 @@ def watch_command(
     once: bool,
     max_runs: int | None,
     area_tolerance: float,
+    offline: bool,
+    basemap: str,
+    tianditu_key: str | None,
 ) -> None:
     """Build GPKG, then rebuild whenever its content changes (e.g. saved edits in QGIS).
 
@@ -125,7 +131,10 @@ def watch_command(
             debounce=debounce,
             max_runs=max_runs,
             on_event=show,
-            build_options={"area_tolerance": area_tolerance},
+            build_options={
+                "area_tolerance": area_tolerance,
+                "map_options": make_map_options(offline, basemap, tianditu_key),
+            },
         )
         code = state.exit_code
     except KeyboardInterrupt:
