@@ -30,12 +30,20 @@ def set_value(path: Path, layer: str, key: str, match, column: str, value) -> No
 
 
 def read(path: Path, layer: str) -> gpd.GeoDataFrame:
-    return pyogrio.read_dataframe(path, layer=layer)
+    """The layer indexed by fid, integer fields kept integer (nulls would make them float)."""
+    frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
+    info = pyogrio.read_info(path, layer=layer)
+    for column, dtype in zip(info["fields"], info["dtypes"], strict=True):
+        if dtype.startswith("int"):
+            frame[column] = frame[column].astype("Int64")
+    return frame
 
 
 def overwrite(path: Path, layer: str, frame: gpd.GeoDataFrame) -> None:
-    """Replace ``layer`` in ``path`` with ``frame`` (other layers untouched)."""
-    pyogrio.write_dataframe(frame, path, layer=layer, layer_options={"OVERWRITE": "YES"})
+    """Replace ``layer`` in ``path`` with ``frame``, keeping its fids (other layers untouched)."""
+    pyogrio.write_dataframe(
+        frame.reset_index(), path, layer=layer, layer_options={"OVERWRITE": "YES", "FID": "fid"}
+    )
 
 
 def set_geometry(path: Path, layer: str, code: str, geometry) -> None:

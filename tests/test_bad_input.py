@@ -21,9 +21,9 @@ from pathlib import Path
 
 import fiona
 import pandas as pd
-import pyogrio
 import pytest
 import shapely
+from gpkg_edit import overwrite, read, remove_crs
 from shapely.geometry import Polygon
 
 HA = 10_000.0
@@ -59,16 +59,6 @@ def sql(path: Path, statement: str, *params) -> None:
     con.close()
 
 
-def read(path: Path, layer: str):
-    return pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
-
-
-def overwrite(path: Path, layer: str, frame) -> None:
-    pyogrio.write_dataframe(
-        frame.reset_index(), path, layer=layer, layer_options={"OVERWRITE": "YES", "FID": "fid"}
-    )
-
-
 def set_geometry(path: Path, layer: str, code: str, make: Callable) -> None:
     frame = read(path, layer)
     fid = frame.index[frame["code"] == code][0]
@@ -98,12 +88,6 @@ def text_type_revenue(path: Path) -> None:
 
 def reproject(path: Path, layer: str, epsg: int) -> None:
     overwrite(path, layer, read(path, layer).to_crs(epsg))
-
-
-def remove_crs(path: Path, layer: str) -> None:
-    """Point the layer at the GeoPackage's 'Undefined Cartesian SRS' (-1): no CRS at all."""
-    sql(path, "UPDATE gpkg_geometry_columns SET srs_id = -1 WHERE table_name = ?", layer)
-    sql(path, "UPDATE gpkg_contents SET srs_id = -1 WHERE table_name = ?", layer)
 
 
 def local_crs(path: Path, layer: str) -> None:

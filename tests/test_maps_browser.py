@@ -19,6 +19,7 @@ import pytest
 import shapely
 import xyzservices.providers as xyz
 from conftest import run_cli
+from gpkg_edit import overwrite, read
 from pyproj import Geod
 
 pytestmark = pytest.mark.browser
@@ -75,17 +76,13 @@ def edited_gpkg(tmp_path_factory, default_gpkg) -> Path:
 
 def _edit(path: Path, layer: str, where, **values) -> None:
     """Set attributes of the features ``where(frame)`` selects, rewriting the layer via GDAL."""
-    frame = pyogrio.read_dataframe(path, layer=layer)
-    info = pyogrio.read_info(path, layer=layer)
-    for column, dtype in zip(info["fields"], info["dtypes"], strict=True):
-        if dtype.startswith("int"):  # nulls made it float on reading: keep the stored type
-            frame[column] = frame[column].astype("Int64")
+    frame = read(path, layer)
     rows = where(frame)
     assert rows.sum() >= 1
     for column, value in values.items():
         frame[column] = frame[column].astype(object)
         frame.loc[rows, column] = value
-    pyogrio.write_dataframe(frame, path, layer=layer, layer_options={"OVERWRITE": "YES"})
+    overwrite(path, layer, frame)
 
 
 @pytest.fixture(scope="session")
