@@ -2,7 +2,7 @@
 
 :func:`write_reports` takes what ``build`` already has (the plan, its work-CRS layers, the metric
 tables and the validation findings), checks the plan's own figures
-(:func:`~miyun_spatial.reports.consistency.check_consistency`), assembles one
+(:func:`~miyun_spatial.checks.consistency.check_consistency`), assembles one
 :class:`~miyun_spatial.reports.model.Report` and renders it twice, each file written atomically.
 """
 
@@ -17,10 +17,10 @@ import geopandas as gpd
 import pandas as pd
 
 from ..catalogue import CATALOGUE
+from ..checks.consistency import DEFAULT_AREA_TOLERANCE, check_consistency
 from ..metrics.areas import feature_areas
 from ..store import PlanData
 from ..validate import Finding, validate
-from .consistency import DEFAULT_AREA_TOLERANCE, check_consistency
 from .content import ReportInputs, assemble_report
 from .html import write_html
 from .model import Report

@@ -15,11 +15,11 @@ import pandas as pd
 
 from .. import __version__
 from ..catalogue import CATALOGUE
+from ..checks.consistency import GROUPS, STATUSES, Consistency, annex1_subtotals, consistency_frame
 from ..crs import WORK_CRS
 from ..store import PlanData
 from ..validate import Finding, findings_frame, summary_counts
 from . import metric_sections
-from .consistency import GROUPS, STATUSES, Consistency, annex1_subtotals, consistency_frame
 from .model import Column, Report, Section, Table, column_for, make_table
 
 TITLE_ZH = "密云区“十四五”时期高精尖产业发展规划 用地与面积报告"

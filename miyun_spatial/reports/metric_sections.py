@@ -15,13 +15,13 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..catalogue import CATALOGUE
+from ..checks.recompute import PARK_LAYER, park_code
 from ..metrics.adjustments import KIND_LABELS
 from ..metrics.mix import UNCOVERED, UNCOVERED_LABEL, USE_LABELS
 from ..metrics.yields import MIYUN_PARK_ZH
 from ..palette import UNCOVERED_COLOR, grade_labels, land_use_colors
 from ..store import PlanData
 from .model import Chart, Column, Section, Table, column_for, make_table
-from .recompute import PARK_LAYER, park_code
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 CHART_USES = ("current", "adjusted")  # the mix before and after the plan's changes

@@ -18,14 +18,14 @@ import pandas as pd
 from ..catalogue import CATALOGUE
 from ..crs import to_work_crs
 from ..store import PlanData
-from .checks_data import (
+from .data_figures import (
     annex1_subtotals,
     area_checks,
     count_checks,
     park_checks,
     project_checks,
 )
-from .checks_plan import benchmark_checks, indicator_checks, text_checks, unit_checks
+from .plan_figures import benchmark_checks, indicator_checks, text_checks, unit_checks
 from .recompute import CONSISTENCY_COLUMNS, GROUPS, STATUSES, Consistency
 
 log = logging.getLogger(__name__)
