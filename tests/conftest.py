@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -58,7 +62,35 @@ def default_work(default_plan):
     return work_layers(default_plan)
 
 
+_IN_PROCESS = threading.Lock()
+
+
 def run_cli(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run ``miyun-spatial ARGS`` in this process, exactly as the console script does.
+
+    The command's own entry point (``cli.main``) parses the arguments, runs, prints and returns
+    the exit code; stdout and stderr are captured. ``timeout`` is accepted for the subprocess
+    variant's signature. A few smoke tests use :func:`run_cli_subprocess` to cover the real
+    executable.
+    """
+    from miyun_spatial.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        _IN_PROCESS,  # stdout/stderr/cwd are per process: one command at a time
+        contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext(),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("default")  # as the console script: printed, not raised
+        code = main([str(a) for a in args])
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def run_cli_subprocess(
     *args: str | Path, cwd: Path | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess:
     """Run ``miyun-spatial ARGS`` in a subprocess, as a user would."""

@@ -30,11 +30,27 @@ def _set_verbosity(ctx: click.Context, _param, value: int) -> int:
     return value
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Log to whatever ``sys.stderr`` is when a record is emitted (not when the handler was
+    made), so that a caller that redirects stderr (an embedding program, a test) gets the lines."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: int) -> None:
     logger = logging.getLogger(LOGGER)
     logger.setLevel(level)
     if not any(getattr(h, "_miyun", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         handler._miyun = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
