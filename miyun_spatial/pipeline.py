@@ -32,6 +32,7 @@ from .validate import (
     summary_counts,
     validate,
 )
+from .vocabulary import VOCABULARY, role_code
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,13 @@ def work_layers(plan: store.PlanData) -> dict[str, gpd.GeoDataFrame]:
         for spec in CATALOGUE.layers
         if spec.is_spatial and spec.name in plan
     }
+
+
+def park_key(work: Mapping[str, gpd.GeoDataFrame]) -> tuple[str, str] | None:
+    """(layer, code) of the park's current extent (the vocabulary's ``park`` role), or None."""
+    role = VOCABULARY.roles["park"]
+    code = role_code(work.get(role.layer), role)
+    return None if code is None else (role.layer, code)
 
 
 def _areas_step(ctx: BuildContext) -> list[Path]:
@@ -178,14 +186,10 @@ def build(
 
 def _summary(ctx: BuildContext) -> dict[str, object]:
     summary: dict[str, object] = {"validation": summary_counts(ctx.findings)}
-    areas = ctx.tables.get("areas")
+    areas, park = ctx.tables.get("areas"), park_key(ctx.work)
     if areas is not None:
         summary["plan_features"] = len(areas)
-        summary["park_area_ha"] = (
-            float(areas.loc[("zgc_park", "Z1"), "area_ha"])
-            if (("zgc_park", "Z1") in areas.index)
-            else None
-        )
+        summary["park_area_ha"] = float(areas.loc[park, "area_ha"]) if park in areas.index else None
     summary.update(_metrics_summary(ctx))
     return summary
 
@@ -193,22 +197,18 @@ def _summary(ctx: BuildContext) -> dict[str, object]:
 def _metrics_summary(ctx: BuildContext) -> dict[str, object]:
     """The park's revenue / output per built ha against the 2025 targets, and a few counts."""
     out: dict[str, object] = {}
-    yields, park = ctx.tables.get("zone_yields"), ctx.work.get("zgc_park")
-    if yields is not None and park is not None:
-        spec = CATALOGUE["zgc_park"]  # the park: its feature with status "current" (Z1)
-        current = park.loc[park[spec.category_field] == "current", spec.id_field].astype(str)
-        key = ("zgc_park", current.iloc[0]) if len(current) else None
-        if key in yields.index:
-            row = yields.loc[key]
-            for name, column in (
-                ("park_revenue_per_ha", "revenue_per_ha"),
-                ("park_revenue_target_per_ha", "target_revenue_per_ha"),
-                ("park_revenue_pct_of_target", "pct_of_target"),
-                ("park_output_per_ha", "output_per_ha"),
-                ("park_output_target_yuan_per_m2", "target_output_yuan_per_m2"),
-                ("park_output_pct_of_target", "output_pct_of_target"),
-            ):
-                out[name] = None if row[column] != row[column] else round(float(row[column]), 1)
+    yields, key = ctx.tables.get("zone_yields"), park_key(ctx.work)
+    if yields is not None and key in yields.index:
+        row = yields.loc[key]
+        for name, column in (
+            ("park_revenue_per_ha", "revenue_per_ha"),
+            ("park_revenue_target_per_ha", "target_revenue_per_ha"),
+            ("park_revenue_pct_of_target", "pct_of_target"),
+            ("park_output_per_ha", "output_per_ha"),
+            ("park_output_target_yuan_per_m2", "target_output_yuan_per_m2"),
+            ("park_output_pct_of_target", "output_pct_of_target"),
+        ):
+            out[name] = None if row[column] != row[column] else round(float(row[column]), 1)
     parcels = ctx.tables.get("parcel_yields")
     if parcels is not None:
         out["low_efficiency_parcels"] = int(parcels["low_efficiency"].sum())

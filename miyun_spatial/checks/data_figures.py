@@ -13,6 +13,7 @@ from ..crs import require_projected
 from ..metrics.areas import M2_PER_HA, MU_PER_HA
 from ..metrics.mix import class_flags
 from ..store import PlanData
+from ..vocabulary import VOCABULARY, role_code
 from . import plan_text
 from .plan_text import Stated
 from .recompute import (
@@ -41,8 +42,8 @@ TOTAL_ROW_ZH = "合计"  # the total row of project_stated_totals
 
 # --- areas ------------------------------------------------------------------------------
 
-# Features whose stated area is also a land fact (the same figure transcribed twice).
-STATED_AREA_FACTS = {("zgc_park", "Z1"): "F01", ("land_adjustments", "A1"): "F13"}
+# Roles whose feature's stated area is also a land fact (the same figure transcribed twice).
+STATED_AREA_FACTS = {"park": "park_area_ha", "adjustment": "adjustment_area_ha"}
 PARK_PARTS = ("C2", "C3")  # clusters making up the park's current extent: Z1 = C2 + C3
 
 
@@ -70,7 +71,9 @@ def area_checks(
     yield from _park_union(park_code(plan), areas, sections, tolerance)
     yield from _candidates(plan, areas, tolerance)
     facts = land_facts(plan)
-    for (layer, code), fact_code in STATED_AREA_FACTS.items():
+    for role_name, fact_name in STATED_AREA_FACTS.items():
+        role, fact_code = VOCABULARY.roles[role_name], VOCABULARY.fact(fact_name)
+        layer, code = role.layer, role_code(plan.layers.get(role.layer), role)
         if (layer, code) not in areas.index or fact_code not in facts:
             continue
         fact = facts[fact_code]

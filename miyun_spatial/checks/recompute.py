@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..catalogue import CATALOGUE
 from ..store import PlanData
+from ..vocabulary import VOCABULARY, role_code
 
 APPROX_RATE_PP = 0.5  # 约15% = 14.5-15.5 %
 HA_PER_KM2 = 100.0
@@ -43,9 +44,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "text": ("正文数字", "Figures in the text"),
 }
 LAYERS = {name: CATALOGUE[name] for name in CATALOGUE.names}
-PARK_LAYER = "zgc_park"
-_PARK_STATUS = LAYERS[PARK_LAYER].category_field  # expansion_status
-_PARK_CURRENT = LAYERS[PARK_LAYER].field(_PARK_STATUS).value_spec("current").value
+PARK_LAYER = VOCABULARY.roles["park"].layer
 
 
 @dataclass(frozen=True)
@@ -290,9 +289,5 @@ def missing_facts(facts: dict[str, Fact], *codes: str) -> str | None:
 
 
 def park_code(plan: PlanData) -> str | None:
-    """Code of the park's current extent: the zgc_park feature with status 'current' (Z1)."""
-    park = layer_table(plan, PARK_LAYER)
-    if park is None or _PARK_STATUS not in park.columns:
-        return None
-    codes = park.loc[park[_PARK_STATUS] == _PARK_CURRENT, LAYERS[PARK_LAYER].id_field]
-    return str(codes.iloc[0]) if len(codes) else None
+    """Code of the park's current extent (the vocabulary's ``park`` role; Z1 in the default)."""
+    return role_code(layer_table(plan, PARK_LAYER), VOCABULARY.roles["park"])

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..pipeline import build
+from ..vocabulary import VOCABULARY, Label
 from .common import (
     area_tolerance_option,
     emit_json,
@@ -60,21 +61,6 @@ def build_command(
     click.echo(summary_text(result))
 
 
-# How each summary figure is shown: label (Chinese first, English alongside) and unit.
-SUMMARY_LABELS = {
-    "plan_features": ("规划要素 plan features", ""),
-    "park_area_ha": ("密云园面积 Miyun park area", "ha"),
-    "park_revenue_per_ha": ("地均收入 revenue per built ha", "万元/公顷"),
-    "park_revenue_target_per_ha": ("  2025年目标 2025 target", "万元/公顷"),
-    "park_revenue_pct_of_target": ("  达成率 share of target", "%"),
-    "park_output_per_ha": ("地均产值 output per built industrial ha", "万元/公顷"),
-    "park_output_target_yuan_per_m2": ("  2025年目标 2025 target", "元/平方米"),
-    "park_output_pct_of_target": ("  达成率 share of target", "%"),
-    "low_efficiency_parcels": ("低效用地地块 low-efficiency parcels", ""),
-    "redesignated_ha": ("用地调整 land re-designated", "ha"),
-}
-
-
 def _pad(label: str, width: int = 42) -> str:
     """``label`` padded to ``width`` terminal columns (CJK characters take two)."""
     shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
@@ -92,9 +78,10 @@ def summary_text(result) -> str:
     for key, value in result.summary.items():
         if key == "validation" or value is None:
             continue
-        label, unit = SUMMARY_LABELS.get(key, (key, ""))
+        label = VOCABULARY.summary.get(key) or Label(key, key, "")
+        text = f"  {label.text}" if label.sub else label.text
         shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
-        lines.append(f"{_pad(label)}{shown} {unit}".rstrip())
+        lines.append(f"{_pad(text)}{shown} {label.unit}".rstrip())
     lines.append(f"{_pad('输出 outputs')}{len(result.outputs)} files in {result.out_dir}/")
     index = result.out_dir / "index.html"
     if index in result.outputs:

@@ -32,6 +32,7 @@ import pandas as pd
 from ..catalogue import CATALOGUE
 from ..crs import require_projected
 from ..errors import DataError
+from ..vocabulary import VOCABULARY
 from .areas import M2_PER_HA, MU_PER_HA
 from .mix import BUILT, CURRENT_USE, PARCELS, STATUS, check_classes, class_flags, parcel_uses
 from .overlay import allocate, overlay_pieces
@@ -48,11 +49,11 @@ MIYUN_PARK_ZH = "密云园"  # the Miyun park's row in Table 1-1 (zgc_benchmark.
 NO_GRADE = "n/a"
 GRADES = ("A", "B", "C", "D")
 
-TARGET_FACTS = {  # Targets attribute: (land_facts.fact_code, unit)
-    "revenue_per_ha": ("F12", "万元/公顷"),
-    "output_yuan_per_m2": ("F15", "元/平方米"),
-    "revenue_per_ha_2020": ("F05", "万元/公顷"),
-    "output_per_ha_2020": ("F06", "万元/公顷"),
+TARGET_FACTS = {  # Targets attribute: (land_facts.fact_code, unit), codes from the vocabulary
+    "revenue_per_ha": (VOCABULARY.fact("revenue_target_per_ha_2025"), "万元/公顷"),
+    "output_yuan_per_m2": (VOCABULARY.fact("output_target_yuan_per_m2_2025"), "元/平方米"),
+    "revenue_per_ha_2020": (VOCABULARY.fact("park_revenue_per_ha_2020"), "万元/公顷"),
+    "output_per_ha_2020": (VOCABULARY.fact("park_output_per_ha_2020"), "万元/公顷"),
 }
 ZONE_YIELD_COLUMNS = (
     "built_construction_ha",

@@ -19,6 +19,7 @@ from ..checks.consistency import GROUPS, STATUSES, Consistency, annex1_subtotals
 from ..crs import WORK_CRS
 from ..store import PlanData
 from ..validate import Finding, findings_frame, summary_counts
+from ..vocabulary import VOCABULARY, role_code
 from . import metric_sections
 from .model import Column, Report, Section, Table, column_for, make_table
 
@@ -133,7 +134,8 @@ def key_figures(inputs: ReportInputs) -> pd.DataFrame:
     """The figures a reviewer looks for first, each with where it comes from."""
     rows: list[tuple[str, float, str, str]] = []
     areas = inputs.areas
-    for layer, code in (("zgc_park", "Z1"), ("land_adjustments", "A1")):
+    for role in (VOCABULARY.roles["park"], VOCABULARY.roles["adjustment"]):
+        layer, code = role.layer, role_code(inputs.plan.layers.get(role.layer), role)
         if (layer, code) in areas.index:
             row = areas.loc[(layer, code)]
             rows.append((f"{code} {row['name_zh']} 面积 area", row["area_ha"], "ha", "面积 Areas"))

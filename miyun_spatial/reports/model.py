@@ -16,6 +16,7 @@ from functools import cache
 import pandas as pd
 
 from ..catalogue import CATALOGUE
+from ..vocabulary import VOCABULARY
 
 # kind -> (Excel number format, Python format for the HTML page)
 KINDS: dict[str, tuple[str, str]] = {
@@ -183,61 +184,10 @@ def _plain(value):
     return value
 
 
-# Labels of report and metric columns that are not catalogue fields: name -> (zh, en, unit, kind).
+# Labels of report and metric columns that are not catalogue fields: name -> (zh, en, unit, kind),
+# from the output vocabulary (vocabulary.json).
 COLUMN_LABELS: dict[str, tuple[str, str, str, str]] = {
-    "layer": ("图层", "Layer", "", "text"),
-    "code": ("编码", "Code", "", "text"),
-    "zone": ("分区", "Zone", "", "text"),
-    "category": ("分类", "Category", "", "text"),
-    "area_ha": ("面积", "Area", "ha", "ha"),
-    "area_mu": ("面积", "Area", "亩", "mu"),
-    "geodesic_area_ha": ("椭球面积", "Geodesic area", "ha", "ha"),
-    "planar_geodesic_diff_pct": ("平面与椭球差", "Planar vs geodesic", "%", "pct"),
-    "stated_area_ha": ("规划面积", "Stated area", "ha", "ha"),
-    "stated_diff_pct": ("与规划面积差", "Difference to stated", "%", "pct"),
-    "share": ("占比", "Share", "", "share"),
-    "entropy": ("熵指数", "Entropy index", "", "index"),
-    "hhi": ("HHI", "Herfindahl-Hirschman index", "", "index"),
-    "use": ("用地口径", "Use", "", "text"),
-    "class": ("用地分类", "Class", "", "text"),
-    "zone_ha": ("分区面积", "Zone area", "ha", "ha"),
-    "covered_ha": ("地块覆盖面积", "Covered by parcels", "ha", "ha"),
-    "uncovered_ha": ("无地块面积", "Not covered", "ha", "ha"),
-    "built_construction_ha": ("已建成城镇建设用地", "Built urban-construction land", "ha", "ha"),
-    "built_industrial_ha": ("已建成工业用地", "Built industrial land", "ha", "ha"),
-    "revenue_per_ha": ("地均收入", "Revenue per ha", "万元/公顷", "yield"),
-    "output_per_ha": ("地均产值", "Output per ha", "万元/公顷", "yield"),
-    "output_yuan_per_m2": ("地均产值", "Output per m²", "元/平方米", "yield"),
-    "yuan_per_m2": ("地均产值", "Output per m²", "元/平方米", "yield"),
-    "target_revenue_per_ha": ("2025年收入目标", "2025 revenue target", "万元/公顷", "yield"),
-    "gap_per_ha": ("距目标差距", "Gap to target", "万元/公顷", "yield"),
-    "gap_to_target_per_ha": ("距目标差距", "Gap to target", "万元/公顷", "yield"),
-    "pct_of_target": ("达到目标", "Of target", "%", "pct"),
-    "revenue_needed_10k_cny": ("达标尚需收入", "Revenue needed", "万元", "money"),
-    "revenue_needed_100m_cny": ("达标尚需收入", "Revenue needed", "亿元", "real"),
-    "target_output_yuan_per_m2": ("2025年产值目标", "2025 output target", "元/平方米", "yield"),
-    "output_pct_of_target": ("产值达到目标", "Output, of target", "%", "pct"),
-    "grade": ("亩均等级", "Grade", "", "text"),
-    "low_efficiency": ("低效用地", "Low-efficiency land", "", "text"),
-    "implied_built_ha": ("推算建成面积", "Implied built area", "ha", "ha"),
-    "implied_industrial_ha": ("推算工业用地", "Implied industrial land", "ha", "ha"),
-    "revenue_rank": ("收入排名", "Revenue rank", "", "int"),
-    "output_rank": ("产值排名", "Output rank", "", "int"),
-    "is_miyun": ("密云园", "Miyun", "", "text"),
-    "from_use": ("原用地", "From", "", "text"),
-    "to_use": ("新用地", "To", "", "text"),
-    "kind": ("转换类型", "Transition", "", "text"),
-    "adjusted_use": ("调整后用地", "Use after re-designation", "", "text"),
-    "current_to_planned": ("现状→规划变化", "Changes current→planned", "", "text"),
-    "planned_to_adjusted": ("规划→调整变化", "Changes planned→adjusted", "", "text"),
-    "changed_ha": ("调整面积", "Re-designated", "ha", "ha"),
-    "changed_mu": ("调整面积", "Re-designated", "亩", "mu"),
-    "changed_from_declared_ha": ("其中原用地相符", "of which from the declared use", "ha", "ha"),
-    "remaining_declared_ha": ("未调整原用地", "Declared use left unchanged", "ha", "ha"),
-    "to_industrial_ha": ("调整为工业用地", "To industrial land", "ha", "ha"),
-    "to_uses": ("调整后用地", "To classes", "", "text"),
-    "to_group": ("规划用地大类", "Planned group", "", "text"),
-    "base": ("基地", "Base", "", "text"),
+    key: (label.zh, label.en, label.unit, label.kind) for key, label in VOCABULARY.columns.items()
 }
 
 
