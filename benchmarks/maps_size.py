@@ -38,8 +38,8 @@ import shapely
 from miyun_spatial import store
 from miyun_spatial.maps import MapInputs, MapOptions, write_maps
 from miyun_spatial.maps.assets import inline_assets
-from miyun_spatial.maps.metrics import metrics_for_maps
 from miyun_spatial.maps.pages import land_use
+from miyun_spatial.metrics import compute_all
 from miyun_spatial.pipeline import work_layers
 
 BUDGET_BYTES = 3 * 1024 * 1024
@@ -147,7 +147,7 @@ def measure_default(out: Path, browser: Browser | None, runs: int) -> list[dict]
     plan = store.load()
     work = work_layers(plan)
     paths = write_maps(
-        plan, work, out, metrics=metrics_for_maps(work, plan), options=MapOptions(offline=True)
+        plan, work, out, metrics=compute_all(work, plan), options=MapOptions(offline=True)
     )
     rows = []
     for path in paths:

@@ -1,6 +1,7 @@
-"""``build``: read -> validate -> metrics -> (maps, reports) for one GeoPackage, with progress.
+"""``build``: read -> validate -> analyse once -> render (tables, maps, reports), with progress.
 
-The GeoPackage is read once; every step works on the in-memory layers. Outputs go to the
+The data source is read once and every figure computed once (``analysis.analyse``); each step
+below only renders the frozen :class:`~miyun_spatial.analysis.Results`. Outputs go to the
 output folder only, each written atomically.
 """
 
@@ -11,15 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
-
-from . import store
-from .catalogue import CATALOGUE
-from .crs import to_work_crs
-from .errors import DataError
+from .analysis import (
+    Results,
+    analyse,
+    load_checked,
+    park_key,
+    refuse_errors,
+    work_layers,
+)
 from .map_options import MapOptions
-from .metrics import compute_all
-from .metrics.areas import feature_areas
 from .outputs import write_csv
 from .qgis_styles import styles_for
 from .results import RESULTS_NAME, write_results
@@ -27,29 +28,32 @@ from .validate import (
     DEFAULT_AREA_TOLERANCE,
     Finding,
     findings_frame,
-    first_error,
-    has_errors,
     summary_counts,
-    validate,
 )
-from .vocabulary import VOCABULARY, role_code
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 
+__all__ = [
+    "STEPS",
+    "BuildResult",
+    "Results",
+    "build",
+    "load_checked",
+    "park_key",
+    "refuse_errors",
+    "work_layers",
+]
+
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What the steps share: the source data, its work-CRS layers, the output folder."""
+    """What the steps share: the run's results, the output folder, the map options."""
 
-    plan: store.PlanData
-    work: Mapping[str, gpd.GeoDataFrame]
+    results: Results
     out_dir: Path
-    findings: tuple[Finding, ...]
-    area_tolerance: float = DEFAULT_AREA_TOLERANCE
     map_options: MapOptions = field(default_factory=MapOptions)
-    tables: dict = field(default_factory=dict)  # step name -> result, filled as steps run
 
 
 @dataclass(frozen=True)
@@ -61,68 +65,44 @@ class BuildResult:
     summary: Mapping[str, object]
 
 
-def work_layers(plan: store.PlanData) -> dict[str, gpd.GeoDataFrame]:
-    """Every spatial catalogue layer of ``plan`` in EPSG:4548 (reprojected explicitly if needed)."""
-    return {
-        spec.name: to_work_crs(plan[spec.name], layer=spec.name)
-        for spec in CATALOGUE.layers
-        if spec.is_spatial and spec.name in plan
-    }
-
-
-def park_key(work: Mapping[str, gpd.GeoDataFrame]) -> tuple[str, str] | None:
-    """(layer, code) of the park's current extent (the vocabulary's ``park`` role), or None."""
-    role = VOCABULARY.roles["park"]
-    code = role_code(work.get(role.layer), role)
-    return None if code is None else (role.layer, code)
-
-
 def _areas_step(ctx: BuildContext) -> list[Path]:
-    table = feature_areas(
-        {s.name: ctx.work[s.name] for s in CATALOGUE.plan_layers if s.name in ctx.work}
-    )
-    ctx.tables["areas"] = table
-    return [write_csv(table, ctx.out_dir / "areas.csv")]
+    return [write_csv(ctx.results.areas, ctx.out_dir / "areas.csv")]
 
 
 def _metrics_step(ctx: BuildContext) -> list[Path]:
-    """Land-use mix, yields and adjustments: one CSV per table, and results.gpkg."""
-    tables = compute_all(ctx.work, ctx.plan)
-    ctx.tables.update(tables)
-    paths = [write_csv(table, ctx.out_dir / f"{key}.csv") for key, table in tables.items()]
-    results = ctx.out_dir / RESULTS_NAME
+    """One CSV per metric table, and results.gpkg."""
+    results = ctx.results
+    paths = [write_csv(table, ctx.out_dir / f"{key}.csv") for key, table in results.tables.items()]
     paths.append(
-        write_results(results, ctx.work, tables, source=ctx.plan, finish=styles_for(ctx.plan))
+        write_results(
+            ctx.out_dir / RESULTS_NAME,
+            results.work,
+            results.tables,
+            source=results.plan,
+            finish=styles_for(results.plan),
+        )
     )
     return paths
 
 
-Step = tuple[str, Callable[[BuildContext], list[Path]]]
-
-
 def _maps_step(ctx: BuildContext) -> list[Path]:
-    """The interactive maps (index.html and every page), from the metrics already computed."""
+    """The interactive maps (index.html and every page)."""
     from .maps import write_maps
-    from .maps.metrics import metrics_for_maps
 
-    metrics = metrics_for_maps(ctx.work, ctx.plan, ctx.tables)
-    return write_maps(ctx.plan, ctx.work, ctx.out_dir, metrics=metrics, options=ctx.map_options)
+    results = ctx.results
+    return write_maps(
+        results.plan, results.work, ctx.out_dir, metrics=results.tables, options=ctx.map_options
+    )
 
 
 def _reports_step(ctx: BuildContext) -> list[Path]:
-    """report.xlsx and report.html, from the areas and metrics already computed."""
+    """report.xlsx and report.html."""
     from .reports import write_reports
 
-    return write_reports(
-        ctx.plan,
-        ctx.work,
-        ctx.out_dir,
-        tables=ctx.tables,
-        findings=ctx.findings,
-        areas=ctx.tables.get("areas"),
-        area_tolerance=ctx.area_tolerance,
-    )
+    return write_reports(ctx.results, ctx.out_dir)
 
+
+Step = tuple[str, Callable[[BuildContext], list[Path]]]
 
 STEPS: tuple[Step, ...] = (
     ("areas", _areas_step),
@@ -130,24 +110,6 @@ STEPS: tuple[Step, ...] = (
     ("maps", _maps_step),
     ("reports", _reports_step),
 )
-
-
-def load_checked(
-    gpkg: Path | None, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE
-) -> tuple[store.PlanData, tuple[Finding, ...]]:
-    """Read ``gpkg`` once and validate it; returns the data and every finding."""
-    plan = store.load(gpkg)
-    return plan, tuple(validate(plan, area_tolerance=area_tolerance))
-
-
-def refuse_errors(plan: store.PlanData, findings: tuple[Finding, ...], *, see: str) -> None:
-    """Raise DataError (naming the first error's layer, feature and fix) if there are errors."""
-    if has_errors(findings):
-        counts = summary_counts(findings)
-        raise DataError(
-            f"{plan.path}: {counts['error']} validation errors, the first: "
-            f"{first_error(findings)}; nothing was computed. See {see}"
-        )
 
 
 def build(
@@ -163,43 +125,31 @@ def build(
     The findings are always written to ``validation.csv``; with validation errors nothing
     else is computed and DataError is raised.
     """
-    total = len(STEPS) + 2
+    total = len(STEPS) + 3
     tell = progress or (lambda i, n, label: log.info("[%d/%d] %s", i, n, label))
     tell(1, total, "reading and validating")
     plan, findings = load_checked(gpkg, area_tolerance=area_tolerance)
     outputs = [write_csv(findings_frame(findings), Path(out_dir) / "validation.csv")]
     refuse_errors(plan, findings, see=f"{outputs[0]} or run 'miyun-spatial validate {plan.path}'")
-    ctx = BuildContext(
-        plan,
-        work_layers(plan),
-        Path(out_dir),
-        findings,
-        area_tolerance=area_tolerance,
-        map_options=map_options or MapOptions(),
-    )
-    for i, (label, step) in enumerate(STEPS, start=2):
+    tell(2, total, "computing areas, metrics and plan checks")
+    results = analyse(plan, findings, area_tolerance=area_tolerance)
+    ctx = BuildContext(results, Path(out_dir), map_options=map_options or MapOptions())
+    for i, (label, step) in enumerate(STEPS, start=3):
         tell(i, total, label)
         outputs.extend(step(ctx))
     tell(total, total, "done")
-    return BuildResult(plan.path, Path(out_dir), tuple(outputs), findings, _summary(ctx))
+    return BuildResult(plan.path, Path(out_dir), tuple(outputs), findings, summary(results))
 
 
-def _summary(ctx: BuildContext) -> dict[str, object]:
-    summary: dict[str, object] = {"validation": summary_counts(ctx.findings)}
-    areas, park = ctx.tables.get("areas"), park_key(ctx.work)
-    if areas is not None:
-        summary["plan_features"] = len(areas)
-        summary["park_area_ha"] = float(areas.loc[park, "area_ha"]) if park in areas.index else None
-    summary.update(_metrics_summary(ctx))
-    return summary
-
-
-def _metrics_summary(ctx: BuildContext) -> dict[str, object]:
-    """The park's revenue / output per built ha against the 2025 targets, and a few counts."""
-    out: dict[str, object] = {}
-    yields, key = ctx.tables.get("zone_yields"), park_key(ctx.work)
-    if yields is not None and key in yields.index:
-        row = yields.loc[key]
+def summary(results: Results) -> dict[str, object]:
+    """The figures of the one-screen build summary (labels in vocabulary.json ``summary``)."""
+    out: dict[str, object] = {"validation": summary_counts(results.findings)}
+    areas, park = results.areas, results.park
+    out["plan_features"] = len(areas)
+    out["park_area_ha"] = float(areas.loc[park, "area_ha"]) if park in areas.index else None
+    yields = results.tables.get("zone_yields")
+    if yields is not None and park in yields.index:
+        row = yields.loc[park]
         for name, column in (
             ("park_revenue_per_ha", "revenue_per_ha"),
             ("park_revenue_target_per_ha", "target_revenue_per_ha"),
@@ -209,10 +159,10 @@ def _metrics_summary(ctx: BuildContext) -> dict[str, object]:
             ("park_output_pct_of_target", "output_pct_of_target"),
         ):
             out[name] = None if row[column] != row[column] else round(float(row[column]), 1)
-    parcels = ctx.tables.get("parcel_yields")
+    parcels = results.tables.get("parcel_yields")
     if parcels is not None:
         out["low_efficiency_parcels"] = int(parcels["low_efficiency"].sum())
-    totals = ctx.tables.get("adjustment_totals")
+    totals = results.tables.get("adjustment_totals")
     if totals is not None:
         out["redesignated_ha"] = round(float(totals["changed_ha"].sum()), 2)
     return out

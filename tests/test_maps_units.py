@@ -16,18 +16,18 @@ from miyun_spatial.maps import MapInputs, MapOptions, build_pages
 from miyun_spatial.maps.aggregate import aggregate_parcels
 from miyun_spatial.maps.basemaps import tile_layers
 from miyun_spatial.maps.layers import display_geometry, to_json
-from miyun_spatial.maps.metrics import metrics_for_maps
 from miyun_spatial.maps.pages import land_use
 from miyun_spatial.maps.pages.common import plan_columns
 from miyun_spatial.maps.pages.projects import marker_radius
 from miyun_spatial.maps.pages.yields import ratio_class
+from miyun_spatial.metrics import compute_all
 
 BUDGET_BYTES = 3 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def metrics(default_work, default_plan):
-    return metrics_for_maps(default_work, default_plan)
+    return compute_all(default_work, default_plan)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .. import store
+from ..analysis import load_checked, refuse_errors
 from ..catalogue import CATALOGUE
 from ..crs import to_work_crs
 from ..errors import EXIT_DATA
@@ -68,9 +69,11 @@ def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:
 @verbosity
 def areas_command(gpkg: Path, as_json: bool, as_csv: bool) -> None:
     """Area of every plan feature in ha and 亩 (EPSG:4548), with a geodesic cross-check."""
-    plan = store.load(gpkg)
-    layers = {s.name: to_work_crs(plan[s.name], layer=s.name) for s in _plan_specs(plan)}
-    table = feature_areas(layers)
+    plan, findings = load_checked(gpkg)
+    refuse_errors(plan, findings, see=f"'miyun-spatial validate {plan.path}'")
+    table = feature_areas(
+        {s.name: to_work_crs(plan[s.name], layer=s.name) for s in _plan_specs(plan)}
+    )
     if not (as_json or as_csv):
         table = table[
             [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..pipeline import load_checked, refuse_errors, work_layers
+from ..analysis import load_and_analyse
 from .common import gpkg_argument, make_map_options, map_options, out_option, verbosity
 
 
@@ -24,13 +24,10 @@ def maps_command(
     it also draws no tiles and requests nothing.
     """
     from ..maps import write_maps
-    from ..maps.metrics import metrics_for_maps
 
     options = make_map_options(offline, basemap, tianditu_key)
-    plan, findings = load_checked(gpkg)
-    refuse_errors(plan, findings, see=f"'miyun-spatial validate {plan.path}'")
-    work = work_layers(plan)
-    paths = write_maps(plan, work, out_dir, metrics=metrics_for_maps(work, plan), options=options)
+    results = load_and_analyse(gpkg, checks=False)
+    paths = write_maps(results.plan, results.work, out_dir, metrics=results.tables, options=options)
     click.echo(f"wrote {len(paths)} maps to {out_dir}/ (open {out_dir / 'index.html'})")
     for path in paths:
         click.echo(f"  {path}")

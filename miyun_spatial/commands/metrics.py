@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .. import store
+from ..analysis import load_checked, refuse_errors, work_layers
 from ..metrics import (
     ZONE_LAYERS,
     Grading,
@@ -19,7 +19,6 @@ from ..metrics import (
 )
 from ..metrics.adjustments import KINDS
 from ..metrics.mix import USES
-from ..pipeline import work_layers
 from .common import emit_frame, format_options, gpkg_argument, verbosity
 
 DEFAULT_GRADES = Grading()
@@ -36,7 +35,10 @@ def _layer_option(fn):
 
 
 def _inputs(gpkg: Path, layers: tuple[str, ...]) -> MetricInputs:
-    plan = store.load(gpkg)
+    """The validated data of ``gpkg`` prepared for the asked zone layers (every metric command's
+    path: read, validate and refuse errors as ``build`` does, then only the tables asked for)."""
+    plan, findings = load_checked(gpkg)
+    refuse_errors(plan, findings, see=f"'miyun-spatial validate {plan.path}'")
     return prepare(work_layers(plan), plan, layers=layers or ZONE_LAYERS)
 
 

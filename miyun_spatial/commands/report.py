@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..metrics import compute_all
-from ..pipeline import load_checked, refuse_errors, work_layers
+from ..analysis import load_and_analyse
 from .common import area_tolerance_option, emit_json, gpkg_argument, out_option, verbosity
 
 
@@ -25,26 +24,18 @@ def report_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bo
     or the plan itself can recompute is compared (mismatches are listed, never corrected).
     Exit 0 when written (plan mismatches included); 1 when the data has validation errors.
     """
-    from ..reports import assemble_report, gather_inputs, write_report_files
+    from ..reports import write_reports
 
-    plan, findings = load_checked(gpkg, area_tolerance=area_tolerance)
-    refuse_errors(plan, findings, see=f"'miyun-spatial validate {plan.path}'")
-    work = work_layers(plan)
-    inputs = gather_inputs(
-        plan,
-        work,
-        tables=compute_all(work, plan),
-        findings=findings,
-        area_tolerance=area_tolerance,
-    )
-    paths = write_report_files(assemble_report(inputs), out_dir)
-    mismatches = [c for c in inputs.checks if c.status == "mismatch"]
+    results = load_and_analyse(gpkg, area_tolerance=area_tolerance)
+    plan = results.plan
+    paths = write_reports(results, out_dir)
+    mismatches = [c for c in results.checks if c.status == "mismatch"]
     if as_json:
         emit_json(
             {
                 "source": str(plan.path),
                 "outputs": [str(p) for p in paths],
-                "checked": len(inputs.checks),
+                "checked": len(results.checks),
                 "mismatches": [c.to_dict() | {"message": c.message} for c in mismatches],
             }
         )
@@ -52,7 +43,7 @@ def report_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bo
     for path in paths:
         click.echo(f"wrote {path}")
     click.echo(
-        f"plan consistency: {len(mismatches)} mismatches among {len(inputs.checks)} figures "
+        f"plan consistency: {len(mismatches)} mismatches among {len(results.checks)} figures "
         "checked (sheet 校验 Checks):"
     )
     for check in mismatches:

@@ -1,30 +1,24 @@
 """Area reports for land-use adjustment reviews: report.xlsx and a printable report.html.
 
-:func:`write_reports` takes what ``build`` already has (the plan, its work-CRS layers, the metric
-tables and the validation findings), checks the plan's own figures
-(:func:`~miyun_spatial.checks.consistency.check_consistency`), assembles one
+:func:`write_reports` takes one run's :class:`~miyun_spatial.analysis.Results` (the plan, the
+areas, the metric tables, the validation findings and the plan-consistency checks), assembles one
 :class:`~miyun_spatial.reports.model.Report` and renders it twice, each file written atomically.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
-
-from ..catalogue import CATALOGUE
-from ..checks.consistency import DEFAULT_AREA_TOLERANCE, check_consistency
-from ..metrics.areas import feature_areas
-from ..store import PlanData
-from ..validate import Finding, validate
 from .content import ReportInputs, assemble_report
 from .html import write_html
 from .model import Report
 from .xlsx import write_xlsx
+
+if TYPE_CHECKING:
+    from ..analysis import Results
 
 log = logging.getLogger(__name__)
 
@@ -32,39 +26,14 @@ XLSX_NAME = "report.xlsx"
 HTML_NAME = "report.html"
 
 
-def gather_inputs(
-    plan: PlanData,
-    work: Mapping[str, gpd.GeoDataFrame],
-    *,
-    tables: Mapping[str, pd.DataFrame] | None = None,
-    findings: Sequence[Finding] | None = None,
-    areas: pd.DataFrame | None = None,
-    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
-    generated: datetime | None = None,
-) -> ReportInputs:
-    """Everything the report shows, with the plan's own figures checked.
-
-    ``work`` is every spatial layer in EPSG:4548 (``pipeline.work_layers``); ``tables`` the
-    metric tables of ``metrics.compute_all`` (sections without them say so); ``findings``
-    the validation findings (validated here when not given); ``areas`` the feature areas
-    (measured here when not given).
-    """
-    tables = dict(tables or {})
-    if areas is None:
-        areas = feature_areas(
-            {s.name: work[s.name] for s in CATALOGUE.plan_layers if s.name in work}
-        )
-    if findings is None:
-        findings = validate(plan, area_tolerance=area_tolerance)
-    checks = check_consistency(
-        plan, areas=areas, tables=tables, work=work, area_tolerance=area_tolerance
-    )
+def gather_inputs(results: Results, *, generated: datetime | None = None) -> ReportInputs:
+    """What the report shows, taken from one run's results (nothing is computed here)."""
     return ReportInputs(
-        plan=plan,
-        areas=areas,
-        tables=tables,
-        findings=tuple(findings),
-        checks=tuple(checks),
+        plan=results.plan,
+        areas=results.areas,
+        tables=dict(results.tables),
+        findings=results.findings,
+        checks=results.checks,
         generated=generated or datetime.now().astimezone(),
     )
 
@@ -78,30 +47,10 @@ def write_report_files(report: Report, out_dir: Path) -> list[Path]:
 
 
 def write_reports(
-    plan: PlanData,
-    work: Mapping[str, gpd.GeoDataFrame],
-    out_dir: Path,
-    *,
-    tables: Mapping[str, pd.DataFrame] | None = None,
-    findings: Sequence[Finding] | None = None,
-    areas: pd.DataFrame | None = None,
-    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
-    generated: datetime | None = None,
+    results: Results, out_dir: Path, *, generated: datetime | None = None
 ) -> list[Path]:
-    """Write ``report.xlsx`` and ``report.html`` of ``plan`` into ``out_dir``; return their paths.
-
-    Arguments as for :func:`gather_inputs`.
-    """
-    inputs = gather_inputs(
-        plan,
-        work,
-        tables=tables,
-        findings=findings,
-        areas=areas,
-        area_tolerance=area_tolerance,
-        generated=generated,
-    )
-    return write_report_files(assemble_report(inputs), out_dir)
+    """Write ``report.xlsx`` and ``report.html`` of one run's ``results`` into ``out_dir``."""
+    return write_report_files(assemble_report(gather_inputs(results, generated=generated)), out_dir)
 
 
 __all__ = [
