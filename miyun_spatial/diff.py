@@ -19,7 +19,7 @@ from pyproj.exceptions import ProjError
 from .catalogue import CATALOGUE, LayerSpec
 from .crs import WORK_CRS, to_work_crs
 from .errors import CRSError, DataError
-from .metrics.areas import M2_PER_HA
+from .metrics.areas import planar_area_ha
 from .store import PlanData
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def _areas(frame: pd.DataFrame | None) -> pd.Series:
         return pd.Series(dtype=float)
     if not isinstance(frame, gpd.GeoDataFrame):
         return pd.Series(np.nan, index=frame.index)
-    return pd.Series(shapely.area(frame.geometry.values) / M2_PER_HA, index=frame.index)
+    return planar_area_ha(frame)
 
 
 def _data_columns(frame: pd.DataFrame | None) -> list[str]:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..catalogue import CATALOGUE
 from ..crs import require_projected
-from ..metrics.areas import M2_PER_HA, MU_PER_HA
+from ..metrics.areas import MU_PER_HA, planar_area_ha
 from ..metrics.mix import class_flags
 from ..store import PlanData
 from ..vocabulary import VOCABULARY, role_code
@@ -399,7 +399,7 @@ def _project_land(
         return
     require_projected(parcels, layer=_PARCELS.name)
     linked = parcels[parcels[ref].notna()]
-    area_ha = linked.geometry.area.groupby(linked[ref].astype(str)).sum() / M2_PER_HA
+    area_ha = planar_area_ha(linked).groupby(linked[ref].astype(str)).sum()
     measured_mu = area_ha * MU_PER_HA
     for code, stated_mu in zip(projects["code"], projects["stated_land_mu"], strict=True):
         value = number(stated_mu)
