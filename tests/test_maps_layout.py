@@ -290,6 +290,7 @@ def test_search_shows_names_and_popups_are_chinese_first(browser, maps, default_
     hit = browser.find_element("css selector", ".miyun-search li")
     assert "B1" in hit.text and b1["name_zh"] in hit.text
     hit.click()
+    time.sleep(0.5)  # the popup the search opened stays open
     popup = browser.find_element("css selector", ".leaflet-popup-content").get_attribute(
         "textContent"
     )

@@ -301,7 +301,9 @@ CLIENT_JS = r"""
           var li = L.DomUtil.create("li", "", list);
           li.innerHTML = hit.label;  // escaped in Python
           li.tabIndex = 0;
-          li.addEventListener("click", function () { choose(hit); });
+          // the list item is removed on choosing: the click must not reach the map (which
+          // would take it for a click on the map and close the popup just opened)
+          li.addEventListener("click", function (e) { L.DomEvent.stop(e); choose(hit); });
           li.addEventListener("keydown", function (e) { if (e.key === "Enter") { choose(hit); } });
         });
         if (!hits.length) { list.innerHTML = '<li class="miyun-none">无结果 No match</li>'; }

@@ -93,10 +93,17 @@ LAYOUT_JS = r"""
       icon: L.divIcon({ className: "miyun-label-icon", html: html, iconSize: null }),
       interactive: false, keyboard: false, pane: "miyunLabels"
     });
-    // points: right of the marker, else left of it; areas: centred on the feature
-    var places = point ? ["translate(" + offset + "px,-50%)",
-                          "translate(calc(-100% - " + offset + "px),-50%)"] :
-      ["translate(-50%,-50%)"];
+    // points: right of the marker, else left of it; areas: centred on the feature, else just
+    // above or below it (offsets from the anchor, computed at the current zoom)
+    var places = point ? function () {
+      return ["translate(" + offset + "px,-50%)", "translate(calc(-100% - " + offset + "px),-50%)"];
+    } : function () {
+      var b = layer.getBounds(), a = map.latLngToContainerPoint(anchor);
+      var top = a.y - map.latLngToContainerPoint(b.getNorthWest()).y + 2;
+      var bottom = map.latLngToContainerPoint(b.getSouthEast()).y - a.y + 2;
+      return ["translate(-50%,-50%)", "translate(-50%,calc(-100% - " + top + "px))",
+              "translate(-50%," + bottom + "px)"];
+    };
     M.labels.push({ marker: marker, layer: layer, long: p._l, short: p._ls || p._l,
                     places: places, prio: spec.label_priority || 0, i: M.labels.length });
     return marker;
@@ -130,10 +137,11 @@ LAYOUT_JS = r"""
         var el = lab.marker.getElement(), span = el.firstChild, box = null;
         var forms = lab.long === lab.short ? [lab.long] : [lab.long, lab.short];
         el.style.visibility = "hidden";
+        var places = lab.places();
         for (var f = 0; f < forms.length && !box; f++) {
           span.innerHTML = forms[f];  // escaped in Python
-          for (var q = 0; q < lab.places.length && !box; q++) {
-            span.style.transform = lab.places[q];
+          for (var q = 0; q < places.length && !box; q++) {
+            span.style.transform = places[q];
             var r = span.getBoundingClientRect();
             var c = { x0: r.left - 4, y0: r.top - 3, x1: r.right + 4, y1: r.bottom + 3 };
             if (inside(c) && !placed.some(function (o) { return overlaps(o, c); })) { box = c; }

@@ -15,7 +15,8 @@ _BASIS = {"stated": "规划明确", "assumed": "假定", "external_report": "外
 
 
 def _near(match: re.Match) -> str:
-    place = match.group(1).strip()
+    # English asides in brackets stay in the English line
+    place = re.sub(r"\s*\([^)]*[A-Za-z][^)]*\)", "", match.group(1)).strip()
     where = f"，位于{place}附近" if _CJK.search(place) else ""
     return f"示意轮廓，据规划文本数字化{where}"
 

@@ -108,8 +108,14 @@ def new_map(inputs: MapInputs, *, title_zh: str, title_en: str, subtitle: str = 
     return m
 
 
-def add_context(m: folium.Map, inputs: MapInputs, *, labels: bool = True) -> list:
-    """District boundary and town labels: the context offline pages have instead of tiles."""
+def add_context(
+    m: folium.Map, inputs: MapInputs, *, labels: bool = True, label_priority: int = -10
+) -> list:
+    """District boundary and town labels: the context offline pages have instead of tiles.
+
+    Town labels are placed after the plan features' (``label_priority`` -10) on most pages;
+    a page about one small feature places them first, so its label moves aside instead.
+    """
     added = []
     district = inputs.layer("district")
     if district is not None and len(district):
@@ -147,7 +153,7 @@ def add_context(m: folium.Map, inputs: MapInputs, *, labels: bool = True) -> lis
                     fill_opacity=1,
                     radius=3,
                     label=True,
-                    label_priority=-10,
+                    label_priority=label_priority,
                     label_class="place",
                     interactive=False,
                 ),

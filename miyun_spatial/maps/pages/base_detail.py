@@ -100,7 +100,9 @@ def build_one(inputs: MapInputs, fid) -> Page:
     title_en = f"{base.get('name_en')}"
     window = base.geometry.buffer(SURROUNDINGS_M)
     m = new_map(inputs, title_zh=title_zh, title_en=title_en, subtitle=f"分类 Category: {category}")
-    drawn = {layer.key: layer.feature_count for layer in add_context(m, inputs)}
+    # town names first: the base's own label moves above or below it rather than hide them
+    context = add_context(m, inputs, label_priority=20)
+    drawn = {layer.key: layer.feature_count for layer in context}
     sections = []
     for name in NEIGHBOUR_LAYERS:
         # the whole layer: what lies beyond the first view is there when zooming out

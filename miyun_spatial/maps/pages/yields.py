@@ -202,7 +202,7 @@ UNGRADED = {
     ),
     "nd": (
         "#c8c8c8",
-        "工业用地但无产出数据（园区外基地地块）industrial, no revenue data (outside the park)",
+        "工业用地但无产出数据（多为园区外基地地块）industrial, no revenue data (mostly base parcels outside the park)",
     ),
 }
 HATCHED = ("nb", "ni")
