@@ -93,10 +93,11 @@ LAYOUT_JS = r"""
       icon: L.divIcon({ className: "miyun-label-icon", html: html, iconSize: null }),
       interactive: false, keyboard: false, pane: "miyunLabels"
     });
-    // points: right of the marker, else left of it; areas: centred on the feature, else just
-    // above or below it (offsets from the anchor, computed at the current zoom)
+    // points: right of the marker, else left, above or below it; areas: centred on the
+    // feature, else just above or below it (offsets from the anchor, at the current zoom)
     var places = point ? function () {
-      return ["translate(" + offset + "px,-50%)", "translate(calc(-100% - " + offset + "px),-50%)"];
+      return ["translate(" + offset + "px,-50%)", "translate(calc(-100% - " + offset + "px),-50%)",
+              "translate(-50%,calc(-100% - " + offset + "px))", "translate(-50%," + offset + "px)"];
     } : function () {
       var b = layer.getBounds(), a = map.latLngToContainerPoint(anchor);
       var top = a.y - map.latLngToContainerPoint(b.getNorthWest()).y + 2;
@@ -287,8 +288,9 @@ LAYOUT_CSS = r"""
 .miyun-source { font-size: 11px; max-width: min(560px, 46vw); line-height: 1.35;
   padding: 3px 7px; max-height: none; }
 .miyun-source p { margin: 0; }
-.miyun-tile-notice { position: absolute; z-index: 1000; left: 50%; bottom: 34px;
-  transform: translateX(-50%); max-width: 520px; background: #fff4e5; border: 1px solid #e0a040;
+.miyun-tile-notice { position: absolute; z-index: 1000; left: 50%; top: 10px;
+  transform: translateX(-50%); max-width: min(520px, calc(100% - 560px)); min-width: 240px;
+  box-sizing: border-box; background: #fff4e5; border: 1px solid #e0a040;
   border-radius: 4px; padding: 6px 24px 6px 10px; font-size: 12px; line-height: 1.4;
   box-shadow: 0 1px 5px rgba(0,0,0,.3); }
 .miyun-tile-notice .miyun-close { position: absolute; right: 6px; top: 2px; font-size: 16px;
