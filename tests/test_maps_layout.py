@@ -19,7 +19,7 @@ from conftest import run_cli
 
 pytestmark = pytest.mark.browser
 
-SIZES = ((1280, 800), (1920, 1080))
+SIZES = ((1280, 800), (1920, 1080), (800, 600))  # the last: panels fold to make room
 PLAN_LAYERS = (
     "clusters",
     "park_in_park",

@@ -64,9 +64,12 @@ LAYOUT_JS = r"""
         }
       }
     }
-    if (!best) { best = { l: 0, t: 0, r: 0, b: 0 }; }
+    if (!best) { return null; }
     return [[best.l + margin, best.t + margin], [best.r + margin, best.b + margin]];
   };
+  // Folded in this order when the panels leave too little room (small windows)
+  var FOLD = [".miyun-legend", ".miyun-base-info details", ".miyun-mix details",
+              ".miyun-title details"];
   M.fitView = function (map, bounds, opts) {
     opts = opts || {};
     var b = L.latLngBounds(bounds), size;
@@ -74,8 +77,29 @@ LAYOUT_JS = r"""
     size = map.getSize();
     if (!size.x || !size.y || !b.isValid()) { return; }
     var z = 12, sw = map.project(b.getSouthWest(), z), ne = map.project(b.getNorthEast(), z);
-    var pad = M.reservedPadding(size.x, size.y, M.controlRects(map),
-      Math.max(ne.x - sw.x, 1), Math.max(sw.y - ne.y, 1), opts.margin || 12);
+    var bw = Math.max(ne.x - sw.x, 1), bh = Math.max(sw.y - ne.y, 1), m = opts.margin || 12;
+    var pad = M.reservedPadding(size.x, size.y, M.controlRects(map), bw, bh, m);
+    // a window too small for the panels: fold them one by one while the content has less
+    // than a third of the window in either direction and folding draws it at least 1.5x larger
+    function cramped(p) {
+      return !p || size.x - p[0][0] - p[1][0] < size.x / 3 ||
+        size.y - p[0][1] - p[1][1] < size.y / 3;
+    }
+    function scale(p) {
+      return p ? Math.min((size.x - p[0][0] - p[1][0]) / bw, (size.y - p[0][1] - p[1][1]) / bh) : 0;
+    }
+    for (var f = 0; f < FOLD.length && cramped(pad); f++) {
+      var open = [].filter.call(map.getContainer().querySelectorAll(FOLD[f]),
+        function (d) { return d.open; });
+      open.forEach(function (d) { d.open = false; });
+      var folded = M.reservedPadding(size.x, size.y, M.controlRects(map), bw, bh, m);
+      if (scale(folded) >= 1.5 * scale(pad)) {
+        pad = folded;
+      } else {
+        open.forEach(function (d) { d.open = true; });
+      }
+    }
+    pad = pad || [[m, m], [m, m]];
     map.fitBounds(b, { paddingTopLeft: pad[0], paddingBottomRight: pad[1],
                       maxZoom: opts.maxZoom || 16, animate: false });
     M.view = { bounds: b, padding: pad };
