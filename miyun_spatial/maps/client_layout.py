@@ -107,6 +107,7 @@ LAYOUT_JS = r"""
   };
 
   // -- labels ----------------------------------------------------------------------------------
+  var SMALL_PX = 48;  // areas smaller than this on screen are labelled beside, not on top
   M.addLabel = function (layer, spec, p) {
     var map = M.map, anchor = p._a ? L.latLng(p._a[0], p._a[1]) :
       (layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter());
@@ -124,10 +125,16 @@ LAYOUT_JS = r"""
               "translate(-50%,calc(-100% - " + offset + "px))", "translate(-50%," + offset + "px)"];
     } : function () {
       var b = layer.getBounds(), a = map.latLngToContainerPoint(anchor);
-      var top = a.y - map.latLngToContainerPoint(b.getNorthWest()).y + 2;
-      var bottom = map.latLngToContainerPoint(b.getSouthEast()).y - a.y + 2;
-      return ["translate(-50%,-50%)", "translate(-50%,calc(-100% - " + top + "px))",
-              "translate(-50%," + bottom + "px)"];
+      var nw = map.latLngToContainerPoint(b.getNorthWest());
+      var se = map.latLngToContainerPoint(b.getSouthEast());
+      var top = a.y - nw.y + 2, bottom = se.y - a.y + 2;
+      var around = ["translate(-50%,calc(-100% - " + top + "px))", "translate(-50%," + bottom + "px)"];
+      if (se.x - nw.x < SMALL_PX || se.y - nw.y < SMALL_PX) {
+        // a small area: its label beside it, so that the area itself stays visible
+        return ["translate(" + (se.x - a.x + 3) + "px,-50%)",
+                "translate(calc(-100% - " + (a.x - nw.x + 3) + "px),-50%)"].concat(around);
+      }
+      return ["translate(-50%,-50%)"].concat(around);
     };
     M.labels.push({ marker: marker, layer: layer, long: p._l, short: p._ls || p._l,
                     places: places, prio: spec.label_priority || 0, i: M.labels.length });
