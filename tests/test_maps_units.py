@@ -145,3 +145,27 @@ def test_mix_index_reaches_the_land_use_popups(offline_pages, metrics):
     mix = metrics["mix_indices"]
     entropy = mix.loc[("clusters", "C2", "planned"), "entropy"]
     assert f"熵 entropy {entropy:,.3f}" in page.html
+
+
+def test_notes_are_rendered_in_chinese_clause_by_clause():
+    from miyun_spatial.maps.notes_zh import notes_zh
+
+    text = (
+        "schematic outline digitized from the plan text near 穆家峪镇 (next to the airfield): "
+        "near the town point; area calibrated to 15 ha (stated); same site as N4; free text"
+    )
+    assert notes_zh(text) == (
+        "示意轮廓，据规划文本数字化，位于穆家峪镇附近；面积按 15 公顷校准（规划明确）；与 N4 同址；…"
+    )
+    assert notes_zh("free text only") == ""
+    assert notes_zh("address: 开发区科技路75号") == "地址：开发区科技路75号"
+
+
+def test_repeated_popup_rows_are_left_out(default_work):
+    bases = default_work["farmer_bases"]
+    columns = {c.key: c for c in plan_columns(bases, "farmer_bases")}
+    same = bases["direction_zh"] == bases["focus_zh"]
+    assert same.any()
+    assert columns["focus_zh"].optional
+    assert columns["focus_zh"].values[same].isna().all()
+    assert columns["direction_zh"].values.notna().all()

@@ -21,19 +21,35 @@ CLIENT_JS = r"""
     return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; });
   };
 
+  // Hatched fill (for "not assessed" classes): a canvas pattern usable as a fill colour.
+  var patterns = {};
+  M.hatch = function (color) {
+    if (!patterns[color]) {
+      var c = document.createElement("canvas"), ctx = c.getContext("2d");
+      c.width = c.height = 8;
+      ctx.fillStyle = "#f4f4f4"; ctx.fillRect(0, 0, 8, 8);
+      ctx.strokeStyle = color; ctx.lineWidth = 1.5;
+      ctx.beginPath(); ctx.moveTo(-2, 10); ctx.lineTo(10, -2); ctx.moveTo(-2, 2);
+      ctx.lineTo(2, -2); ctx.moveTo(6, 10); ctx.lineTo(10, 6); ctx.stroke();
+      patterns[color] = ctx.createPattern(c, "repeat");
+    }
+    return patterns[color];
+  };
+
   // One style function per layer, fed by a small table: spec.colors[value of spec.field].
   M.styler = function (spec) {
     return function (feature) {
       var p = feature.properties || {};
-      var c = spec.colors ? spec.colors[p[spec.field]] : undefined;
+      var k = p[spec.field], c = spec.colors ? spec.colors[k] : undefined;
+      var hatched = spec.hatch && c && spec.hatch.indexOf(k) >= 0;
       return {
         color: spec.outline_by_class && c ? c : spec.color,
         weight: spec.weight,
         opacity: spec.opacity,
         fill: spec.fill_opacity > 0,
-        fillColor: c || spec.fill,
+        fillColor: hatched ? M.hatch(c) : c || spec.fill,
         fillOpacity: spec.fill_opacity,
-        dashArray: p._s ? spec.dash : null,
+        dashArray: p._s ? spec.dash : spec.solid_dash || null,
         radius: p._r || spec.radius
       };
     };
@@ -64,13 +80,8 @@ CLIENT_JS = r"""
       onEachFeature: function (f, layer) {
         var p = f.properties || {};
         layer._miyunKey = key;
-        if (p._q) { M.index.push({ q: p._q.toLowerCase(), label: p._l || p._q, layer: layer }); }
-        if (spec.label && p._l) {
-          layer.bindTooltip(p._l, {
-            permanent: true, direction: spec.label_direction || "right", className: "miyun-label",
-            interactive: false
-          });
-        }
+        if (p._q) { M.index.push({ q: p._q.toLowerCase(), label: p._q, layer: layer }); }
+        if (spec.label && p._l) { M.addLabel(layer, spec, p); }
         if (interactive) { layer.on({ mouseover: M.highlight, mouseout: M.unhighlight }); }
       }
     };
@@ -85,6 +96,7 @@ CLIENT_JS = r"""
       columns.forEach(function (c) {
         var v = p[c.key], lookup = spec.lookups[c.key];
         if (lookup && v !== null && v !== undefined) { v = lookup[v]; }
+        if (c.optional && (v === null || v === undefined || v === "")) { return; }
         rows += "<tr><th>" + c.label + "</th><td>" +
           (v === null || v === undefined || v === "" ? "—" : v) + "</td></tr>";
       });
@@ -95,7 +107,7 @@ CLIENT_JS = r"""
   M.register = function (key, group, map) {
     var details = group.options.miyunSpec.details;
     M.layers[key] = group;
-    M.map = map;
+    if (M.map !== map) { M.initFace(map); }
     group.eachLayer(function (l) { l._miyunGroup = group; });
     if (details) {
       group.bindPopup(M.details(details, 0), { maxWidth: 420 });
@@ -203,9 +215,22 @@ CLIENT_JS = r"""
       return bar;
     },
     toggle: function () {
-      var map = this._map;
+      var map = this._map, self = this;
       this._on = !this._on;
       map.getContainer().classList.toggle("miyun-measuring", this._on);
+      M.measuring = this._on;
+      // while measuring, features are not interactive: a click on one adds a point
+      Object.keys(M.layers).forEach(function (key) {
+        M.layers[key].eachLayer(function (l) {
+          if (self._on) {
+            l._miyunInteractive = l.options.interactive;
+            l.options.interactive = false;
+          } else if (l._miyunInteractive !== undefined) {
+            l.options.interactive = l._miyunInteractive;
+          }
+        });
+      });
+      map.closePopup();
       if (this._on) {
         this._pts = [];
         this._group.addTo(map);
@@ -276,7 +301,9 @@ CLIENT_JS = r"""
           var li = L.DomUtil.create("li", "", list);
           li.innerHTML = hit.label;  // escaped in Python
           li.tabIndex = 0;
-          li.addEventListener("click", function () { choose(hit); });
+          // the list item is removed on choosing: the click must not reach the map (which
+          // would take it for a click on the map and close the popup just opened)
+          li.addEventListener("click", function (e) { L.DomEvent.stop(e); choose(hit); });
           li.addEventListener("keydown", function (e) { if (e.key === "Enter") { choose(hit); } });
         });
         if (!hits.length) { list.innerHTML = '<li class="miyun-none">无结果 No match</li>'; }
@@ -306,6 +333,7 @@ CLIENT_JS = r"""
         r.addEventListener("change", function () { M.setView(o.layer, v.field); });
       });
       L.DomEvent.disableClickPropagation(d);
+      setTimeout(function () { M.markView(o.layer, o.initial); }, 0);
       return d;
     }
   });
@@ -313,6 +341,7 @@ CLIENT_JS = r"""
     var g = M.layers[key];
     g.options.miyunSpec.field = field;
     g.eachLayer(function (l) { g.resetStyle(l); });
+    M.markView(key, field);
   };
 })();
 """

@@ -42,6 +42,7 @@ class ClientConfig(MacroElement):
         """
 {% macro script(this, kwargs) %}
 miyun.config = {{ this.config_json }};
+miyun.initFace({{ this._parent.get_name() }});
 {% endmacro %}
 """
     )
@@ -62,23 +63,39 @@ class LegendEntry:
     count: int | None = None
     area_ha: float | None = None
     extra: str = ""
-    shape: str = "box"  # box | dot | line | dash
+    shape: str = "box"  # box | dot | line | dash | dashdot | hatch
+    views: tuple[tuple[str, str], ...] = ()  # (view key, text) cells, one per view
+    layer: str = ""  # the row shows only while this page layer is on the map
 
 
 @dataclass(frozen=True)
 class LegendSection:
+    """A legend block; shown only while one of ``layers`` (page layer keys) is on the map."""
+
     title: str
     entries: tuple[LegendEntry, ...]
     note: str = ""
+    layers: tuple[str, ...] = ()
+    view_layer: str = ""  # the layer whose active view the section's view cells mark
+    view_mark: str = ""  # HTML: the active view's name (updated in the browser)
+
+
+LINE_DASHES = {"line": "", "dash": "6 4", "dashdot": "10 3 2 3"}
 
 
 def _swatch(entry: LegendEntry) -> str:
     color = safe_color(entry.color)
-    if entry.shape in ("line", "dash"):
-        css = f"border-color:{color}"
+    if entry.shape in LINE_DASHES:
+        dash = LINE_DASHES[entry.shape]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         return (
-            f'<span class="sw line{" dash" if entry.shape == "dash" else ""}" style="{css}"></span>'
+            f'<svg class="sw-line {entry.shape}" width="22" height="8" aria-hidden="true">'
+            f'<line x1="0" y1="4" x2="22" y2="4" stroke="{color}" stroke-width="2"{dash_attr}/>'
+            "</svg>"
         )
+    if entry.shape == "hatch":
+        css = f"background:repeating-linear-gradient(45deg,{color} 0 1.5px,#f4f4f4 1.5px 5px)"
+        return f'<span class="sw hatch" style="{css}"></span>'
     shape = " dot" if entry.shape == "dot" else ""
     return f'<span class="sw{shape}" style="background:{color}"></span>'
 
@@ -87,7 +104,12 @@ def legend_html(sections: Sequence[LegendSection], *, title: str = "图例 Legen
     """The legend as escaped HTML: one table per section, with counts and areas when given."""
     parts = [f'<details open class="miyun-legend"><summary>{esc(title)}</summary>']
     for section in sections:
-        parts.append(f'<div class="miyun-heading">{esc(section.title)}</div><table>')
+        layers = f' data-layers="{esc(" ".join(section.layers))}"' if section.layers else ""
+        view = f' data-view-layer="{esc(section.view_layer)}"' if section.view_layer else ""
+        parts.append(
+            f'<div class="miyun-section"{layers}{view}>'
+            f'<div class="miyun-heading">{esc(section.title)}{section.view_mark}</div><table>'
+        )
         for e in section.entries:
             cells = [f"<td>{_swatch(e)}</td>", f'<td class="label">{esc(e.label)}</td>']
             if e.count is not None:
@@ -96,10 +118,14 @@ def legend_html(sections: Sequence[LegendSection], *, title: str = "图例 Legen
                 cells.append(f'<td class="num area">{fmt_area(e.area_ha)}</td>')
             if e.extra:
                 cells.append(f'<td class="num extra">{esc(e.extra)}</td>')
-            parts.append(f'<tr data-value="{esc(e.value)}">{"".join(cells)}</tr>')
+            for key, text in e.views:
+                cells.append(f'<td class="num view" data-view="{esc(key)}">{esc(text)}</td>')
+            row_layer = f' data-layer="{esc(e.layer)}"' if e.layer else ""
+            parts.append(f'<tr data-value="{esc(e.value)}"{row_layer}>{"".join(cells)}</tr>')
         parts.append("</table>")
         if section.note:
             parts.append(f'<div class="sub">{esc(section.note)}</div>')
+        parts.append("</div>")
     parts.append("</details>")
     return "".join(parts)
 
@@ -124,19 +150,34 @@ def add_legend(m: folium.Map, sections: Sequence[LegendSection]) -> None:
 
 
 def title_html(title_zh: str, title_en: str, subtitle: str = "") -> str:
+    """The map's title (图名), collapsible: the heading stays when the rest is folded."""
     sub = f"<p>{esc(subtitle)}</p>" if subtitle else ""
     return (
-        f"<h1>{esc(title_zh)} {esc(title_en)}</h1>{sub}"
-        '<p><a href="index.html">← 地图目录 Map index</a></p>'
+        f"<details open><summary><h1>{esc(title_zh)} {esc(title_en)}</h1></summary>{sub}"
+        '<p><a href="index.html">← 地图目录 Map index</a></p></details>'
     )
 
 
 def add_tools(m: folium.Map, *, datum: str) -> None:
-    """Full screen, measure, search (top left) and mouse position (bottom left)."""
+    """Full screen, measure, search (top left); metric scale and mouse position (bottom left)."""
     ClientControl("Fullscreen", position="topleft").add_to(m)
     ClientControl("Measure", position="topleft").add_to(m)
     ClientControl("Search", position="topleft").add_to(m)
     ClientControl("MousePosition", position="bottomleft", datum=datum).add_to(m)
+    ClientControl("Scale", position="bottomleft").add_to(m)
+
+
+def add_layer_switch(
+    m: folium.Map, *, title: str, choices: Sequence[tuple[str, Sequence[str]]], initial: int = 0
+) -> None:
+    """Radio buttons showing one group of layers at a time (``choices``: label, layer keys)."""
+    ClientControl(
+        "LayerSwitch",
+        position="topright",
+        title=esc(title),
+        initial=initial,
+        choices=[{"label": esc(label), "layers": list(keys)} for label, keys in choices],
+    ).add_to(m)
 
 
 def add_view_switch(

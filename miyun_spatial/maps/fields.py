@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..catalogue import CATALOGUE, FieldSpec, LayerSpec
+from .notes_zh import notes_zh
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class Column:
     key: str
     label: str
     values: pd.Series
+    optional: bool = False  # rows left out of the popup where the value is missing
 
 
 def field_columns(frame: pd.DataFrame, spec: LayerSpec, names: Iterable[str]) -> list[Column]:
@@ -163,3 +165,16 @@ def is_schematic(frame: pd.DataFrame) -> pd.Series:
     if "data_basis" in frame.columns:
         return frame["data_basis"].astype(object).ne("surveyed").astype(bool)
     return pd.Series(True, index=frame.index)
+
+
+def notes_column(notes: pd.Series, *, label: str = "备注 Notes") -> Column:
+    """备注: the Chinese rendering first (``notes_zh``), the original text below it."""
+    values = []
+    for text in notes.astype(object).tolist():
+        if is_missing(text) or not str(text).strip():
+            values.append(None)
+            continue
+        zh = notes_zh(str(text))
+        original = f'<span class="miyun-notes-en">{esc(text)}</span>'
+        values.append(f"{esc(zh)}<br>{original}" if zh else original)
+    return Column("notes", esc(label), pd.Series(values, index=notes.index, dtype=object), True)

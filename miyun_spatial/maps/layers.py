@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -63,6 +64,10 @@ class LayerStyle:
     interactive: bool = True
     dash: str = SCHEMATIC_DASH
     field: str = "k"
+    label_priority: int = 0  # labels of higher priority are placed first
+    label_class: str = ""  # "place" (town names), "focus" (the page's subject)
+    hatch: tuple[str, ...] = ()  # class values drawn hatched in their colour
+    solid_dash: str | None = None  # dash pattern of features that are not schematic
 
     def spec(self) -> dict:
         """The small table the browser styles every feature from."""
@@ -80,7 +85,16 @@ class LayerStyle:
             "label_direction": self.label_direction,
             "interactive": self.interactive,
             "dash": self.dash,
+            "solid_dash": _dash(self.solid_dash),
+            "label_priority": int(self.label_priority),
+            "label_class": self.label_class if self.label_class in ("place", "focus") else "",
+            "hatch": [esc(v) for v in self.hatch],
         }
+
+
+def _dash(pattern: str | None) -> str | None:
+    """A dash pattern of numbers only ('10 3 2 3'), else None (a solid line)."""
+    return pattern if pattern and re.fullmatch(r"[0-9. ]+", pattern) else None
 
 
 def catalogue_style(layer: str, **overrides) -> LayerStyle:
@@ -178,6 +192,7 @@ def add_layer(
     tooltip: int = 2,
     search: pd.Series | None = None,
     label: pd.Series | None = None,
+    short_label: pd.Series | None = None,
     radius: pd.Series | None = None,
     show: bool = True,
 ) -> StyledGeoJson:
@@ -188,7 +203,9 @@ def add_layer(
 
     ``geometry`` is display geometry (see :func:`display_geometry`); every Series shares its
     index. ``classes`` (and ``extra_classes``, for view switches) are class values looked up in
-    ``style.colors``; ``search``/``label`` are escaped text (``fields.search_text``, ``esc``).
+    ``style.colors``; ``search``/``label`` are escaped text (``fields.search_text``, ``esc``);
+    a label is placed at the feature's representative point, and ``short_label`` (e.g. the
+    code) replaces it where the full label would overlap another.
     """
     props = pd.DataFrame(index=geometry.index)
     for prop, values in {"k": classes, **(extra_classes or {})}.items():
@@ -202,12 +219,18 @@ def add_layer(
         props["_q"] = search
     if label is not None:
         props["_l"] = label
+        props["_a"] = label_anchors(geometry)
+        if short_label is not None:
+            props["_ls"] = short_label
     details = {"columns": [], "lookups": {}, "tooltip": tooltip}
     for i, column in enumerate(columns):
         prop = f"c{i}"  # short keys: they repeat in every feature
         values, lookup = encode_repeats(column.values)
         props[prop] = values
-        details["columns"].append({"key": prop, "label": column.label, "name": column.key})
+        entry = {"key": prop, "label": column.label, "name": column.key}
+        if column.optional:
+            entry["optional"] = True
+        details["columns"].append(entry)
         if lookup is not None:
             details["lookups"][prop] = lookup
     spec = style.spec()
@@ -220,6 +243,18 @@ def add_layer(
     )  # fmt: skip
     layer.add_to(target)
     return layer
+
+
+def label_anchors(geometry: gpd.GeoSeries) -> list:
+    """[lat, lon] of a point inside each feature (its representative point), for its label."""
+    present = geometry.notna() & ~geometry.is_empty
+    points = geometry[present].representative_point()
+    anchors = pd.Series([None] * len(geometry), index=geometry.index, dtype=object)
+    anchors[present] = [
+        [round(float(y), DECIMALS), round(float(x), DECIMALS)]
+        for x, y in zip(points.x, points.y, strict=True)
+    ]
+    return anchors.tolist()
 
 
 def encode_repeats(values: pd.Series, *, min_features: int = 20) -> tuple[pd.Series, list | None]:

@@ -20,8 +20,11 @@ from ..store import PlanData
 from .assets import inline_assets
 from .basemaps import display_shift, tile_layers
 from .client import CLIENT_CSS, CLIENT_JS
+from .client_layout import LAYOUT_CSS, LAYOUT_JS
 from .controls import (
     ClientConfig,
+    ClientControl,
+    LegendEntry,
     LegendSection,
     add_legend,
     add_panel,
@@ -30,9 +33,14 @@ from .controls import (
     title_html,
 )
 from .fields import esc, search_text
-from .layers import LayerStyle, add_layer, catalogue_style, display_geometry
+from .layers import LayerStyle, StyledGeoJson, add_layer, display_geometry
+from .mapface import FitView, generated_on, source_html
 
 DISTRICT_SIMPLIFY_M = 15.0
+# a real administrative boundary: dash-dot (区界), never the schematic dash
+DISTRICT_DASH = "10 3 2 3"
+DISTRICT_COLOR = "#6a3d9a"
+PLACE_COLOR = "#222222"
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class MapInputs:
     work: Mapping[str, gpd.GeoDataFrame]
     metrics: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     options: MapOptions = field(default_factory=MapOptions)
+    generated: str = field(default_factory=generated_on)  # date, Beijing time
 
     def layer(self, name: str) -> gpd.GeoDataFrame | None:
         """The work-CRS layer ``name``, or None when the GeoPackage lacks it."""
@@ -76,15 +85,16 @@ def new_map(inputs: MapInputs, *, title_zh: str, title_en: str, subtitle: str = 
         location=None,
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
+        control_scale=False,  # folium's shows miles too: miyun.Scale is metric only
         zoom_start=10,
         max_zoom=19,
+        zoom_snap=0.25,
     )
     m.get_root().title = esc(f"{title_zh} {title_en}")  # branca does not escape it
     m.get_root().header.add_child(
         Element('<meta name="generator" content="miyun-spatial">'), name="generator"
     )
-    inline_assets(m, extra_js=CLIENT_JS, extra_css=CLIENT_CSS)
+    inline_assets(m, extra_js=CLIENT_JS + LAYOUT_JS, extra_css=CLIENT_CSS + LAYOUT_CSS)
     ClientConfig(muPerHa=CATALOGUE.mu_per_ha, datum=inputs.options.datum).add_to(m)
     for tiles in tile_layers(inputs.options):
         tiles.add_to(m)
@@ -98,16 +108,24 @@ def new_map(inputs: MapInputs, *, title_zh: str, title_en: str, subtitle: str = 
     return m
 
 
-def add_context(m: folium.Map, inputs: MapInputs, *, labels: bool = True) -> list:
-    """District boundary and town labels: the context offline pages have instead of tiles."""
+def add_context(
+    m: folium.Map, inputs: MapInputs, *, labels: bool = True, label_priority: int = -10
+) -> list:
+    """District boundary and town labels: the context offline pages have instead of tiles.
+
+    Town labels are placed after the plan features' (``label_priority`` -10) on most pages;
+    a page about one small feature places them first, so its label moves aside instead.
+    """
     added = []
     district = inputs.layer("district")
     if district is not None and len(district):
-        style = catalogue_style(
-            "district",
+        style = LayerStyle(
+            color=DISTRICT_COLOR,
+            weight=2.5,
+            opacity=0.85,
             fill_opacity=0.0,
             interactive=False,
-            dash=str(CATALOGUE["district"].style.get("dash", "8 4")),
+            solid_dash=DISTRICT_DASH,
         )
         added.append(
             add_layer(
@@ -116,7 +134,7 @@ def add_context(m: folium.Map, inputs: MapInputs, *, labels: bool = True) -> lis
                 name=CATALOGUE["district"].title,
                 geometry=inputs.display(district.geometry, simplify_m=DISTRICT_SIMPLIFY_M),
                 style=style,
-                schematic=pd.Series(True, index=district.index),
+                schematic=pd.Series(False, index=district.index),
             )
         )
     places = inputs.layer("places")
@@ -129,13 +147,14 @@ def add_context(m: folium.Map, inputs: MapInputs, *, labels: bool = True) -> lis
                 name=CATALOGUE["places"].title,
                 geometry=inputs.display(places.geometry, simplify_m=0),
                 style=LayerStyle(
-                    color="#222222",
+                    color=PLACE_COLOR,
                     fill="#ffffff",
                     weight=1,
                     fill_opacity=1,
                     radius=3,
                     label=True,
-                    label_direction="right",
+                    label_priority=label_priority,
+                    label_class="place",
                     interactive=False,
                 ),
                 label=names,
@@ -143,6 +162,30 @@ def add_context(m: folium.Map, inputs: MapInputs, *, labels: bool = True) -> lis
             )
         )
     return added
+
+
+def drawn_keys(m: folium.Map) -> set[str]:
+    """Keys of the styled layers added to ``m`` so far."""
+    return {c.key for c in m._children.values() if isinstance(c, StyledGeoJson)}
+
+
+def context_section(m: folium.Map) -> LegendSection | None:
+    """Legend rows of the reference layers drawn: district boundary and town points."""
+    keys = drawn_keys(m)
+    entries = []
+    if "district" in keys:
+        entries.append(
+            LegendEntry("district", "区界 District boundary", DISTRICT_COLOR, shape="dashdot")
+        )
+    if "places" in keys:
+        entries.append(LegendEntry("places", "乡镇、地名 Towns, places", "#ffffff", shape="dot"))
+    if not entries:
+        return None
+    return LegendSection(
+        "参考要素 Reference",
+        tuple(entries),
+        layers=tuple(k for k in ("district", "places") if k in keys),
+    )
 
 
 def feature_areas_ha(frame: gpd.GeoDataFrame) -> pd.Series:
@@ -215,19 +258,31 @@ def finish(
     legend: Sequence[LegendSection],
     bounds: list[list[float]] | None,
     panels: Sequence[tuple[str, str]] = (),
+    max_zoom: float = 16,
+    margin: float = 12,
 ) -> str:
-    """Add legend, provenance note, layer control and side ``panels`` (html, CSS class), fit
-    the view, render the HTML.
+    """Add legend, provenance note, source line, north arrow, layer control and side
+    ``panels`` (html, CSS class); open fitted to ``bounds``; render the HTML.
 
-    Layout: tools and the legend on the left, title, layers and panels on the right (panels
-    below the layer control so they never hide it), the note above the attribution.
+    Layout: tools and the legend on the left, title, north arrow, layers and panels on the
+    right (panels below the layer control so they never hide it), the note and the source
+    line above the attribution. The initial view is fitted in the browser once the panels
+    are laid out, with their space reserved (``miyun.fitView``).
     """
-    add_legend(m, [*legend, schematic_section()])
+    context = context_section(m)
+    add_legend(m, [*legend, *([context] if context else []), schematic_section()])
     add_panel(m, provenance_html(inputs), position="bottomright", class_name="miyun-note-panel")
+    add_panel(
+        m,
+        source_html(inputs.plan.layers, generated=inputs.generated),
+        position="bottomright",
+        class_name="miyun-source",
+    )
+    ClientControl("NorthArrow", position="topright").add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     for html, class_name in panels:
         add_panel(m, html, position="topright", class_name=class_name)
     if bounds is not None:
-        m.fit_bounds(bounds, padding=(20, 20))
+        FitView(bounds, maxZoom=max_zoom, margin=margin).add_to(m)
     assign_stable_ids(m)
     return m.get_root().render()

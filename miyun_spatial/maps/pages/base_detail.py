@@ -8,6 +8,8 @@ candidate for the Zhongguancun park's expansion.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import pandas as pd
 
@@ -20,10 +22,15 @@ from ..page import MapInputs, Page, add_context, bounds_of, feature_areas_ha, fi
 from .bases import CATEGORY, LAYER, base_filename
 from .common import PARK_STATUS, add_plan_layer, category_legend, layer_entry
 from .land_use import add_parcels, class_legend
-from .projects import add_projects
+from .projects import add_projects, stage_legend
 
 SURROUNDINGS_M = 2500.0
 NEIGHBOUR_LAYERS = ("clusters", "zgc_park", "park_in_park", "other_sites", "support_nodes")
+# the initial view: the base with a margin, its nearest towns and what lies close to it
+VIEW_MARGIN_M = 1200.0
+NEAREST_PLACES = 2
+PLACES_WITHIN_M = 8000.0
+NEIGHBOURS_WITHIN_M = 1500.0
 
 
 def nearby(frame: gpd.GeoDataFrame | None, window) -> gpd.GeoDataFrame | None:
@@ -93,22 +100,44 @@ def build_one(inputs: MapInputs, fid) -> Page:
     title_en = f"{base.get('name_en')}"
     window = base.geometry.buffer(SURROUNDINGS_M)
     m = new_map(inputs, title_zh=title_zh, title_en=title_en, subtitle=f"分类 Category: {category}")
-    drawn = {layer.key: layer.feature_count for layer in add_context(m, inputs)}
-    legend = []
+    # town names first: the base's own label moves above or below it rather than hide them
+    context = add_context(m, inputs, label_priority=20)
+    drawn = {layer.key: layer.feature_count for layer in context}
+    sections = []
     for name in NEIGHBOUR_LAYERS:
-        frame = nearby(inputs.layer(name), window)
+        # the whole layer: what lies beyond the first view is there when zooming out
+        frame = inputs.layer(name)
         if frame is not None and len(frame):
             layer = add_plan_layer(m, inputs, name, frame=frame, show=name != "zgc_park")
             drawn[layer.key] = layer.feature_count
-            legend.append(layer_entry(frame, name))
+            sections.append(
+                LegendSection(
+                    "周边 Surroundings",
+                    (replace(layer_entry(frame, name, area=False), count=None),),
+                    layers=(layer.key,),
+                )
+            )
     parcels = nearby(inputs.layer("land_parcels"), window)
     classes = inputs.table("land_use_classes")
     if parcels is not None and len(parcels):
         layer = add_parcels(m, inputs, parcels, classes, show=False)
         drawn[layer.key] = layer.feature_count
-    others = nearby(bases.drop(index=fid), window)
+    others = bases.drop(index=fid)
     if len(others):
-        layer = add_plan_layer(m, inputs, LAYER, frame=others, key="other_bases", label=True)
+        layer = add_plan_layer(
+            m,
+            inputs,
+            LAYER,
+            frame=others,
+            key="other_bases",
+            name="其他农民就业产业基地 Other farmer-employment bases",
+            style=catalogue_style(
+                LAYER,
+                colors=category_colors(LAYER, CATEGORY),
+                label=True,
+                label_priority=5,
+            ),
+        )
         drawn[layer.key] = layer.feature_count
     color = category_colors(LAYER, CATEGORY).get(base.get(CATEGORY), "#333333")
     focus = bases.loc[[fid]]
@@ -126,6 +155,8 @@ def build_one(inputs: MapInputs, fid) -> Page:
             weight=4,
             fill_opacity=0.45,
             label=True,
+            label_priority=10,
+            label_class="focus",
         ),
         tooltip=5,
     )
@@ -134,18 +165,26 @@ def build_one(inputs: MapInputs, fid) -> Page:
     if projects is not None and len(projects):
         layer = add_projects(m, inputs, frame=projects)
         drawn[layer.key] = layer.feature_count
-    sections = [category_legend(bases, LAYER)]
-    if legend:
-        sections.append(LegendSection("周边 Surroundings", tuple(legend)))
+    sections = [
+        replace(category_legend(bases, LAYER), layers=("base", "other_bases")),
+        *_merge_surroundings(sections),
+    ]
     if parcels is not None and len(parcels):
-        sections.append(class_legend(parcels, classes, title="地块规划用地 Parcels, planned use"))
-    window_display = inputs.display(gpd.GeoSeries([window], crs=bases.crs), simplify_m=0)
+        sections.append(
+            replace(
+                class_legend(parcels, classes, title="地块规划用地 Parcels, planned use"),
+                layers=("land_parcels",),
+            )
+        )
+    if projects is not None and len(projects):
+        sections.append(replace(stage_legend(projects, sizes=False), layers=("projects",)))
     html = finish(
         m,
         inputs,
         legend=sections,
-        bounds=bounds_of([window_display]),
+        bounds=bounds_of(view_geometries(inputs, bases.loc[[fid]])),
         panels=[(info_html(inputs, base, area), "miyun-base-info")],
+        max_zoom=16,
     )
     roles = node_roles(inputs, code)
     return Page(
@@ -158,6 +197,42 @@ def build_one(inputs: MapInputs, fid) -> Page:
         html,
         drawn,
     )
+
+
+def _merge_surroundings(sections: list[LegendSection]) -> list[LegendSection]:
+    """One 'Surroundings' section whose rows each show only while their layer is on."""
+    if not sections:
+        return []
+    return [
+        LegendSection(
+            "周边 Surroundings",
+            tuple(
+                replace(e, layer=k)
+                for s in sections
+                for e, k in zip(s.entries, s.layers, strict=True)
+            ),
+            layers=tuple(k for s in sections for k in s.layers),
+        )
+    ]
+
+
+def view_geometries(inputs: MapInputs, focus: gpd.GeoDataFrame) -> list[gpd.GeoSeries]:
+    """What the first view of a base's page holds: the base with a margin, its nearest towns,
+    and the plan features and other bases close to it (display geometries)."""
+    geometry = focus.geometry.iloc[0]
+    parts = [gpd.GeoSeries([geometry.buffer(VIEW_MARGIN_M)], crs=focus.crs)]
+    places = inputs.layer("places")
+    if places is not None and len(places):
+        distance = places.distance(geometry)
+        near = distance[distance <= PLACES_WITHIN_M].nsmallest(NEAREST_PLACES).index
+        parts.append(places.loc[near].geometry)
+    close = geometry.buffer(NEIGHBOURS_WITHIN_M)
+    for name in (*NEIGHBOUR_LAYERS, LAYER):
+        frame = nearby(inputs.layer(name), close)
+        if frame is not None and len(frame):
+            # other features count with their part near the base only (a cluster can be huge)
+            parts.append(frame.geometry.intersection(close))
+    return [inputs.display(g, simplify_m=5) for g in parts if len(g)]
 
 
 def build(inputs: MapInputs) -> list[Page]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import geopandas as gpd
 
 from ...catalogue import CATALOGUE
-from ...palette import category_labels
+from ...palette import category_colors, category_labels
+from ..controls import LegendSection
 from ..fields import esc
+from ..layers import catalogue_style
 from ..page import MapInputs, Page, add_context, bounds_of, feature_areas_ha, finish, new_map
-from .common import add_plan_layer, category_legend
+from .common import add_plan_layer, category_legend, layer_entry
 
 FILENAME = "bases.html"
 TITLE_ZH = "农民就业产业基地分类"
@@ -56,11 +59,32 @@ def build(inputs: MapInputs) -> Page:
         drawn[clusters.key] = clusters.feature_count
     bounds = None
     if frame is not None:
-        layer = add_plan_layer(m, inputs, LAYER, label=True, tooltip=5)
+        layer = add_plan_layer(
+            m,
+            inputs,
+            LAYER,
+            tooltip=5,
+            style=catalogue_style(
+                LAYER,
+                colors=category_colors(LAYER, CATEGORY),
+                label=True,
+                label_priority=10,
+                label_class="focus",
+            ),
+        )
         drawn[layer.key] = layer.feature_count
         bounds = bounds_of([inputs.display(frame.geometry)])
     panels = [(links_html(frame), "miyun-base-links")] if frame is not None else []
-    html = finish(m, inputs, legend=[category_legend(frame, LAYER)], bounds=bounds, panels=panels)
+    legend = [replace(category_legend(frame, LAYER), layers=(LAYER,))]
+    if clusters is not None:
+        legend.append(
+            LegendSection(
+                "规划要素 Plan features",
+                (layer_entry(inputs.layer("clusters"), "clusters"),),
+                layers=("clusters",),
+            )
+        )
+    html = finish(m, inputs, legend=legend, bounds=bounds, panels=panels)
     return Page(
         FILENAME,
         TITLE_ZH,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import pandas as pd
 
@@ -9,11 +11,13 @@ from ...catalogue import CATALOGUE
 from ...palette import category_colors, category_labels, land_use_labels
 from ..controls import LegendEntry, LegendSection
 from ..fields import (
+    MISSING,
     Column,
     area_column,
     esc,
     field_columns,
     is_schematic,
+    notes_column,
     provenance_column,
     search_text,
     text_column,
@@ -44,9 +48,43 @@ def plan_columns(frame: gpd.GeoDataFrame, layer: str) -> list[Column]:
     if category:
         columns += field_columns(frame, spec, [category])
     columns.append(area_column(feature_areas_ha(frame)))
-    columns += field_columns(frame, spec, ["stated_area_ha", *own, *TAIL_FIELDS])
+    columns += field_columns(frame, spec, ["stated_area_ha", *own, *TAIL_FIELDS[:-1]])
+    columns = without_repeats(columns)
+    if "notes" in frame.columns and spec.has_field("notes"):
+        columns.append(notes_column(frame["notes"], label=spec.field("notes").label))
     columns.append(provenance_column(frame, spec))
     return columns
+
+
+def without_repeats(columns: list[Column]) -> list[Column]:
+    """Text columns that repeat an earlier column's value (发展方向 = 产业方向) leave the
+    popup for that feature; area columns are kept (their values are distinct measures)."""
+    out: list[Column] = []
+    for column in columns:
+        if column.key.endswith("_zh") and out:
+            earlier = [c.values for c in out if c.key.endswith("_zh")]
+            repeat = pd.Series(False, index=column.values.index)
+            for values in earlier:
+                repeat |= column.values.eq(values) & column.values.ne(MISSING)
+            if repeat.any():
+                column = Column(
+                    column.key, column.label, column.values.where(~repeat, None), optional=True
+                )
+        out.append(column)
+    return out
+
+
+def plan_labels(frame: pd.DataFrame, id_field: str) -> tuple[pd.Series, pd.Series]:
+    """Map labels: 'B7 太师屯镇基地' (code and Chinese name), and the code alone (escaped)."""
+    codes = frame[id_field].map(esc)
+    if "name_zh" not in frame:
+        return codes, codes
+    names = frame["name_zh"].astype(object)
+    long = [
+        c if n is None or pd.isna(n) or not str(n).strip() else f"{c} {esc(n)}"
+        for c, n in zip(codes, names, strict=True)
+    ]
+    return pd.Series(long, index=frame.index, dtype=object), codes
 
 
 def add_plan_layer(
@@ -59,15 +97,17 @@ def add_plan_layer(
     name: str | None = None,
     style: LayerStyle | None = None,
     show: bool = True,
-    label: bool = False,
+    label: bool = True,
     tooltip: int | None = None,
     extra_columns: list[Column] | None = None,
     classes: pd.Series | None = None,
+    labels: tuple[pd.Series, pd.Series] | None = None,
 ) -> StyledGeoJson | None:
     """A plan layer (or ``frame``, a subset of it) with catalogue colours and full popups.
 
     ``extra_columns`` (e.g. metrics) go into the popup after the feature's own fields;
-    ``classes`` replaces the category field as the value ``style.colors`` looks up.
+    ``classes`` replaces the category field as the value ``style.colors`` looks up;
+    ``labels`` (full, short; escaped) replace the code-and-name labels.
     """
     frame = inputs.layer(layer) if frame is None else frame
     if frame is None:
@@ -77,10 +117,15 @@ def add_plan_layer(
     if style is None:
         colors = category_colors(layer, category) if category else {}
         style = catalogue_style(layer, colors=colors, label=label)
+    elif label and not style.label:
+        style = replace(style, label=True)
     columns = plan_columns(frame, layer)
     if extra_columns:
         columns[-1:-1] = extra_columns
     id_field = spec.id_field
+    if labels is None:
+        labels = plan_labels(frame, id_field) if id_field in frame else (None, None)
+    long, short = labels
     return add_layer(
         target,
         key=key or layer,
@@ -92,7 +137,8 @@ def add_plan_layer(
         columns=columns,
         tooltip=tooltip if tooltip is not None else (4 if category else 3),
         search=search_text(frame, (id_field, "name_zh", "name_en")),
-        label=frame[id_field].map(esc) if id_field in frame else None,
+        label=long if style.label else None,
+        short_label=short if style.label else None,
         show=show,
     )
 

@@ -150,14 +150,28 @@ def class_legend(
             value=str(code),
             label=labels.get(code, str(code)),
             color=colors.get(code, UNCOVERED_COLOR),
-            extra=" / ".join(str(int((views[k] == code).sum())) for k, _, _ in VIEWS),
+            views=tuple((k, str(int((views[k] == code).sum()))) for k, _, _ in VIEWS),
         )
         for code in order
     )
     return LegendSection(
         title or "用地分类 Land-use classes",
         entries,
-        "地块数：现状 / 规划 / 调整后 Parcels: current / planned / post-adjustment",
+        "地块数：现状 / 规划 / 调整后（加底色列 = 当前显示）"
+        "Parcels: current / planned / post-adjustment (highlighted column = shown)",
+        layers=("land_parcels",),
+        view_layer="land_parcels",
+        view_mark=view_mark_html("land_parcels", INITIAL_VIEW),
+    )
+
+
+def view_mark_html(layer: str, initial: str) -> str:
+    """'：规划用地 Planned use' after the legend title, updated when the view is switched."""
+    labels = "".join(f' data-{key}="{esc(label)}"' for key, _, label in VIEWS)
+    current = next(label for key, _, label in VIEWS if key == initial)
+    return (
+        f' · 当前显示 Showing: <span class="miyun-view-mark" data-layer="{esc(layer)}"{labels}>'
+        f"{esc(current)}</span>"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...catalogue import CATALOGUE
 from ...palette import category_colors
 from ..controls import LegendSection
@@ -25,6 +27,16 @@ POLYGON_LAYERS = (
     "farmer_bases",
 )
 HIDDEN = ("land_adjustments",)
+# labels placed first win where they would overlap
+LABEL_PRIORITY = {
+    "clusters": 6,
+    "farmer_bases": 5,
+    "park_in_park": 4,
+    "other_sites": 3,
+    "support_nodes": 2,
+    "land_adjustments": 1,
+    "zgc_park": 0,
+}
 
 
 def build(inputs: MapInputs) -> Page:
@@ -41,31 +53,43 @@ def build(inputs: MapInputs) -> Page:
         frame = inputs.layer(name)
         if frame is None:
             continue
-        style = None
-        if name == "zgc_park":
-            style = catalogue_style(
-                name,
-                colors=category_colors(name, PARK_STATUS),
-                outline_by_class=True,
-            )
+        colors = category_colors(name, PARK_STATUS) if name == "zgc_park" else None
+        style = catalogue_style(
+            name,
+            colors=colors or _category_colors(name),
+            outline_by_class=name == "zgc_park",
+            label=True,
+            label_priority=LABEL_PRIORITY.get(name, 0),
+        )
         layer = add_plan_layer(m, inputs, name, style=style, show=name not in HIDDEN)
         drawn[layer.key] = layer.feature_count
         shown.append(inputs.display(frame.geometry))
-    projects = add_projects(m, inputs, largest=10)
+    projects = add_projects(m, inputs, largest=10, label_priority=-5)
     if projects is not None:
         drawn[projects.key] = projects.feature_count
+        shown.append(inputs.display(inputs.layer("projects").geometry, simplify_m=0))
+    district = inputs.layer("district")
+    if district is not None and len(district):
+        shown.append(inputs.display(district.geometry, simplify_m=50))
+    features = ("clusters", "park_in_park", "support_nodes", "other_sites")
     legend = [
         LegendSection(
             "规划要素 Plan features",
-            tuple(
-                layer_entry(inputs.layer(n), n)
-                for n in ("clusters", "park_in_park", "support_nodes", "other_sites")
-                if inputs.layer(n) is not None
-            ),
+            tuple(layer_entry(inputs.layer(n), n) for n in features if inputs.layer(n) is not None),
+            layers=features,
         ),
-        category_legend(inputs.layer("farmer_bases"), "farmer_bases"),
-        category_legend(inputs.layer("zgc_park"), "zgc_park"),
-        stage_legend(inputs.layer("projects"), sizes=False),
+        replace(
+            category_legend(inputs.layer("farmer_bases"), "farmer_bases"), layers=("farmer_bases",)
+        ),
+        replace(category_legend(inputs.layer("zgc_park"), "zgc_park"), layers=("zgc_park",)),
+        replace(stage_legend(inputs.layer("projects"), sizes=False), layers=("projects",)),
+        replace(
+            LegendSection(
+                "用地调整 Land re-designation",
+                (layer_entry(inputs.layer("land_adjustments"), "land_adjustments"),),
+            ),
+            layers=("land_adjustments",),
+        ),
     ]
     html = finish(m, inputs, legend=legend, bounds=bounds_of(shown))
     return Page(
@@ -93,3 +117,8 @@ def _figures(inputs: MapInputs) -> tuple[str, ...]:
             f"中关村密云园现状范围 Miyun park (measured): {fmt_area(feature_areas_ha(current).sum())}"
         )
     return tuple(figures)
+
+
+def _category_colors(layer: str) -> dict[str, str]:
+    category = CATALOGUE[layer].category_field
+    return category_colors(layer, category) if category else {}

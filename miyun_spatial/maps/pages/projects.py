@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from ...catalogue import CATALOGUE
 from ...palette import category_colors, category_labels
 from ..controls import LegendEntry, LegendSection
-from ..fields import esc, field_columns, fmt_money, is_schematic, provenance_column, search_text
+from ..fields import (
+    esc,
+    field_columns,
+    fmt_money,
+    is_schematic,
+    notes_column,
+    provenance_column,
+    search_text,
+)
 from ..layers import LayerStyle, StyledGeoJson, add_layer
 from ..page import MapInputs, Page, add_context, bounds_of, finish, new_map
 from .common import add_plan_layer
@@ -34,8 +44,8 @@ POPUP_FIELDS = (
     "status_zh",
     "stated_land_mu",
     "seq",
-    "notes",
 )
+LABEL_CHARS = 10  # Chinese characters of a project's name in its map label
 
 
 def marker_radius(investment: pd.Series, top: float, *, largest: float = MAX_RADIUS) -> pd.Series:
@@ -54,6 +64,7 @@ def add_projects(
     frame: pd.DataFrame | None = None,
     show: bool = True,
     largest: float = MAX_RADIUS,
+    label_priority: int = 0,
 ) -> StyledGeoJson | None:
     """The projects (or ``frame``, some of them) coloured by stage, sized by fixed investment.
 
@@ -67,7 +78,10 @@ def add_projects(
     top = pd.to_numeric(everything[INVESTMENT], errors="coerce").max() if INVESTMENT in frame else 0
     spec = CATALOGUE[LAYER]
     columns = field_columns(frame, spec, POPUP_FIELDS)
+    if "notes" in frame:
+        columns.append(notes_column(frame["notes"], label=spec.field("notes").label))
     columns.append(provenance_column(frame, spec))
+    long, short = project_labels(frame)
     return add_layer(
         target,
         key=LAYER,
@@ -78,6 +92,8 @@ def add_projects(
             weight=1,
             fill_opacity=0.8,
             colors=category_colors(LAYER, STAGE),
+            label=long is not None,
+            label_priority=label_priority,
         ),
         classes=frame.get(STAGE),
         schematic=is_schematic(frame),
@@ -87,9 +103,31 @@ def add_projects(
         columns=columns,
         tooltip=3,
         search=search_text(frame, ("code", "name_zh", "name_en", "owner_zh")),
-        label=frame["code"].map(esc) if "code" in frame else None,
+        label=long,
+        short_label=short,
         show=show,
     )
+
+
+def project_labels(frame: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None]:
+    """'J07 密云区某某项目…' (code and the start of the name) and the code, escaped."""
+    if "code" not in frame:
+        return None, None
+    codes = frame["code"].astype(str)
+    names = (
+        frame["name_zh"].astype(object)
+        if "name_zh" in frame
+        else pd.Series(None, index=frame.index)
+    )
+    long = []
+    for code, name in zip(codes, names, strict=True):
+        if name is None or pd.isna(name):
+            long.append(esc(code))
+            continue
+        name = str(name)
+        cut = name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS] + "…"
+        long.append(f"{esc(code)} {esc(cut)}")
+    return pd.Series(long, index=frame.index, dtype=object), codes.map(esc)
 
 
 def stage_legend(frame: pd.DataFrame | None, *, sizes: bool = True) -> LegendSection:
@@ -140,7 +178,9 @@ def build(inputs: MapInputs) -> Page:
     if layer is not None:
         drawn[layer.key] = layer.feature_count
         bounds = bounds_of([inputs.display(frame.geometry, simplify_m=0)])
-    html = finish(m, inputs, legend=[stage_legend(frame)], bounds=bounds)
+    legend = [replace(stage_legend(frame), layers=(LAYER,))]
+    # markers are drawn up to MAX_RADIUS pixels around their point: keep them off the panels
+    html = finish(m, inputs, legend=legend, bounds=bounds, max_zoom=15, margin=MAX_RADIUS + 6)
     return Page(
         FILENAME,
         TITLE_ZH,

@@ -13,8 +13,16 @@ import pandas as pd
 
 from ...catalogue import CATALOGUE
 from ...palette import GRADES, NO_DATA, grade_colors, grade_labels, target_ratio_colors
-from ..controls import LegendEntry, LegendSection
-from ..fields import Column, field_columns, fmt_number, is_schematic, search_text, text_column
+from ..controls import LegendEntry, LegendSection, add_layer_switch
+from ..fields import (
+    Column,
+    esc,
+    field_columns,
+    fmt_number,
+    is_schematic,
+    search_text,
+    text_column,
+)
 from ..layers import LayerStyle, add_layer
 from ..page import MapInputs, Page, add_context, finish, new_map
 from .common import PARK, add_plan_layer, park_code
@@ -88,6 +96,8 @@ def build(inputs: MapInputs) -> Page:
     ratio_colors = dict(zip([f"r{i}" for i in range(5)], target_ratio_colors(), strict=True))
     ratio_colors[NO_DATA] = grade_colors()[NO_DATA]
     legend = []
+    zone_keys: list[str] = []
+    shown_zones: list[str] = []
     for name in ZONE_LAYERS:
         frame = inputs.layer(name)
         if frame is None:
@@ -98,19 +108,26 @@ def build(inputs: MapInputs) -> Page:
             inputs,
             name,
             key=f"yield_{name}",
+            # a filled choropleth: the zone's colour is its result
             style=LayerStyle(
                 color="#333333",
-                weight=4,
-                fill_opacity=0.25,
+                weight=2,
+                fill_opacity=0.6,
                 colors=ratio_colors,
                 fill=ratio_colors[NO_DATA],
-                outline_by_class=True,
+                label=True,
+                label_priority=10 if name == "zgc_park" else 5,
+                label_class="focus" if name == "zgc_park" else "",
             ),
-            show=name == "zgc_park",
+            show=name in ZONES_SHOWN,
             extra_columns=extra,
             classes=ratio_class(ratio),
+            labels=zone_labels(name, frame, ratio),
         )
         drawn[layer.key] = layer.feature_count
+        zone_keys.append(layer.key)
+        if name in ZONES_SHOWN:
+            shown_zones.append(layer.key)
     legend.append(
         LegendSection(
             "分区产出/目标 Zone yield as share of target",
@@ -121,37 +138,48 @@ def build(inputs: MapInputs) -> Page:
                 ),
                 LegendEntry(NO_DATA, grade_labels()[NO_DATA], ratio_colors[NO_DATA]),
             ),
-            "" if zones is not None else "未提供产出指标 yield metrics not available",
+            "地均收入（万元/公顷）占2025年目标之比 Revenue per built ha as share of the 2025 target"
+            if zones is not None
+            else "未提供产出指标 yield metrics not available",
+            layers=tuple(zone_keys),
         )
     )
     parcels = inputs.layer("land_parcels")
     bounds = None
     if parcels is not None and len(parcels):
         grades = parcel_grades(inputs.metrics, parcels)
+        classes = ungraded_reasons(parcels, grades, inputs.table("land_use_classes"))
         layer = add_layer(
             m,
             key="yield_parcels",
             name=f"{PARCELS.title} 亩均等级 grade",
             geometry=inputs.display(parcels.geometry, decimals=PARCEL_DECIMALS),
-            style=LayerStyle(color="#555555", weight=0.5, fill_opacity=0.8, colors=grade_colors()),
-            classes=grades,
+            style=LayerStyle(
+                color="#555555",
+                weight=0.5,
+                fill_opacity=0.8,
+                colors={**grade_colors(), **{k: c for k, (c, _) in UNGRADED.items()}},
+                hatch=HATCHED,
+            ),
+            classes=classes,
             schematic=is_schematic(parcels),
             columns=_parcel_columns(parcels, grades, _parcel_table(inputs.metrics)),
             tooltip=3,
             search=search_text(parcels, (PARCELS.id_field, "enterprise")),
+            show=False,  # the zones are shown first (see the switch below)
         )
         drawn[layer.key] = layer.feature_count
-        labels, colors = grade_labels(), grade_colors()
-        legend.append(
-            LegendSection(
-                "地块亩均等级 Parcel grade (per 亩)",
-                tuple(
-                    LegendEntry(g, labels[g], colors[g], count=int((grades == g).sum()))
-                    for g in (*GRADES, NO_DATA)
-                ),
-            )
-        )
+        legend.append(parcel_legend(classes, layer.key))
         bounds = focus_bounds(inputs)
+        add_layer_switch(
+            m,
+            title="显示 Show",
+            choices=[
+                ("分区产出占目标 Zones against target", shown_zones),
+                ("地块亩均等级 Parcel grades", [layer.key]),
+            ],
+            initial=0,
+        )
     html = finish(m, inputs, legend=legend, bounds=bounds)
     return Page(
         FILENAME,
@@ -163,6 +191,76 @@ def build(inputs: MapInputs) -> Page:
         html,
         drawn,
     )
+
+
+# parcels without a grade, by why: class -> (colour, legend text)
+UNGRADED = {
+    "nb": ("#5b7fa6", "未建成或在建（不评级）not built yet: not graded"),
+    "ni": (
+        "#9a9a9a",
+        "非工业用地：居住、公共、道路、绿地、物流等（不评级）non-industrial use: not graded",
+    ),
+    "nd": (
+        "#c8c8c8",
+        "工业用地但无产出数据（多为园区外基地地块）industrial, no revenue data (mostly base parcels outside the park)",
+    ),
+}
+HATCHED = ("nb", "ni")
+ZONES_SHOWN = ("zgc_park", "park_in_park")  # the park and its three sub-zones
+
+
+def ungraded_reasons(
+    parcels: pd.DataFrame, grades: pd.Series, classes: pd.DataFrame | None
+) -> pd.Series:
+    """Grade A-D, or why a parcel has none: 'nb' not built, 'ni' non-industrial, 'nd' no data."""
+    industrial: set[str] = set()
+    if classes is not None and "counts_as_industrial" in classes:
+        flags = classes["counts_as_industrial"].fillna(0).astype(bool)
+        industrial = set(classes.loc[flags, "code"].astype(str))
+    built = parcels["status"].astype(object).eq("built") if "status" in parcels else True
+    uses = parcels["current_use"].astype(str) if "current_use" in parcels else ""
+    reason = np.where(~built, "nb", np.where(pd.Series(uses).isin(industrial), "nd", "ni"))
+    reason = pd.Series(reason, index=parcels.index, dtype=object)
+    return grades.where(grades.isin(GRADES), reason)
+
+
+def parcel_legend(classes: pd.Series, key: str) -> LegendSection:
+    """Grades A-D and the three ungraded classes, each with its parcel count."""
+    labels, colors = grade_labels(), grade_colors()
+    entries = [
+        LegendEntry(g, labels[g], colors[g], count=int((classes == g).sum())) for g in GRADES
+    ]
+    entries += [
+        LegendEntry(
+            k,
+            text,
+            color,
+            count=int((classes == k).sum()),
+            shape="hatch" if k in HATCHED else "box",
+        )
+        for k, (color, text) in UNGRADED.items()
+    ]
+    return LegendSection(
+        "地块亩均等级 Parcel grade (per 亩)",
+        tuple(entries),
+        "等级只评已建成、有产出数据的工业地块 Grades apply to built industrial parcels with revenue data",
+        layers=(key,),
+    )
+
+
+def zone_labels(
+    layer: str, frame: gpd.GeoDataFrame, ratio: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """'Z1 中关村密云园 69% 目标' and 'Z1 69%' (escaped) for each zone with a result."""
+    codes = frame[CATALOGUE[layer].id_field].astype(str)
+    names = frame["name_zh"] if "name_zh" in frame else pd.Series("", index=frame.index)
+    long, short = [], []
+    for code, name, value in zip(codes, names.astype(object), ratio, strict=True):
+        pct = "" if pd.isna(value) else f" {value * 100:.0f}% 目标"
+        name = "" if name is None or pd.isna(name) else f" {name}"
+        long.append(esc(f"{code}{name}{pct}"))
+        short.append(esc(f"{code}{pct}"))
+    return pd.Series(long, index=frame.index), pd.Series(short, index=frame.index)
 
 
 ZONE_FIELDS = (
