@@ -9,6 +9,7 @@ import pandas as pd
 
 from ...catalogue import CATALOGUE
 from ...palette import category_colors, category_labels, land_use_labels
+from ...vocabulary import VOCABULARY, role_code, role_members
 from ..controls import LegendEntry, LegendSection
 from ..fields import (
     MISSING,
@@ -28,9 +29,9 @@ from ..page import MapInputs, feature_areas_ha
 HEAD_FIELDS = ("code", "name_zh", "name_en")
 TAIL_FIELDS = ("location_zh", "focus_zh", "plan_section", "notes")
 PROVENANCE_FIELDS = ("geom_source", "position_confidence", "area_basis", "data_basis")
-PARK = CATALOGUE["zgc_park"]
-PARK_STATUS = PARK.category_field
-CURRENT_EXTENT = PARK.field(PARK_STATUS).value_spec("current").value
+PARK_ROLE = VOCABULARY.roles["park"]
+PARK = CATALOGUE[PARK_ROLE.layer]
+PARK_STATUS = PARK.category_field  # expansion_status: how the park layer is coloured
 # the fields every plan layer has (code, names, geometry source, stated area, notes...)
 SHARED_FIELDS = set.intersection(*(set(s.field_names) for s in CATALOGUE.plan_layers))
 
@@ -197,15 +198,10 @@ def class_label_column(
 
 
 def park_extent(inputs: MapInputs) -> gpd.GeoDataFrame | None:
-    """The Zhongguancun park's current extent (features with status 'current', i.e. Z1)."""
-    park = inputs.layer(PARK.name)
-    if park is None or PARK_STATUS not in park:
-        return None
-    current = park[park[PARK_STATUS].astype(object) == CURRENT_EXTENT]
-    return current if len(current) else None
+    """The Zhongguancun park's current extent (the vocabulary's ``park`` role, i.e. Z1)."""
+    return role_members(inputs.layer(PARK.name), PARK_ROLE)
 
 
 def park_code(inputs: MapInputs) -> str | None:
     """The code of the park's current extent (Z1 in the default data)."""
-    current = park_extent(inputs)
-    return None if current is None else str(current[PARK.id_field].iloc[0])
+    return role_code(inputs.layer(PARK.name), PARK_ROLE)

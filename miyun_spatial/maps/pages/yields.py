@@ -13,6 +13,7 @@ import pandas as pd
 
 from ...catalogue import CATALOGUE
 from ...palette import GRADES, NO_DATA, grade_colors, grade_labels, target_ratio_colors
+from ...vocabulary import VOCABULARY
 from ..controls import LegendEntry, LegendSection, add_layer_switch
 from ..fields import (
     Column,
@@ -263,21 +264,37 @@ def zone_labels(
     return pd.Series(long, index=frame.index), pd.Series(short, index=frame.index)
 
 
+# Popup rows: (metric column, decimals); labels and units come from vocabulary.json.
 ZONE_FIELDS = (
-    ("revenue_per_ha", "地均收入 Revenue per built ha (万元/公顷)", 0),
-    ("target_revenue_per_ha", "2025年目标 2025 target (万元/公顷)", 0),
-    ("pct_of_target", "占目标 % of target", 1),
-    ("gap_per_ha", "差距 Gap to target (万元/公顷)", 0),
-    ("revenue_needed_10k_cny", "达标需增收入 Revenue needed (万元)", 0),
-    ("output_per_ha", "地均产值 Output per built industrial ha (万元/公顷)", 0),
-    ("output_pct_of_target", "产值占目标 Output % of 11000 元/m² target", 1),
-    ("built_construction_ha", "已建城镇建设用地 Built construction land (ha)", 2),
+    ("revenue_per_ha", 0),
+    ("target_revenue_per_ha", 0),
+    ("pct_of_target", 1),
+    ("gap_per_ha", 0),
+    ("revenue_needed_10k_cny", 0),
+    ("output_per_ha", 0),
+    ("output_yuan_per_m2", 0),
+    ("target_output_yuan_per_m2", 0),
+    ("output_pct_of_target", 1),
+    ("built_construction_ha", 2),
 )
 PARCEL_FIELDS = (
-    ("revenue_per_ha", "地均收入 Revenue per ha (万元/公顷)", 0),
-    ("pct_of_target", "占目标 % of target", 1),
-    ("yuan_per_m2", "地均产值 Output (元/m²)", 0),
+    ("revenue_per_ha", 0),
+    ("pct_of_target", 1),
+    ("yuan_per_m2", 0),
 )
+
+
+def _metric_columns(rows: pd.DataFrame, fields: tuple[tuple[str, int], ...]) -> list[Column]:
+    """Popup columns of metric values, labelled from the output vocabulary."""
+    return [
+        text_column(
+            f"_{name}",
+            VOCABULARY.column(name).header,
+            rows[name].map(lambda v, d=digits: fmt_number(v, d)),
+        )
+        for name, digits in fields
+        if name in rows.columns
+    ]
 
 
 def _zone_columns(
@@ -290,11 +307,7 @@ def _zone_columns(
     keys = pd.MultiIndex.from_arrays([[layer] * len(codes), codes])
     rows = zones.reindex(keys)
     rows.index = frame.index
-    columns = [
-        text_column(f"_{name}", label, rows[name].map(lambda v, d=digits: fmt_number(v, d)))
-        for name, label, digits in ZONE_FIELDS
-        if name in rows.columns
-    ]
+    columns = _metric_columns(rows, ZONE_FIELDS)
     return rows.get("pct_of_target", pd.Series(np.nan, index=frame.index)) / 100, columns
 
 
@@ -308,11 +321,7 @@ def _parcel_columns(
     if table is not None:
         rows = table.reindex(parcels[PARCELS.id_field].astype(str))
         rows.index = parcels.index
-        columns += [
-            text_column(f"_{name}", label, rows[name].map(lambda v, d=digits: fmt_number(v, d)))
-            for name, label, digits in PARCEL_FIELDS
-            if name in rows.columns
-        ]
+        columns += _metric_columns(rows, PARCEL_FIELDS)
         if "low_efficiency" in rows.columns:
             flag = rows["low_efficiency"].map(
                 lambda v: "是 yes（腾退候选 candidate for release）" if v is True else "否 no"
