@@ -64,7 +64,12 @@ class WatchState:
 
 
 def file_signature(path: Path) -> tuple:
-    """(inode, size, mtime) of the file and of its -wal: cheap, only says 'look again'."""
+    """(inode, size, mtime) of the file and of its -wal: cheap, only says 'look again'.
+
+    A database source gives its own marker (``Source.signature``).
+    """
+    if store.is_database(path):
+        return path.signature()
     parts = []
     for candidate in (Path(path), Path(f"{path}-wal")):
         try:
@@ -96,7 +101,7 @@ def watch(
     in QGIS; ``exit_code`` of the returned state is the last build's. An unreadable input at
     the start raises InputError.
     """
-    gpkg = Path(gpkg)
+    gpkg = store.open_source(gpkg) if store.is_database(gpkg) else Path(gpkg)
     options = dict(build_options or {})
     tell = on_event or (lambda event: log.info("%s", event.message))
     state = WatchState(store.layer_digests(gpkg), None, file_signature(gpkg))
