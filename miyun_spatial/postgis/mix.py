@@ -97,15 +97,15 @@ def _require(table: Table | None, name: str, fields: Sequence[str], source) -> T
     return table
 
 
-def _check_parcels(con, source, parcels: Table, classes: Table) -> None:
+def _check_parcels(con, source, parcels: Table, classes: Table, uses: Sequence[str]) -> None:
     """DataError naming a parcel with an empty or unknown land-use code (as the engine does)."""
     from psycopg import sql
 
     p = _ident(source.schema, parcels.name)
     c = _ident(source.schema, classes.name)
     code = _ident(PARCELS.id_field)
-    fields = [CURRENT_USE, PLANNED_USE]
-    if PROPOSED_USE in {col.name for col in parcels.columns}:
+    fields = _use_fields(uses)
+    if "adjusted" in uses and PROPOSED_USE in {col.name for col in parcels.columns}:
         fields.append(PROPOSED_USE)
     for field in fields:
         f = _ident(field)
@@ -230,7 +230,7 @@ def database_mix_tables(
             tables.get(PARCELS.name), PARCELS.name, [PARCELS.id_field, *_use_fields(uses)], source
         )
         classes_table = _require(tables.get(CLASSES.name), CLASSES.name, [CLASS_CODE], source)
-        _check_parcels(con, source, parcels, classes_table)
+        _check_parcels(con, source, parcels, classes_table, uses)
         _, classes = read_table(con, source.target, classes_table)
         parts = {}
         for name in layers:
@@ -248,7 +248,9 @@ def database_mix_tables(
 
 
 def _use_fields(uses: Sequence[str]) -> list[str]:
-    return [CURRENT_USE] if list(uses) == ["current"] else [CURRENT_USE, PLANNED_USE]
+    """The parcel fields the uses read (``adjusted`` falls back on ``planned_use``)."""
+    fields = [CURRENT_USE] if "current" in uses else []
+    return fields + ([PLANNED_USE] if {"planned", "adjusted"} & set(uses) else [])
 
 
 __all__ = ["AUTO_MIN_PARCELS", "ENGINES", "database_mix_tables", "parcel_count", "use_database"]

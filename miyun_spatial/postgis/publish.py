@@ -322,8 +322,12 @@ def _styles(con, schema: str, plan: store.PlanData, names: list[str]) -> None:
     con.execute(_STYLE_DDL)
     database = con.execute("SELECT current_database()").fetchone()[0]
     classes = plan.layers.get(LAND_USE)
-    if classes is not None:
+    needed = ["code", "name_zh", "name_en", "color_hex"]  # as qgis_styles reads a GeoPackage
+    if classes is not None and set(needed) <= set(classes.columns):
+        classes = classes[needed][classes["code"].notna()]
         classes = classes.astype(object).where(classes.notna(), "")
+    else:
+        classes = None
     for name in names:
         spec = CATALOGUE[name]
         geometry = GEOMETRY_COLUMN if spec.is_spatial and _geometry_type(plan, name) else None
