@@ -88,8 +88,10 @@ def _assert_tables_equal(a: pd.DataFrame, b: pd.DataFrame, *, rtol: float = 1e-9
 
 def test_build_from_postgis_equals_geopackage_build(pg, published, built_default, tmp_path):
     out = tmp_path / "out"
-    result = run(pg, "build", published, "--out", out, "--offline")
+    with_password = published.replace("miyun@", f"miyun:{pg.password}@", 1)
+    result = run(pg, "build", with_password, "--out", out, "--offline")
     assert result.returncode == 0, result.stderr
+    assert pg.password not in result.stdout + result.stderr
     for name, levels in CSV_INDEX.items():
         _assert_tables_equal(_csv(out / name, levels), _csv(built_default / name, levels))
     gpkg_findings = pd.read_csv(built_default / "validation.csv")

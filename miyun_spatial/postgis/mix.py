@@ -4,8 +4,9 @@ The same method as the in-memory engine (``metrics.overlay``), as one SQL query 
 run inside the source's REPEATABLE READ snapshot: candidate (zone, parcel) pairs from the GiST
 index on the parcels (``ST_Intersects``); a parcel the zone covers (``ST_Covers``, prepared by
 PostGIS for the repeated zone) takes its own area without an intersection; only boundary
-parcels are intersected (``ST_Intersection``). Class areas are summed per zone and use with
-``GROUPING SETS`` in the database; only those sums travel. Python then builds the very tables
+parcels are intersected (``ST_Intersection``). The pieces' areas are materialised without
+their geometries, then summed per zone and use with ``GROUPING SETS`` in the database; only
+those sums travel. Python then builds the very tables
 of ``metrics.mix`` (``mix_from_class_areas``, ``stack_mix``), so the numbers equal the
 engine's to floating-point rounding (tests check 1e-9 relative).
 
@@ -170,14 +171,15 @@ def _class_sums(con, source, zones: Table, parcels: Table, uses: Sequence[str]) 
     )
     sets = sql.SQL(", ").join(sql.SQL("(zone, {})").format(_ident(f"u_{u}")) for u in uses)
     grouping = sql.SQL(", ").join(_ident(f"u_{u}") for u in uses)
+    use_names = sql.SQL(", ").join(sql.SQL("p.{}").format(_ident(f"u_{u}")) for u in uses)
     query = sql.SQL(
         """
         WITH z AS MATERIALIZED (
             SELECT {code}::text AS zone, {zgeom} AS geom FROM {zones}
         ), p AS (
             SELECT {pgeom} AS geom, {use_columns} FROM {parcels}
-        ), pieces AS (
-            SELECT z.zone, p.*,
+        ), pieces AS MATERIALIZED (
+            SELECT z.zone, {use_names},
                    CASE WHEN ST_Covers(z.geom, p.geom) THEN ST_Area(p.geom)
                         ELSE ST_Area(ST_Intersection(z.geom, p.geom)) END AS area
             FROM z JOIN p ON ST_Intersects(z.geom, p.geom)
@@ -193,8 +195,10 @@ def _class_sums(con, source, zones: Table, parcels: Table, uses: Sequence[str]) 
         use_columns=use_columns,
         parcels=_ident(source.schema, parcels.name),
         grouping=grouping,
+        use_names=use_names,
         sets=sets,
     )
+    con.execute("SELECT set_config('jit', 'off', true)")  # compiling costs more than it saves
     rows = con.execute(query).fetchall()
     n = len(uses)
     records = []

@@ -35,6 +35,14 @@ from .connect import Target, connect, database_errors, has_postgis, parse_dsn, s
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = "10s"
+FULL_CHECK_S = 30.0  # watch: compare the digests at least this often, whatever the counters say
+_SIGNATURE_SQL = (
+    "SELECT c.relname, c.xmin::text, s.n_tup_ins, s.n_tup_upd, s.n_tup_del, "
+    "(SELECT max(a.xmin::text::bigint) FROM pg_attribute a WHERE a.attrelid = c.oid) "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid "
+    "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname"
+)
 # PostgreSQL type name -> (fiona-style type reported in LayerInfo.fields, Arrow type, SQL cast)
 _TYPES: dict[str, tuple[str, pa.DataType, str | None]] = {
     "text": ("str", pa.string(), None),
@@ -106,8 +114,23 @@ class PostGISSource:
         return self.target.display
 
     def signature(self) -> tuple:
-        """Always new: a database has no cheap change marker, the digests are computed in SQL."""
-        return (time.monotonic_ns(),)
+        """A cheap 'look again' marker: the schema's tables, their catalogue row versions and
+        write counters (pg_stat_all_tables), and a clock tick every FULL_CHECK_S seconds (the
+        counters are flushed by the writing session within about a second, not at commit).
+        """
+        tick = int(time.monotonic() // FULL_CHECK_S)
+        try:
+            con = connect(self.target, autocommit=True)
+        except InputError:
+            return (time.monotonic_ns(),)  # unreachable: let the digests say why
+        try:
+            with database_errors(self.target):
+                rows = con.execute(_SIGNATURE_SQL, (self.target.schema,)).fetchall()
+        except InputError:
+            return (time.monotonic_ns(),)
+        finally:
+            con.close()
+        return (tuple(rows), tick)
 
     def load(self, *, after_layer: Callable[[str], None] | None = None) -> PlanData:
         """Every catalogue layer of the schema, read in one REPEATABLE READ transaction.
