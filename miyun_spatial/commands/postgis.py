@@ -22,7 +22,7 @@ def _dsn(_ctx, param, value: str) -> str:
 
 
 @click.command("publish")
-@click.argument("gpkg", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("gpkg", type=SOURCE)
 @click.argument("dsn", callback=_dsn)
 @click.option(
     "--schema",
@@ -37,6 +37,8 @@ def _dsn(_ctx, param, value: str) -> str:
 @verbosity
 def publish_command(gpkg: Path, dsn: str, schema: str | None, replace: bool) -> None:
     """Publish the catalogue layers of GPKG into a PostGIS schema, for a team to edit in QGIS.
+
+    GPKG may also be another PostGIS schema (a DSN), to copy it.
 
     Same columns as the GeoPackage, primary keys, GiST indexes, allowed values as CHECK
     constraints, references as foreign keys, comments from the catalogue, and QGIS default

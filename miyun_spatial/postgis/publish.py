@@ -75,8 +75,9 @@ def _sql():
     return sql
 
 
-def publish(gpkg: Path | None, target: Target, *, replace: bool = False) -> Published:
-    """Load the catalogue layers of ``gpkg`` into ``target.schema`` (see the module docstring)."""
+def publish(gpkg, target: Target, *, replace: bool = False) -> Published:
+    """Load the catalogue layers of ``gpkg`` (a GeoPackage path or any ``store.Source``) into
+    ``target.schema`` (see the module docstring)."""
     plan = store.load(gpkg)
     names = [name for name in CATALOGUE.names if name in plan.layers]
     if not names:
