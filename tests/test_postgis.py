@@ -323,3 +323,22 @@ def test_watch_polls_postgis_digests(pg, default_gpkg, tmp_path):
     assert [e.kind for e in events][:1] == ["failed"]
     assert any(e.run == 1 and e.layers == ("land_facts",) for e in events)
     assert seen and all(s == dsn for s in seen)
+
+
+def test_dsn_forms_and_display_without_password():
+    from miyun_spatial.postgis import parse_dsn
+
+    gdal = parse_dsn("PG:dbname=plan host=db.local port=5433 user=gis password=s3cret schemas=team")
+    assert (gdal.schema, gdal.display) == (
+        "team",
+        "postgresql://gis@db.local:5433/plan?schema=team",
+    )
+    assert "s3cret" not in gdal.scrub("login with s3cret failed") and "s3cret" in gdal.conninfo
+    uri = parse_dsn("postgresql://gis:s3cret@db.local/plan?schema=miyun&sslmode=prefer")
+    assert uri.display == "postgresql://gis@db.local/plan?schema=miyun"
+    assert "schema" not in uri.conninfo and "sslmode=prefer" in uri.conninfo
+    assert parse_dsn("postgresql:///plan?host=/run/pg", schema="x").display == (
+        "postgresql:///plan?host=/run/pg&schema=x"
+    )
+    assert store.is_database("PG:dbname=x") and not store.is_database(Path("x.gpkg"))
+    assert isinstance(store.open_source(Path("x.gpkg")), store.GeoPackageSource)

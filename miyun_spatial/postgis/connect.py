@@ -14,7 +14,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 from ..errors import InputError
 
@@ -78,14 +78,14 @@ def parse_dsn(dsn: str, *, schema: str | None = None) -> Target:
                 kept.append(f"{key}={value}")
         conninfo = " ".join(kept)
     else:
-        parts = urlsplit(text)
+        base, _, raw = text.partition("?")
         query = []
-        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        for key, value in parse_qsl(raw, keep_blank_values=True):
             if key.lower() in _SCHEMA_KEYS:
                 found = value
             else:
                 query.append((key, value))
-        conninfo = urlunsplit(parts._replace(query=urlencode(query)))
+        conninfo = f"{base}?{urlencode(query)}" if query else base
     chosen = schema or found or DEFAULT_SCHEMA
     try:
         params = psycopg.conninfo.conninfo_to_dict(conninfo)
