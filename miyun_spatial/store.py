@@ -1,8 +1,8 @@
 """The only module that reads or writes a data source: GeoPackage checks, snapshots, reads, writes.
 
-Sources are read through one small interface (``Source``: ``load()``, ``layer_digests()``,
-``signature()``, a display ``name``); ``open_source`` gives a ``GeoPackageSource`` for a path and
-a ``PostGISSource`` (``miyun_spatial.postgis``) for a ``postgresql://...`` or ``PG:...`` string.
+Sources are read through one small interface (``sources.Source``: ``load()``,
+``layer_digests()``, ``signature()``, a display ``name``): ``load`` and ``layer_digests`` here
+are the GeoPackage's, and hand a ``postgresql://...`` or ``PG:...`` string to its source.
 
 Reads never open the user's file for writing: the file is copied to a private snapshot with
 SQLite's online backup (a consistent state even while QGIS holds it open in WAL mode), and GDAL
@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import fiona
 import geopandas as gpd
@@ -33,6 +33,9 @@ from pyproj import CRS
 
 from .catalogue import CATALOGUE, LayerSpec
 from .errors import InputError, OutputError
+
+if TYPE_CHECKING:
+    from .sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +274,8 @@ def load(path: Path | str | Source | None = None) -> PlanData:
     are listed in ``bad_cells`` and read as null. A database (``is_database``) is read by its
     ``Source``.
     """
+    from .sources import is_database, open_source  # here: sources imports store
+
     if is_database(path):
         return open_source(path).load()
     path = Path(path) if path is not None else DEFAULT_GPKG
@@ -342,6 +347,8 @@ def layer_digests(path: Path | str | Source | None = None) -> dict[str, str]:
     or mtime it changes only when the data does: QGIS opening a file, switching it to WAL,
     checkpointing it or saving a style in it leaves every digest as it was.
     """
+    from .sources import is_database, open_source  # here: sources imports store
+
     if is_database(path):
         return open_source(path).layer_digests()
     path = Path(path) if path is not None else DEFAULT_GPKG
@@ -464,81 +471,3 @@ def _write_layer(tmp: Path, name: str, frame: pd.DataFrame, *, first: bool, meta
         )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise OutputError(f"{tmp}: layer '{name}' cannot be written ({exc})") from None
-
-
-# --- sources: one interface, a GeoPackage or a database -------------------------------------
-
-_DSN_PREFIXES = ("postgresql://", "postgres://", "pg:")
-
-
-@runtime_checkable
-class Source(Protocol):
-    """Where the catalogue layers are read from; ``str(source)`` is safe to print."""
-
-    @property
-    def name(self) -> str: ...
-
-    def load(self) -> PlanData:
-        """Every catalogue layer, read from one consistent snapshot."""
-        ...
-
-    def layer_digests(self) -> dict[str, str]:
-        """SHA-256 of each catalogue layer's content (schema, CRS, rows), from one snapshot."""
-        ...
-
-    def signature(self) -> tuple:
-        """A cheap marker that changes whenever the content may have changed."""
-        ...
-
-
-@dataclass(frozen=True)
-class GeoPackageSource:
-    """A GeoPackage file: the first ``Source``."""
-
-    path: Path = DEFAULT_GPKG
-
-    @property
-    def name(self) -> str:
-        return str(self.path)
-
-    def __str__(self) -> str:
-        return str(self.path)
-
-    def load(self) -> PlanData:
-        return load(self.path)
-
-    def layer_digests(self) -> dict[str, str]:
-        return layer_digests(self.path)
-
-    def signature(self) -> tuple:
-        """(inode, size, mtime) of the file and of its -wal."""
-        parts = []
-        for candidate in (self.path, Path(f"{self.path}-wal")):
-            try:
-                st = os.stat(candidate)
-                parts.append((st.st_ino, st.st_size, st.st_mtime_ns))
-            except FileNotFoundError:
-                parts.append(None)
-        return tuple(parts)
-
-
-def is_database(spec: object) -> bool:
-    """True for a database source: a ``postgresql://`` / ``PG:`` string or a non-file Source."""
-    if isinstance(spec, str):
-        return spec.strip().lower().startswith(_DSN_PREFIXES)
-    return isinstance(spec, Source) and not isinstance(spec, GeoPackageSource)
-
-
-def open_source(spec: str | Path | Source | None = None) -> Source:
-    """The ``Source`` for ``spec``: a GeoPackage path (default: the embedded one) or a DSN.
-
-    DSNs are ``postgresql://user@host:port/db?schema=NAME`` or ``PG:dbname=... schema=NAME``;
-    the password comes from PGPASSWORD or ~/.pgpass (libpq) and is never shown.
-    """
-    if isinstance(spec, Source):
-        return spec
-    if isinstance(spec, str) and is_database(spec):
-        from .postgis import PostGISSource
-
-        return PostGISSource.from_dsn(spec)
-    return GeoPackageSource(Path(spec) if spec is not None else DEFAULT_GPKG)

@@ -20,7 +20,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from gpkg_edit import drop_layer, set_value, sql
 
-from miyun_spatial import store
+from miyun_spatial import sources, store
 from miyun_spatial.postgis import PostGISSource
 from miyun_spatial.postgis.mix import database_mix_tables
 
@@ -340,5 +340,5 @@ def test_dsn_forms_and_display_without_password():
     assert parse_dsn("postgresql:///plan?host=/run/pg", schema="x").display == (
         "postgresql:///plan?host=/run/pg&schema=x"
     )
-    assert store.is_database("PG:dbname=x") and not store.is_database(Path("x.gpkg"))
-    assert isinstance(store.open_source(Path("x.gpkg")), store.GeoPackageSource)
+    assert sources.is_database("PG:dbname=x") and not sources.is_database(Path("x.gpkg"))
+    assert isinstance(sources.open_source(Path("x.gpkg")), sources.GeoPackageSource)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .. import store
+from .. import sources
 from ..errors import MiyunError
 from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
 from ..store import DEFAULT_GPKG
@@ -66,17 +66,17 @@ def verbosity(fn: Callable) -> Callable:
 
 
 class SourceType(click.ParamType):
-    """A GeoPackage path (a ``Path``) or a PostgreSQL DSN (a ``store.Source``, printable)."""
+    """A GeoPackage path (a ``Path``) or a PostgreSQL DSN (a ``sources.Source``, printable)."""
 
     name = "GPKG|DSN"
     _file = click.Path(dir_okay=False, path_type=Path)
 
     def convert(self, value, param, ctx):
-        if isinstance(value, Path) or (store.is_database(value) and not isinstance(value, str)):
+        if isinstance(value, Path) or (sources.is_database(value) and not isinstance(value, str)):
             return value
-        if store.is_database(value):
+        if sources.is_database(value):
             try:
-                return store.open_source(value)
+                return sources.open_source(value)
             except MiyunError as exc:
                 self.fail(str(exc), param, ctx)
         return self._file.convert(value, param, ctx)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from .. import store
+from .. import sources
 from .common import SOURCE, verbosity
 
 
 def _dsn(_ctx, param, value: str) -> str:
-    if not store.is_database(value):
+    if not sources.is_database(value):
         raise click.BadParameter(
             f"'{value}' is not a PostgreSQL connection string; write "
             "postgresql://user@host:port/database?schema=NAME (password in PGPASSWORD or "
@@ -72,7 +72,7 @@ def export_command(dsn, out: Path) -> None:
 
 
 def _source(_ctx, param, value):
-    if not store.is_database(value):
+    if not sources.is_database(value):
         raise click.BadParameter(
             "give a PostgreSQL connection string (postgresql://user@host:port/db?schema=NAME)",
             param=param,

@@ -61,7 +61,7 @@ def use_database(source, engine: str) -> bool:
     """Whether the mix of ``source`` runs in the database for ``engine`` (auto/memory/database)."""
     if engine == "memory":
         return False
-    from ..store import is_database
+    from ..sources import is_database
 
     if not is_database(source):
         if engine == "database":

@@ -76,7 +76,7 @@ def _sql():
 
 
 def publish(gpkg, target: Target, *, replace: bool = False) -> Published:
-    """Load the catalogue layers of ``gpkg`` (a GeoPackage path or any ``store.Source``) into
+    """Load the catalogue layers of ``gpkg`` (a GeoPackage path or any ``sources.Source``) into
     ``target.schema`` (see the module docstring)."""
     plan = store.load(gpkg)
     names = [name for name in CATALOGUE.names if name in plan.layers]

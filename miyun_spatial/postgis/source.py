@@ -1,4 +1,4 @@
-"""PostGIS as a ``store.Source``: the catalogue layers of one schema, read as one snapshot.
+"""PostGIS as a ``sources.Source``: the catalogue layers of one schema, read as one snapshot.
 
 Every read runs in a single ``REPEATABLE READ READ ONLY`` transaction, so the layers come from
 one committed state of the database: a colleague's save during the read is either wholly seen
