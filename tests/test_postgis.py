@@ -222,7 +222,6 @@ def test_missing_layer_and_column_reported_like_geopackage(pg, published, gpkg_c
     keep = {"land_use_classes", "land_parcels", "land_facts", "zgc_park", "clusters"}
     for name in [n for n in store.load(gpkg_copy).layers if n not in keep]:
         drop_layer(gpkg_copy, name)
-    set_value(gpkg_copy, "land_parcels", "parcel_code", "__none__", "status", None)
     sql(gpkg_copy, "ALTER TABLE land_parcels DROP COLUMN planned_use")
     from_pg = run(pg, "validate", published.replace("schema=miyun", "schema=broken"), "--json")
     from_file = run(pg, "validate", gpkg_copy, "--json")
