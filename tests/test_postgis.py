@@ -341,3 +341,32 @@ def test_dsn_forms_and_display_without_password():
     )
     assert sources.is_database("PG:dbname=x") and not sources.is_database(Path("x.gpkg"))
     assert isinstance(sources.open_source(Path("x.gpkg")), sources.GeoPackageSource)
+
+
+def test_publish_replace_during_a_read_swaps_atomically(pg, default_gpkg, gpkg_copy):
+    """``publish --replace`` while a build reads: the read sees the old schema entirely."""
+    import threading
+
+    dsn = _publish_copy(pg, default_gpkg, "t_swap")
+    set_value(gpkg_copy, "land_facts", "fact_code", "F01", "subject_zh", "新的 new")
+    source = PostGISSource.from_dsn(dsn)
+    before = source.load()
+    results = []
+    thread = threading.Thread(
+        target=lambda: results.append(run(pg, "publish", gpkg_copy, dsn, "--replace"))
+    )
+
+    def replace_meanwhile(name: str) -> None:
+        if not thread.is_alive() and not results:
+            thread.start()
+            thread.join(timeout=5)  # it waits for this read's locks: still running
+            assert thread.is_alive()
+
+    during = source.load(after_layer=replace_meanwhile)
+    thread.join(timeout=120)
+    assert results and results[0].returncode == 0, results and results[0].stderr
+    for name in before.layers:
+        pd.testing.assert_frame_equal(during[name], before[name])
+    after = source.load()
+    assert "新的 new" in set(after["land_facts"]["subject_zh"])
+    assert "新的 new" not in set(during["land_facts"]["subject_zh"])
