@@ -140,7 +140,15 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-if __name__ == "__main__":  # pragma: no cover - manual use
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use; SIGINT or SIGTERM stops and cleans
+    import signal
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     with cluster() as c:
         print(c.dsn(), f"PGPASSFILE={c.passfile}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
