@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .. import sources, store
+from .. import store
 from ..metrics import (
     ZONE_LAYERS,
     Grading,
@@ -100,7 +100,9 @@ def mix_command(
 
 def _database_mix(source, layers: tuple[str, ...], engine: str) -> dict | None:
     """The mix tables computed in PostGIS when ``engine`` (and the source's size) says so."""
-    if engine == "memory" or not (sources.is_database(source) or engine == "database"):
+    from ..sources import is_database
+
+    if engine == "memory" or not (is_database(source) or engine == "database"):
         return None
     from ..postgis.mix import database_mix_tables, use_database
 
