@@ -11,7 +11,10 @@ and, end to end from a GeoPackage on disk (read + compute):
 - ``e2e_seconds``: pyogrio + Arrow (one attribute column) + the land-use mix;
 - ``duckdb_seconds``: DuckDB's spatial extension, ST_Read + one SQL query (when the offline
   wheel ``duckdb-extension-spatial`` is installed);
-- ``e2e_baseline_seconds``: ``geopandas.read_file`` + overlay + groupby.
+- ``e2e_baseline_seconds``: ``geopandas.read_file`` + overlay + groupby;
+- ``postgis_seconds``: the mix computed in PostGIS (``miyun_spatial.postgis.mix``: one SQL
+  query, ST_Covers fast path, ST_Intersection on boundary parcels, GiST index) on tables
+  loaded beforehand (untimed) into the schema ``miyun_bench`` of ``--postgis DSN``.
 
 ``peak_mb`` / ``baseline_peak_mb``: the highest resident memory above the level before the
 computation, sampled from /proc every 2 ms in a fresh subprocess (untimed), so that memory
@@ -24,6 +27,7 @@ Usage::
 
     python benchmarks/landuse_mix.py                      # 10k, 100k and 1M parcels, a table
     python benchmarks/landuse_mix.py --parcels 100000 --json
+    python benchmarks/landuse_mix.py --parcels 100000 --postgis postgresql://me@localhost/db
 
 With ``--json`` the output is a JSON list with one object per size.
 """
@@ -275,6 +279,54 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+def load_postgis(dsn: str, zones: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame):
+    """The synthetic layers as catalogue tables in schema miyun_bench (replaced), untimed."""
+    from miyun_spatial.postgis import PostGISSource, parse_dsn
+    from miyun_spatial.postgis.publish import publish
+
+    classes = pd.DataFrame({"code": CLASSES, "name_zh": CLASSES, "name_en": CLASSES})
+    classes["group"], classes["counts_as_industrial"] = "construction", False
+    classes["color_hex"] = "#999999"
+    classes.index = pd.RangeIndex(1, len(classes) + 1, name="fid")
+    layers = {
+        "land_use_classes": classes,
+        "clusters": zones.reset_index(),
+        "land_parcels": parcels.assign(
+            parcel_code=[f"P{i}" for i in parcels.index], planned_use=parcels[CURRENT_USE]
+        ),
+    }
+    with tempfile.TemporaryDirectory(prefix="miyun-bench-pg-") as tmp:
+        path = Path(tmp) / "bench.gpkg"
+        store.write_gpkg(path, layers)
+        target = parse_dsn(dsn, schema="miyun_bench")
+        publish(path, target, replace=True)
+    return PostGISSource(target)
+
+
+def postgis_mix(source) -> pd.Series:
+    from miyun_spatial.postgis.mix import database_mix_tables
+
+    mix = database_mix_tables(source, layers=("clusters",), uses=("current",))["mix"]
+    return mix["area_ha"].droplevel(["layer", "use"]) * 10_000
+
+
+def measure_postgis(dsn: str, zones, parcels, *, repeat: int) -> dict[str, object]:
+    t0 = time.perf_counter()
+    source = load_postgis(dsn, zones, parcels)
+    out: dict[str, object] = {"postgis_load_seconds": time.perf_counter() - t0}
+    runs, result = [], None
+    for _ in range(repeat):
+        t, result = timed(lambda: postgis_mix(source))
+        runs.append(t)
+    out["postgis_seconds"] = statistics.median(runs)
+    ours = engine(zones, parcels)
+    both = pd.concat([ours.rename("engine"), result.rename("pg")], axis=1).fillna(0.0)
+    out["postgis_max_rel_diff"] = float(
+        ((both["pg"] - both["engine"]).abs() / both["engine"].abs().clip(lower=1.0)).max()
+    )
+    return out
+
+
 def measure(n: int, *, repeat: int, e2e: bool, seed: int) -> dict[str, object]:
     parcels, zones = make_parcels(n, seed=seed), make_zones(seed=seed + 1)
     engine(zones.iloc[:2], parcels.iloc[:1000])  # warm-up (imports, thread pool)
@@ -297,6 +349,19 @@ def measure(n: int, *, repeat: int, e2e: bool, seed: int) -> dict[str, object]:
     result["max_rel_diff"] = max_rel_diff(ours, reference)
     if e2e:
         result.update(measure_e2e(zones, parcels, repeat=max(1, min(repeat, 3))))
+    return result
+
+
+def measure_engine_postgis(n: int, dsn: str, *, repeat: int, seed: int) -> dict[str, object]:
+    """The engine (in memory) and PostGIS only: for sizes where the overlay baseline is too slow."""
+    parcels, zones = make_parcels(n, seed=seed), make_zones(seed=seed + 1)
+    engine(zones.iloc[:2], parcels.iloc[:1000])
+    result: dict[str, object] = {"parcels": len(parcels), "zones": len(zones), "repeat": repeat}
+    result["load_before"] = round(os.getloadavg()[0], 2)
+    result["seconds"] = statistics.median(
+        timed(lambda: engine(zones, parcels))[0] for _ in range(repeat)
+    )
+    result.update(measure_postgis(dsn, zones, parcels, repeat=repeat))
     return result
 
 
@@ -339,7 +404,9 @@ COLUMNS = (
     ("e2e_seconds", "e2e s", "{:.2f}"),
     ("duckdb_seconds", "duckdb s", "{:.2f}"),
     ("e2e_baseline_seconds", "e2e overlay s", "{:.2f}"),
+    ("postgis_seconds", "postgis s", "{:.2f}"),
     ("max_rel_diff", "max rel diff", "{:.1e}"),
+    ("postgis_max_rel_diff", "pg rel diff", "{:.1e}"),
 )
 
 
@@ -368,6 +435,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="Random seed [0].")
     parser.add_argument("--no-e2e", action="store_true", help="Skip the end-to-end timings.")
     parser.add_argument("--json", action="store_true", help="Print JSON, one object per size.")
+    parser.add_argument(
+        "--postgis",
+        metavar="DSN",
+        help="Also time the mix in PostGIS (creates/replaces schema miyun_bench there).",
+    )
+    parser.add_argument(
+        "--only-postgis", action="store_true", help="Time only the engine and PostGIS."
+    )
     parser.add_argument("--peak-of", choices=("engine", "baseline"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.peak_of:  # internal: one memory measurement in this fresh process
@@ -376,7 +451,14 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for n in args.parcels or SIZES:
         print(f"measuring {n:,} parcels ...", file=sys.stderr)
-        results.append(measure(n, repeat=args.repeat, e2e=not args.no_e2e, seed=args.seed))
+        if args.only_postgis and args.postgis:
+            result = measure_engine_postgis(n, args.postgis, repeat=args.repeat, seed=args.seed)
+        else:
+            result = measure(n, repeat=args.repeat, e2e=not args.no_e2e, seed=args.seed)
+            if args.postgis:
+                parcels, zones = make_parcels(n, seed=args.seed), make_zones(seed=args.seed + 1)
+                result.update(measure_postgis(args.postgis, zones, parcels, repeat=args.repeat))
+        results.append(result)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -1,4 +1,8 @@
-"""The only module that touches a GeoPackage: checks, consistent snapshots, reads and atomic writes.
+"""The only module that reads or writes a data source: GeoPackage checks, snapshots, reads, writes.
+
+Sources are read through one small interface (``sources.Source``: ``load()``,
+``layer_digests()``, ``signature()``, a display ``name``): ``load`` and ``layer_digests`` here
+are the GeoPackage's, and hand a ``postgresql://...`` or ``PG:...`` string to its source.
 
 Reads never open the user's file for writing: the file is copied to a private snapshot with
 SQLite's online backup (a consistent state even while QGIS holds it open in WAL mode), and GDAL
@@ -18,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import fiona
 import geopandas as gpd
@@ -28,6 +33,9 @@ from pyproj import CRS
 
 from .catalogue import CATALOGUE, LayerSpec
 from .errors import InputError, OutputError
+
+if TYPE_CHECKING:
+    from .sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +81,13 @@ class BadCell:
 
 @dataclass(frozen=True)
 class PlanData:
-    """Every catalogue layer found in a GeoPackage, read once; index = fid."""
+    """Every catalogue layer found in a source, read once; index = fid.
 
-    path: Path
+    ``path`` is the GeoPackage's path, or a ``SourceName`` (a DSN without password) for a
+    database; ``sha256`` the file's digest, or the digest of the layers' content.
+    """
+
+    path: Path | SourceName
     sha256: str
     info: Mapping[str, LayerInfo]
     layers: Mapping[str, pd.DataFrame] = field(default_factory=dict)
@@ -98,6 +110,19 @@ class PlanData:
         merged = dict(self.layers)
         merged.update(layers)
         return PlanData(self.path, self.sha256, self.info, MappingProxyType(merged), self.bad_cells)
+
+
+class SourceName(str):
+    """The display name of a source that is not a file (a DSN without its password).
+
+    Has ``.name`` like a ``Path``, so footers and messages show it the same way.
+    """
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return str(self)
 
 
 def file_sha256(path: Path) -> str:
@@ -242,12 +267,17 @@ def read_layer(path: Path, name: str) -> pd.DataFrame:
     return frame
 
 
-def load(path: Path | str | None = None) -> PlanData:
-    """Read every catalogue layer present in the GeoPackage (default: the embedded one).
+def load(path: Path | str | Source | None = None) -> PlanData:
+    """Read every catalogue layer present in the source (default: the embedded GeoPackage).
 
     Layers pointing at an undefined SRS get no CRS; values stored against their column's type
-    are listed in ``bad_cells`` and read as null.
+    are listed in ``bad_cells`` and read as null. A database (``is_database``) is read by its
+    ``Source``.
     """
+    from .sources import is_database, open_source  # here: sources imports store
+
+    if is_database(path):
+        return open_source(path).load()
     path = Path(path) if path is not None else DEFAULT_GPKG
     digest = file_sha256(path) if path.is_file() else ""
     with snapshot(path) as copy:
@@ -310,13 +340,17 @@ def _bad_cells(con: sqlite3.Connection, table: str) -> Iterator[BadCell]:
             yield BadCell(table, int(fid), name, text, kind)
 
 
-def layer_digests(path: Path | str | None = None) -> dict[str, str]:
+def layer_digests(path: Path | str | Source | None = None) -> dict[str, str]:
     """SHA-256 of each catalogue layer's content: its schema, CRS and every row.
 
     Read from a consistent snapshot, so it sees committed edits only. Unlike the file's bytes
     or mtime it changes only when the data does: QGIS opening a file, switching it to WAL,
     checkpointing it or saving a style in it leaves every digest as it was.
     """
+    from .sources import is_database, open_source  # here: sources imports store
+
+    if is_database(path):
+        return open_source(path).layer_digests()
     path = Path(path) if path is not None else DEFAULT_GPKG
     with snapshot(path) as copy, contextlib.closing(sqlite3.connect(copy)) as con:
         tables = {

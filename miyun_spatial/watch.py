@@ -13,13 +13,12 @@ takes its ``sleep`` and ``clock`` as parameters, so tests drive it deterministic
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pipeline, store
+from . import pipeline, sources, store
 from .diff import PlanDiff, changed_layers, diff_plans
 from .errors import EXIT_OK, InputError, MiyunError
 
@@ -63,16 +62,11 @@ class WatchState:
     last: WatchEvent | None = None
 
 
-def file_signature(path: Path) -> tuple:
-    """(inode, size, mtime) of the file and of its -wal: cheap, only says 'look again'."""
-    parts = []
-    for candidate in (Path(path), Path(f"{path}-wal")):
-        try:
-            st = os.stat(candidate)
-            parts.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        except FileNotFoundError:
-            parts.append(None)
-    return tuple(parts)
+def file_signature(path) -> tuple:
+    """A cheap marker that only says 'look again' (``Source.signature``): for a GeoPackage the
+    (inode, size, mtime) of the file and of its -wal.
+    """
+    return sources.open_source(path).signature()
 
 
 def watch(
@@ -96,7 +90,7 @@ def watch(
     in QGIS; ``exit_code`` of the returned state is the last build's. An unreadable input at
     the start raises InputError.
     """
-    gpkg = Path(gpkg)
+    gpkg = sources.open_source(gpkg) if sources.is_database(gpkg) else Path(gpkg)
     options = dict(build_options or {})
     tell = on_event or (lambda event: log.info("%s", event.message))
     state = WatchState(store.layer_digests(gpkg), None, file_signature(gpkg))

@@ -149,3 +149,16 @@ def browser(tmp_path):
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """A throw-away PostgreSQL + PostGIS cluster for the session (tests/pg_cluster.py)."""
+    from pg_cluster import available, cluster
+
+    reason = available()
+    need(reason is None, reason or "")
+    with cluster() as handle, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PGPASSFILE", str(handle.passfile))
+        mp.delenv("PGPASSWORD", raising=False)
+        yield handle

@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from .. import sources
+from ..errors import MiyunError
 from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
 from ..store import DEFAULT_GPKG
 from ..validate import DEFAULT_AREA_TOLERANCE
@@ -79,14 +81,29 @@ def verbosity(fn: Callable) -> Callable:
     )(fn)
 
 
+class SourceType(click.ParamType):
+    """A GeoPackage path (a ``Path``) or a PostgreSQL DSN (a ``sources.Source``, printable)."""
+
+    name = "GPKG|DSN"
+    _file = click.Path(dir_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path) or (sources.is_database(value) and not isinstance(value, str)):
+            return value
+        if sources.is_database(value):
+            try:
+                return sources.open_source(value)
+            except MiyunError as exc:
+                self.fail(str(exc), param, ctx)
+        return self._file.convert(value, param, ctx)
+
+
+SOURCE = SourceType()
+
+
 def gpkg_argument(fn: Callable) -> Callable:
-    """The input GeoPackage, optional; defaults to the embedded geodata/miyun.gpkg."""
-    return click.argument(
-        "gpkg",
-        required=False,
-        default=str(DEFAULT_GPKG),
-        type=click.Path(dir_okay=False, path_type=Path),
-    )(fn)
+    """The input: a GeoPackage (default: the embedded geodata/miyun.gpkg) or a PostGIS DSN."""
+    return click.argument("gpkg", required=False, default=str(DEFAULT_GPKG), type=SOURCE)(fn)
 
 
 def out_option(fn: Callable) -> Callable:

@@ -67,6 +67,14 @@ def _percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     is_flag=True,
     help="Show the mix indices (Shannon entropy / ln K, HHI) instead of the class areas.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(("auto", "memory", "database")),
+    default="auto",
+    show_default=True,
+    help="Where the overlay runs: in memory, or as SQL in PostGIS (a postgresql:// source); "
+    "auto uses the database from 200,000 parcels.",
+)
 @format_options
 @verbosity
 def mix_command(
@@ -74,6 +82,7 @@ def mix_command(
     layers: tuple[str, ...],
     uses: tuple[str, ...],
     indices: bool,
+    engine: str,
     as_json: bool,
     as_csv: bool,
 ) -> None:
@@ -82,13 +91,26 @@ def mix_command(
     Areas are planar in EPSG:4548; the area of a zone that no parcel covers is the class
     'uncovered'.
     """
-    tables = mix_tables(_inputs(gpkg, layers))
+    tables = _database_mix(gpkg, layers, engine) or mix_tables(_inputs(gpkg, layers))
     table = tables["mix_indices" if indices else "mix"]
     if uses:
         table = table[table.index.get_level_values("use").isin(uses)]
     if not (as_json or as_csv or indices):
         table = _percent(table, {"share": "share_%"})
     emit_frame(table, as_json=as_json, as_csv=as_csv, floatfmt="{:,.3f}" if indices else "{:,.2f}")
+
+
+def _database_mix(source, layers: tuple[str, ...], engine: str) -> dict | None:
+    """The mix tables computed in PostGIS when ``engine`` (and the source's size) says so."""
+    from ..sources import is_database
+
+    if engine == "memory" or not (is_database(source) or engine == "database"):
+        return None
+    from ..postgis.mix import database_mix_tables, use_database
+
+    if not use_database(source, engine):
+        return None
+    return database_mix_tables(source, layers=layers or ZONE_LAYERS)
 
 
 def _grading(_ctx, _param, value: str) -> Grading:

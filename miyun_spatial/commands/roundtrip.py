@@ -11,6 +11,7 @@ from .. import store
 from ..diff import PlanDiff, changed_layers, describe_change, diff_plans
 from ..watch import DEFAULT_DEBOUNCE_S, DEFAULT_INTERVAL_S, WatchEvent, watch
 from .common import (
+    SOURCE,
     area_tolerance_option,
     emit_frame,
     emit_json,
@@ -22,7 +23,7 @@ from .common import (
     verbosity,
 )
 
-_FILE = click.Path(dir_okay=False, path_type=Path)
+_FILE = SOURCE  # OLD and NEW: GeoPackages or PostGIS DSNs
 
 
 @click.command("diff")

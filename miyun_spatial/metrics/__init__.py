@@ -170,7 +170,7 @@ def parcel_zone_codes(inputs: MetricInputs) -> pd.DataFrame:
 
 def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
     """``mix`` and ``mix_indices`` for every zone layer."""
-    mix = _per_layer(
+    return stack_mix(
         {
             name: land_use_mix(
                 zones, inputs.parcels, classes=inputs.classes, pieces=inputs.pieces[name],
@@ -180,7 +180,12 @@ def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
         },
         inputs.classes,
     )  # fmt: skip
-    k = inputs.classes[CLASSES.id_field].nunique()
+
+
+def stack_mix(parts: Mapping[str, pd.DataFrame], classes: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``mix`` and ``mix_indices`` from each zone layer's ``land_use_mix`` table."""
+    mix = _per_layer(parts, classes)
+    k = classes[CLASSES.id_field].nunique()
     indices = order_index(mix_indices(mix, k), {"layer": list(ZONE_LAYERS), "use": list(USES)})
     return {"mix": mix, "mix_indices": indices}
 

@@ -214,12 +214,33 @@ def land_use_mix(
         pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
     zone_m2 = zone_area_m2(zones, layer=zone_layer)
     use_frame = parcel_uses(parcels, uses)
+    areas = {}
+    for use in uses:
+        areas[use] = class_areas(pieces, use_frame[use])
+        if classes is not None:
+            check_classes(use_frame[use], list(areas[use].columns), classes)
+    return mix_from_class_areas(areas, zone_m2, classes=classes, zone_layer=zone_layer)
+
+
+def mix_from_class_areas(
+    areas: Mapping[str, pd.DataFrame],
+    zone_m2: pd.Series,
+    *,
+    classes: pd.DataFrame | None = None,
+    zone_layer: str = "zones",
+) -> pd.DataFrame:
+    """The ``land_use_mix`` table from the class areas of every zone, for each use.
+
+    ``areas``: use -> wide frame of m² (index = the zones of ``zone_m2``, one column per class
+    present), as ``overlay.class_areas`` gives it or as SQL computes it in PostGIS;
+    ``zone_m2``: every zone's area. The class codes must already be checked.
+    """
+    uses = list(areas)
     order = list(classes[CLASS_CODE].astype(str)) if classes is not None else None
     parts = []
     for use in uses:
-        wide = class_areas(pieces, use_frame[use])
-        if classes is not None:
-            check_classes(use_frame[use], list(wide.columns), classes)
+        wide = areas[use]
+        if order is not None:
             wide = wide.reindex(columns=[c for c in order if c in wide.columns])
         else:
             wide = wide[sorted(wide.columns)]
@@ -317,6 +338,7 @@ __all__ = [
     "class_flags",
     "herfindahl",
     "land_use_mix",
+    "mix_from_class_areas",
     "mix_indices",
     "order_index",
     "parcel_uses",
