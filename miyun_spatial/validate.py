@@ -148,6 +148,8 @@ def _check_schema(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
             )
     for f in spec.fields:
         if f.name not in info.fields:
+            if f.absent_ok and not f.required:
+                continue
             level = "error" if f.required else "warning"
             yield Finding(
                 level,
