@@ -150,25 +150,26 @@ def defaults(spec: LayerSpec, frame: pd.DataFrame, context: Mapping) -> dict[str
             pd.Series([f"IMP-{i}" for i in frame.index], index=frame.index),
             "no parcel id in the source: IMP-<source feature id>",
         )
-        if "current_use" in frame.columns and frame["current_use"].notna().all():
+        has = {c for c in ("current_use", "planned_use") if c in frame.columns}
+        if has == {"current_use"}:
             out["planned_use"] = (
                 frame["current_use"],
                 "the delivery has no planned use: planned_use = current_use until a plan is "
                 "imported (give --field planned_use=FIELD where the plan's class is)",
             )
-            groups = context.get("groups", {})
-            out["status"] = (
-                frame["current_use"].map(
-                    lambda c: "built" if groups.get(c) == "construction" else "unbuilt"
-                ),
-                "no build status in the source: construction land in current use = built, "
-                "other land = unbuilt",
-            )
-        if "planned_use" in frame.columns and frame["planned_use"].notna().all():
+        if has == {"planned_use"}:
             out["current_use"] = (
                 frame["planned_use"],
                 "the delivery has no current use: current_use = planned_use (give --field "
                 "current_use=FIELD where the survey's class is)",
+            )
+        if has:
+            current = frame["current_use" if "current_use" in has else "planned_use"]
+            groups = context.get("groups", {})
+            out["status"] = (
+                current.map(lambda c: "built" if groups.get(c) == "construction" else "unbuilt"),
+                "no build status in the source: construction land in current use = built, "
+                "other land = unbuilt",
             )
         basis = "surveyed" if context.get("classification") == "gbt21010" else "imported"
         out["data_basis"] = (basis, f"data_basis = {basis}")

@@ -33,6 +33,7 @@ from .source import read_source
 LAYERS = tuple(s.name for s in CATALOGUE.layers if s.role in ("plan", "parcels", "projects"))
 AREA_DIFF = 0.01  # stated vs computed area: report features differing by more than 1 %
 CLASS_REF = "land_use_classes.code"
+WEB_DRIVERS = ("GeoJSON", "KML", "LIBKML", "GeoJSONSeq")
 MAX_LISTED = 5
 
 
@@ -118,6 +119,11 @@ def run_import(opts: ImportOptions) -> ImportReport:
     report.features_read = len(src.frame)
     report.encoding = src.encoding.how if src.encoding else None
     frame, report.crs = to_work(src.frame, src.crs, source_crs, where=where)
+    if src.driver in WEB_DRIVERS and source_crs is None:
+        report.crs.append(
+            "web export in lon/lat taken as WGS 84: if it was digitized on Gaode or Tencent "
+            "maps (GCJ-02, offset by a few hundred metres) import it again with --source-crs gcj02"
+        )
     geometry = conform_geometries(
         frame, spec.geometry, repair=opts.repair, is_cad=src.driver == "DXF", where=where
     )
@@ -170,7 +176,8 @@ def _attributes(frame, spec, opts, report, classes, overrides, where) -> pd.Data
                     ("source_classification", key, repr(key), "--classification"),
                 ]
                 if name_column is None:
-                    kept[1] = ("source_name", result.names, "crosswalk", "the standard's name")
+                    what = "text after the code, else the standard's name"
+                    kept[1] = ("source_name", result.names, source, what)
                 for name, values, origin, what in kept:
                     if spec.has_field(name) and name not in mapping.sources:
                         out[name] = values
