@@ -74,11 +74,17 @@ def grid_parcels(codes, n: int = 8) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=cells, crs="EPSG:4548")
 
 
-def survey_shapefile(folder: Path, parcels: gpd.GeoDataFrame, *, name: str = "DLTB") -> Path:
-    """A 三调-style Shapefile: EPSG:4527 (zone-prefixed eastings), GBK .dbf, NO .cpg."""
+def survey_shapefile(
+    folder: Path, parcels: gpd.GeoDataFrame, *, name: str = "DLTB", reproject: bool = True
+) -> Path:
+    """A 三调-style Shapefile: EPSG:4527 (zone-prefixed eastings), GBK .dbf, NO .cpg.
+
+    ``reproject=False`` writes ``parcels`` in their own CRS (e.g. a deliberately wrong one).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.shp"
-    data = parcels.drop(columns=["plan_class"]).to_crs("EPSG:4527")
+    data = parcels.drop(columns=["plan_class"])
+    data = data.to_crs("EPSG:4527") if reproject else data
     pyogrio.write_dataframe(data, path, encoding="GBK")
     path.with_suffix(".cpg").unlink(missing_ok=True)
     return path
