@@ -171,8 +171,11 @@ def defaults(spec: LayerSpec, frame: pd.DataFrame, context: Mapping) -> dict[str
                 "no build status in the source: construction land in current use = built, "
                 "other land = unbuilt",
             )
-        basis = "surveyed" if context.get("classification") == "gbt21010" else "imported"
-        out["data_basis"] = (basis, f"data_basis = {basis}")
+        out["data_basis"] = (
+            "surveyed",
+            "data_basis = surveyed (a delivery, not synthetic; --set data_basis=reported for "
+            "figures reported by enterprises)",
+        )
     if {"geom_source", "position_confidence"} <= names:
         confidence = "medium" if context.get("gcj02") else "high"
         out["geom_source"] = ("imported", "geom_source = imported")
