@@ -101,6 +101,16 @@ def test_survey_shapefile_gbk_without_cpg_in_zone_39_imports_validates_and_build
     for plan_class, ha in expected.items():
         assert mix[plan_class]["area_ha"] == pytest.approx(ha, abs=1e-6)
         assert mix[plan_class]["share"] == pytest.approx(ha / zone_ha, abs=1e-6)
+    # the mix in the source classification (三调 codes) is the same areas per DLBM code
+    result = cli("mix", out, "--layer", "park_in_park", "--classification", "gbt21010", "--json")
+    assert result.returncode == 0, result.stderr
+    by_source = {r["class"]: r for r in json.loads(result.stdout) if r["zone"] == "P1"}
+    zone = zone_p1()
+    for code, name, _plan_class in SURVEY_CODES:
+        rows = survey[survey["DLBM"] == code]
+        ha = sum(g.intersection(zone).area for g in rows.geometry) / 10_000
+        assert by_source[code]["area_ha"] == pytest.approx(ha, abs=1e-6)
+        assert by_source[code]["name_zh"] == name
     # validate and build pass; Chinese names intact in the report
     assert cli("validate", out).returncode == 0
     built = cli("build", out, "--out", tmp_path / "maps_out", "--offline")
