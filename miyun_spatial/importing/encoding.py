@@ -10,9 +10,10 @@ read as mojibake.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import DataError, InputError
 
@@ -45,42 +46,42 @@ def _sibling(path: Path, suffix: str) -> Path | None:
     return None
 
 
-def dbf_text_cells(dbf: Path) -> Iterator[tuple[int, str, bytes]]:
-    """``(record, field, raw bytes)`` of every non-blank text (C) cell of a dBASE file."""
+def _dbf_columns(dbf: Path) -> list[tuple[str, np.ndarray]]:
+    """``(field name, raw bytes per record)`` of every text (C) field of a dBASE file."""
     data = dbf.read_bytes()
     if len(data) < 32:
         raise InputError(f"{dbf}: is not a dBASE file (truncated header)")
     count, header_len, record_len = struct.unpack("<IHH", data[4:12])
-    fields = []  # (name, offset, length)
-    offset = 1  # deletion flag
+    fields = []  # (name, kind, length)
     pos = 32
     while pos + 32 <= header_len and data[pos] != 0x0D:
-        raw_name = data[pos : pos + 11].split(b"\x00", 1)[0]
-        kind = chr(data[pos + 11])
-        length = data[pos + 16]
-        name = raw_name.decode("ascii", errors="replace")
-        if kind == "C":
-            fields.append((name, offset, length))
-        offset += length
+        name = data[pos : pos + 11].split(b"\x00", 1)[0].decode("ascii", errors="replace")
+        fields.append((name, chr(data[pos + 11]), data[pos + 16]))
         pos += 32
-    for record in range(count):
-        start = header_len + record * record_len
-        row = data[start : start + record_len]
-        if len(row) < record_len:
-            break
-        for name, field_offset, length in fields:
-            cell = row[field_offset : field_offset + length].rstrip(b" \x00")
-            if cell:
-                yield record, name, cell
+    count = min(count, max(0, (len(data) - header_len) // max(record_len, 1)))
+    layout = [("_deleted", "S1")] + [(f"f{i}", f"V{n}") for i, (_n, _k, n) in enumerate(fields)]
+    dtype = np.dtype(layout)
+    if dtype.itemsize != record_len:
+        raise InputError(f"{dbf}: field lengths do not add up to the record length (corrupt)")
+    records = np.frombuffer(data, dtype=dtype, count=count, offset=header_len)
+    return [(name, records[f"f{i}"]) for i, (name, kind, _n) in enumerate(fields) if kind == "C"]
 
 
-def _undecodable(cells, codec: str) -> list[tuple[int, str, bytes]]:
+def _undecodable_in(dbf: Path, codec: str) -> list[tuple[int, str, bytes]]:
+    """Cells of ``dbf`` that ``codec`` cannot decode (a whole column is tried at once first)."""
     bad = []
-    for record, name, raw in cells:
+    for name, column in _dbf_columns(dbf):
         try:
-            raw.decode(codec)
+            column.tobytes().decode(codec)
+            continue
         except UnicodeDecodeError:
-            bad.append((record, name, raw))
+            pass
+        for record, cell in enumerate(column):
+            raw = bytes(cell).rstrip(b" \x00")
+            try:
+                raw.decode(codec)
+            except UnicodeDecodeError:
+                bad.append((record, name, raw))
     return bad
 
 
@@ -99,11 +100,10 @@ def shapefile_encoding(shp: Path, override: str | None) -> EncodingDecision:
         raise InputError(
             f"{shp}: has no .dbf beside it; copy the whole Shapefile (.shp .shx .dbf .prj)"
         )
-    cells = list(dbf_text_cells(dbf))
     layer = shp.stem
     if override:
         codec = _codec(override)
-        bad = _undecodable(cells, codec)
+        bad = _undecodable_in(dbf, codec)
         if bad:
             raise DataError(
                 f"{dbf}: text is not {override}: {_listing(bad, layer)}; try another --encoding"
@@ -114,11 +114,11 @@ def shapefile_encoding(shp: Path, override: str | None) -> EncodingDecision:
     if cpg is not None:
         text = cpg.read_text(encoding="ascii", errors="replace").strip().upper()
         declared = _CPG_NAMES.get(text)
-    ascii_only = all(raw.isascii() for _r, _n, raw in cells)
-    if declared and not _undecodable(cells, declared):
+    ascii_only = all(column.tobytes().isascii() for _name, column in _dbf_columns(dbf))
+    if declared and not _undecodable_in(dbf, declared):
         return EncodingDecision(declared, f"{declared} (from {cpg.name})")
     for codec in CANDIDATES:
-        if not _undecodable(cells, codec):
+        if not _undecodable_in(dbf, codec):
             if ascii_only:
                 return EncodingDecision(codec, "ASCII only (no .cpg needed)")
             source = (
@@ -128,7 +128,7 @@ def shapefile_encoding(shp: Path, override: str | None) -> EncodingDecision:
             )
             label = "GBK/GB18030" if codec == "GB18030" else codec
             return EncodingDecision(codec, f"{label} ({source})")
-    bad = _undecodable(cells, "GB18030")
+    bad = _undecodable_in(dbf, "GB18030")
     raise DataError(
         f"{dbf}: text is neither UTF-8 nor GBK/GB18030: {_listing(bad, layer)}; "
         "give the right --encoding (e.g. BIG5) or fix those cells"
