@@ -12,7 +12,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
-from import_fixtures import SURVEY_CODES, grid_parcels, survey_shapefile
+from import_fixtures import SURVEY_CODES, grid_parcels, survey_shapefile, zone_p1
 
 from miyun_spatial import store
 
@@ -180,3 +180,19 @@ def test_a_result_that_does_not_validate_says_why(tmp_path, cli, small):
     assert report["validation"]["error"] > 0
     checks = {f["check"] for f in report["validation"]["findings"] if f["level"] == "error"}
     assert checks == {"overlap"}
+
+
+def test_gaps_and_slivers_are_reported(tmp_path, cli):
+    parcels = grid_parcels(SURVEY_CODES, n=5)
+    boundary = zone_p1().boundary
+    inner = next(i for i, g in parcels.geometry.items() if not g.intersects(boundary))
+    hole_m2 = parcels.geometry[inner].area
+    parcels = parcels.drop(index=inner)
+    shp = survey_shapefile(tmp_path / "d", parcels)
+    result = cli("import", shp, "--layer", "land_parcels", "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    gap = next(w for w in warnings if "gaps between the polygons" in w)
+    assert gap.startswith("1 gaps") and "inside zones P1" in gap
+    total = float(gap.split("union), ")[1].split(" m²")[0].replace(",", ""))
+    assert total == pytest.approx(hole_m2, abs=1.0)  # the union is snapped to a 1 cm grid

@@ -152,3 +152,44 @@ def conform_geometries(
     out = out.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     result.frame = out
     return result
+
+
+GAP_GRID_M = 0.01  # union on a 1 cm grid: snapping noise between neighbours is no gap
+
+
+def gaps(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) -> list[str]:
+    """Gaps between polygons (holes in their union), with the zone codes they lie in.
+
+    ``zones``: indexed by code; a gap is reported in the zone holding its representative point.
+    """
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    if not len(geoms):
+        return []
+    union = shapely.union_all(geoms, grid_size=GAP_GRID_M)
+    holes = [
+        shapely.Polygon(ring)
+        for part in shapely.get_parts(union)
+        if isinstance(part, shapely.Polygon)
+        for ring in part.interiors
+    ]
+    holes = [h for h in holes if h.area > SLIVER_M2]
+    if not holes:
+        return []
+    total = sum(h.area for h in holes)
+    largest = max(holes, key=lambda h: h.area)
+    where = ""
+    if zones is not None and len(zones):
+        points = shapely.point_on_surface(np.array(holes, dtype=object))
+        inside = sorted(
+            {
+                str(code)
+                for code, zone in zones.geometry.items()
+                if shapely.intersects(zone, points).any()
+            }
+        )
+        where = f", inside zones {', '.join(inside)}" if inside else ""
+    x, y = largest.representative_point().coords[0]
+    return [
+        f"{len(holes)} gaps between the polygons (holes in their union), {total:,.0f} m² in "
+        f"total, the largest {largest.area:,.0f} m² near x={x:,.0f} y={y:,.0f} (EPSG:4548){where}"
+    ]

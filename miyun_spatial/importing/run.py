@@ -26,7 +26,7 @@ from ..validate import findings_frame, summary_counts, validate
 from .coordinates import GCJ02, parse_source_crs, to_work
 from .crosswalk import CLASSIFICATIONS, classify, load_crosswalk, read_mapping
 from .fields import aliases, cast, defaults, find_column, resolve_fields
-from .geometry import conform_geometries
+from .geometry import conform_geometries, gaps
 from .report import ImportReport
 from .source import read_source
 
@@ -129,6 +129,13 @@ def run_import(opts: ImportOptions) -> ImportReport:
     )
     frame = geometry.frame
     report.geometry, report.warnings = geometry.notes, list(geometry.warnings)
+    if spec.role == "parcels":
+        zones = base.layers.get("park_in_park")
+        if zones is not None and "code" in zones and zones.crs is not None:
+            zones = zones.set_index("code").to_crs(frame.crs)
+        else:
+            zones = None
+        report.warnings += gaps(frame, zones)
     out = _attributes(frame, spec, opts, report, classes, overrides, where)
     out = gpd.GeoDataFrame(out, geometry=frame.geometry.to_numpy(), crs=frame.crs)
     out.index = pd.RangeIndex(1, len(out) + 1, name="fid")
