@@ -115,6 +115,8 @@ def test_survey_shapefile_gbk_without_cpg_in_zone_39_imports_validates_and_build
     assert cli("validate", out).returncode == 0
     built = cli("build", out, "--out", tmp_path / "maps_out", "--offline")
     assert built.returncode == 0, built.stderr
+    page = (tmp_path / "maps_out" / "land_use.html").read_text(encoding="utf-8")
+    assert all(name in page for _code, name, _c in SURVEY_CODES)  # 三调 names in the popups
     with sqlite3.connect(out) as con:
         styled = {row[0] for row in con.execute("SELECT f_table_name FROM layer_styles")}
     assert "land_parcels" in styled
