@@ -139,12 +139,15 @@ def test_mapping_file_overrides_an_ambiguous_code(tmp_path, cli, survey):
     mapping.write_text('[codes]\n"0601" = "M2"\n', encoding="utf-8")
     out = tmp_path / "m2.gpkg"
     result = cli(
-        "import", shp, "--layer", "land_parcels", "--out", out, "--mapping", mapping, "--json"
-    )
+        "import", shp, "--layer", "land_parcels", "--out", out, "--mapping", mapping, "--json",
+        "--keep-extra",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert "0601" not in {r["code"] for r in report["ambiguous"]}
     parcels = pyogrio.read_dataframe(out, layer="land_parcels")
+    assert report["kept_extra"] and {"BSM", "QSDWMC"} <= set(parcels.columns)
+    assert set(parcels["QSDWMC"]) == {"密云镇檀营村民委员会"}
     industrial = parcels[parcels["source_code"] == "0601"]
     assert len(industrial) and set(industrial["current_use"]) == {"M2"}
 

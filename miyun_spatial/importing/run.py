@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from .. import __version__, store
@@ -155,6 +154,11 @@ def _attributes(frame, spec, opts, report, classes, overrides, where) -> pd.Data
         if opts.classification
         else _guess_classification(columns, opts.fields)
     )
+    if opts.classification and not targets:
+        raise InputError(
+            f"--classification: layer '{spec.name}' has no land-use class field; it applies to "
+            "land_parcels and land_adjustments"
+        )
     primary = primary_class_field(spec, key) if targets else None
     mapping = resolve_fields(columns, spec, opts.fields, class_field=primary)
     unknown = [t for t in opts.constants if not spec.has_field(t)]
@@ -220,9 +224,13 @@ def _attributes(frame, spec, opts, report, classes, overrides, where) -> pd.Data
     report.unused_fields = [c for c in mapping.unused if c not in _used(report)]
     if opts.keep_extra:
         report.kept_extra = True
+        taken = {str(c).lower() for c in out.columns} | {"fid", "geom", "geometry"}
         for column in report.unused_fields:
-            if column not in out.columns:
-                out[column] = frame[column]
+            if column.lower() in taken:  # GeoPackage column names ignore case
+                report.warnings.append(f"source field {column} not kept: its name is taken")
+                continue
+            out[column] = frame[column]
+            taken.add(column.lower())
     ordered = [f.name for f in spec.fields if f.name in out.columns]
     return out[ordered + [c for c in out.columns if c not in ordered]]
 
@@ -282,5 +290,3 @@ def _write_and_validate(layers, opts: ImportOptions, report: ImportReport) -> No
     table = table.astype(object).where(table.notna(), None)
     report.validation = {**counts, "findings": table.to_dict(orient="records")}
     report.out = None if opts.dry_run else str(opts.out)
-    if not np.isfinite(report.seconds):
-        report.seconds = 0.0

@@ -35,20 +35,6 @@ class Source:
         return f"{self.path.name}:{self.layer}"
 
 
-def _driver(path: Path) -> str:
-    try:
-        return pyogrio.detect_write_driver(path) if not path.exists() else _read_driver(path)
-    except ValueError:
-        return _read_driver(path)
-
-
-def _read_driver(path: Path) -> str:
-    try:
-        return pyogrio.read_info(path)["driver"]
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"{path}: GDAL cannot read it as vector data ({_short(exc)})") from None
-
-
 def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200]
 
