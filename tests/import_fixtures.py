@@ -91,13 +91,15 @@ def survey_shapefile(
 
 
 def filegdb(folder: Path, parcels: gpd.GeoDataFrame) -> Path:
-    """A File Geodatabase (GDAL's OpenFileGDB driver) with a regulatory-plan layer YDGH."""
+    """A File Geodatabase (GDAL's OpenFileGDB driver): regulatory-plan layer YDGH, extent XZQ."""
     path = folder / "plan.gdb"
     data = parcels.drop(columns=["plan_class", "DLBM", "DLMC", "TBMJ"]).copy()
     data["YDYHDM"] = list(parcels["DLBM"])
     data["YDYHMC"] = list(parcels["DLMC"])
     data["DKBH"] = [f"GH-{i:03d}" for i in range(1, len(data) + 1)]
     pyogrio.write_dataframe(data, path, layer="YDGH", driver="OpenFileGDB")
+    extent = gpd.GeoDataFrame({"XZQMC": ["密云区"]}, geometry=[zone_p1()], crs="EPSG:4548")
+    pyogrio.write_dataframe(extent, path, layer="XZQ", driver="OpenFileGDB", append=True)
     return path
 
 

@@ -156,7 +156,12 @@ def test_filegdb_regulatory_plan_in_ydyh_classes(tmp_path, cli):
     parcels = grid_parcels(YDYH_CODES)
     gdb = filegdb(tmp_path, parcels)
     out = tmp_path / "plan.gpkg"
-    result = cli("import", gdb, "--layer", "land_parcels", "--out", out, "--json")
+    which = cli("import", gdb, "--layer", "land_parcels", "--out", out)
+    assert which.returncode == 2 and "holds 2 layers (YDGH, XZQ)" in which.stderr
+    assert "--source-layer" in which.stderr and not out.exists()
+    result = cli(
+        "import", gdb, "--source-layer", "YDGH", "--layer", "land_parcels", "--out", out, "--json"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["driver"] == "OpenFileGDB" and report["classification"] == "ydyh"
@@ -165,7 +170,9 @@ def test_filegdb_regulatory_plan_in_ydyh_classes(tmp_path, cli):
     assert dict(zip(imported["parcel_code"], imported["planned_use"], strict=True)) == expected
     assert set(imported["source_name"]) == {name for _c, name, _p in YDYH_CODES}
     # FileGDB stores coordinates on a grid: the independent sum uses the delivery as stored
-    stored = pyogrio.read_dataframe(gdb).merge(parcels[["TBBH", "plan_class"]], on="TBBH")
+    stored = pyogrio.read_dataframe(gdb, layer="YDGH").merge(
+        parcels[["TBBH", "plan_class"]], on="TBBH"
+    )
     assert len(stored) == len(parcels)
     mix = _mix_p1(cli, out, "planned")
     for plan_class, ha in _expected_mix(stored).items():
