@@ -79,3 +79,28 @@ def test_mapping_file_needs_a_codes_table(tmp_path, classes):
         read_mapping(path, classes)
     path.write_text('[codes]\n"0601" = "M2"\n"05h9" = "B"\n', encoding="utf-8")
     assert read_mapping(path, classes) == {"0601": "M2", "05H9": "B"}
+
+
+def test_geometries_fit_the_layer_with_notes():
+    import geopandas as gpd
+    import shapely
+
+    from miyun_spatial.errors import DataError
+    from miyun_spatial.importing.geometry import conform_geometries
+
+    square = shapely.Polygon([(0, 0, 5), (100, 0, 5), (100, 100, 5), (0, 100, 5)])
+    ring = shapely.LineString([(200, 0), (300, 0), (300, 100), (200, 0)])
+    frame = gpd.GeoDataFrame({"a": [1, 2]}, geometry=[square, ring], crs="EPSG:4548")
+    result = conform_geometries(frame, "polygon", repair=False, is_cad=True, where="t")
+    assert "Z dropped from 1 features (2D only)" in result.notes
+    assert "1 closed polylines read as polygons" in result.notes
+    assert not shapely.has_z(result.frame.geometry.values).any()
+    assert list(result.frame.geometry.area) == [10_000, 5_000]
+    points = gpd.GeoDataFrame(
+        geometry=[shapely.MultiPoint([(1, 1)]), shapely.MultiPoint([(1, 1), (2, 2)])],
+        crs="EPSG:4548",
+    )
+    with pytest.raises(DataError, match=r"needs points but features 1 are not \(1 multipoint\)"):
+        conform_geometries(points, "point", repair=False, is_cad=False, where="t")
+    single = conform_geometries(points.iloc[:1], "point", repair=False, is_cad=False, where="t")
+    assert single.frame.geometry.iloc[0].geom_type == "Point"
