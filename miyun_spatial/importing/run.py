@@ -128,6 +128,7 @@ def run_import(opts: ImportOptions) -> ImportReport:
     )
     frame = geometry.frame
     report.geometry, report.warnings = geometry.notes, list(geometry.warnings)
+    out = _attributes(frame, spec, opts, report, classes, overrides, where)
     if spec.role == "parcels":
         zones = base.layers.get("park_in_park")
         if zones is not None and "code" in zones and zones.crs is not None:
@@ -135,7 +136,6 @@ def run_import(opts: ImportOptions) -> ImportReport:
         else:
             zones = None
         report.warnings += gaps(frame, zones)
-    out = _attributes(frame, spec, opts, report, classes, overrides, where)
     out = gpd.GeoDataFrame(out, geometry=frame.geometry.to_numpy(), crs=frame.crs)
     out.index = pd.RangeIndex(1, len(out) + 1, name="fid")
     report.features_written = len(out)
