@@ -238,3 +238,14 @@ def test_every_plan_layer_and_projects_round_trip_through_geojson(tmp_path, cli,
     assert list(back["name_zh"]) == list(original["name_zh"])
     if original.geom_type.iloc[0] != "Point":
         assert back.area.to_numpy() == pytest.approx(original.area.to_numpy(), rel=1e-6)
+
+
+@pytest.mark.gdal
+def test_the_imported_geopackage_passes_gdals_validator(tmp_path, cli):
+    from test_gdal_validate import gdal_problems
+
+    shp = survey_shapefile(tmp_path / "delivery", grid_parcels(SURVEY_CODES, n=3))
+    out = tmp_path / "imported.gpkg"
+    result = cli("import", shp, "--layer", "land_parcels", "--out", out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert gdal_problems(out) == []
