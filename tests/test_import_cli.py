@@ -249,3 +249,23 @@ def test_the_imported_geopackage_passes_gdals_validator(tmp_path, cli):
     result = cli("import", shp, "--layer", "land_parcels", "--out", out)
     assert result.returncode == 0, result.stdout + result.stderr
     assert gdal_problems(out) == []
+
+
+@pytest.mark.parametrize("kind", ["kml", "csv"])
+def test_kml_and_csv_with_wkt_deliveries(tmp_path, cli, kind):
+    original = store.load()["park_in_park"]
+    if kind == "kml":
+        path = tmp_path / "parks.kml"
+        pyogrio.write_dataframe(original.to_crs("EPSG:4326"), path, driver="KML")
+        extra = []
+    else:  # a spreadsheet export: WKT in EPSG:4548, no CRS in the file
+        path = tmp_path / "parks.csv"
+        table = original.drop(columns="geometry").assign(WKT=original.geometry.to_wkt())
+        table.to_csv(path, index=False, encoding="utf-8")
+        extra = ["--source-crs", "EPSG:4548"]
+    out = tmp_path / "back.gpkg"
+    result = cli("import", path, "--layer", "park_in_park", "--out", out, "--json", *extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+    back = pyogrio.read_dataframe(out, layer="park_in_park")
+    assert list(back["name_zh"]) == list(original["name_zh"])
+    assert back.area.to_numpy() == pytest.approx(original.area.to_numpy(), rel=1e-6)
