@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+MAX_FINDINGS = 20  # validation findings listed in the text report
+
 
 @dataclass
 class ImportReport:
@@ -99,16 +101,21 @@ def render_text(report: ImportReport) -> str:
         lines.append(
             f"  校验 validate: {v['error']} errors, {v['warning']} warnings, {v['info']} notes"
         )
-        for finding in v.get("findings", []):
-            if finding["level"] in ("error", "warning"):
-                where = finding["layer"] + (
-                    f" feature {finding['fid']}" if finding.get("fid") is not None else ""
-                )
-                lines.append(
-                    f"    {finding['level']}: {where}: {finding['message']} ({finding['hint']})"
-                )
+        shown = [f for f in v.get("findings", []) if f["level"] in ("error", "warning")]
+        for finding in shown[:MAX_FINDINGS]:
+            where = str(finding["layer"])
+            if finding.get("fid") is not None:
+                where += f" fid {int(finding['fid'])}"
+            if finding.get("code"):
+                where += f" ({finding['code']})"
+            lines.append(
+                f"    {finding['level']}: {where}: {finding['message']} ({finding['hint']})"
+            )
+        if len(shown) > MAX_FINDINGS:
+            lines.append(f"    ... and {len(shown) - MAX_FINDINGS} more (--json lists them all)")
+    verdict = "" if r.valid else " — it does NOT validate: fix the errors above"
     if r.dry_run:
-        lines.append(f"  dry run: nothing written ({r.seconds:.1f} s)")
+        lines.append(f"  dry run: nothing written ({r.seconds:.1f} s){verdict}")
     else:
-        lines.append(f"  wrote {r.out} ({r.seconds:.1f} s)")
+        lines.append(f"  wrote {r.out} ({r.seconds:.1f} s){verdict}")
     return "\n".join(lines)

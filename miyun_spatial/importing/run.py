@@ -287,6 +287,7 @@ def _write_and_validate(layers, opts: ImportOptions, report: ImportReport) -> No
         findings = validate(store.load(target))
     counts = summary_counts(findings)
     table = findings_frame(findings)
+    table["fid"] = table["fid"].astype("Int64")
     table = table.astype(object).where(table.notna(), None)
     report.validation = {**counts, "findings": table.to_dict(orient="records")}
     report.out = None if opts.dry_run else str(opts.out)
