@@ -36,10 +36,14 @@ def test_codes_missing_from_the_crosswalk_are_listed_with_counts(tmp_path, cli, 
     bad = small.copy()
     bad.loc[bad.index[:2], "DLBM"] = "9999"
     bad.loc[bad.index[2], "DLBM"] = "05H9"
+    bad.loc[bad.index[3], "DLBM"] = "601"  # a spreadsheet dropped the leading zero
     shp = survey_shapefile(tmp_path / "d", bad)
     out = tmp_path / "out.gpkg"
     result = cli("import", shp, "--layer", "land_parcels", "--out", out)
-    refused(result, 1, "'9999' (2 features)", "'05H9' (1 features)", "--mapping")
+    refused(
+        result, 1, "'9999' (2 features)", "'05H9' (1 features)", "'601' (1 features, meant '0601'?)"
+    )
+    assert "--mapping" in result.stderr
     assert not out.exists()
 
 

@@ -156,7 +156,11 @@ def classify(
     unknown = codes[~codes.isin(list(crosswalk.rows) + list(overrides))]
     if len(unknown):
         counts = unknown.value_counts()
-        listed = ", ".join(f"'{c}' ({n} features)" for c, n in counts.items())
+
+        def hint(code: str) -> str:  # codes read as numbers lose their leading zero
+            return f", meant '0{code}'?" if f"0{code}" in crosswalk else ""
+
+        listed = ", ".join(f"'{c}' ({n} features{hint(c)})" for c, n in counts.items())
         raise DataError(
             f"{where}: codes not in the {crosswalk.key} crosswalk: {listed}; fix the codes or "
             'map them to plan classes in a --mapping TOML file ([codes] "CODE" = "CLASS")'
