@@ -43,6 +43,9 @@ class FieldSpec:
     name: str
     type: str
     required: bool = False
+    # True: an optional field that older files may lack without a warning (added by a later
+    # feature, e.g. the source_* fields that 'miyun-spatial import' fills).
+    absent_ok: bool = False
     unique: bool = False
     label_zh: str = ""
     label_en: str = ""

@@ -13,11 +13,11 @@ import traceback
 import click
 
 from . import __version__
-from .commands import data, maps, metrics, pipeline, postgis, report, roundtrip
+from .commands import data, importing, maps, metrics, pipeline, postgis, report, roundtrip
 from .commands.common import LOGGER
 from .errors import EXIT_INPUT, EXIT_INTERNAL, MiyunError
 
-COMMAND_MODULES = (data, pipeline, maps, metrics, report, roundtrip, postgis)
+COMMAND_MODULES = (data, pipeline, maps, metrics, report, roundtrip, importing, postgis)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

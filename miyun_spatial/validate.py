@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
@@ -148,6 +149,8 @@ def _check_schema(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
             )
     for f in spec.fields:
         if f.name not in info.fields:
+            if f.absent_ok and not f.required:
+                continue
             level = "error" if f.required else "warning"
             yield Finding(
                 level,
@@ -423,6 +426,14 @@ def _overlaps(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
     if not len(left):
         return
     geoms = frame.geometry.values
+    # The overlap of two features is at most the overlap of their bounding boxes: pairs whose
+    # boxes share <= OVERLAP_MIN_M2 (neighbours of a tiling) need no costly intersection.
+    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+    lo = np.maximum(bounds[left, :2], bounds[right, :2])
+    hi = np.minimum(bounds[left, 2:], bounds[right, 2:])
+    box_overlap = np.prod(np.clip(hi - lo, 0, None), axis=1)
+    keep = box_overlap > OVERLAP_MIN_M2
+    left, right = left[keep], right[keep]
     areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
     for i, j, area in zip(left, right, areas, strict=True):
         if area <= OVERLAP_MIN_M2:
@@ -443,7 +454,14 @@ def _overlaps(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
 
 def _outside(frame, spec, container, what: str, check: str) -> Iterator[Finding]:
     areas = frame.geometry.area
-    outside = shapely.area(shapely.difference(frame.geometry.values, container))
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    # Only features the container does not cover need the (costly) difference: with a
+    # prepared container this is ~100x faster for many small features (an imported survey).
+    shapely.prepare(container)
+    partly = ~shapely.covers(container, geoms)
+    outside = np.zeros(len(geoms))
+    if partly.any():
+        outside[partly] = shapely.area(shapely.difference(geoms[partly], container))
     for fid, total, out in zip(frame.index, areas, outside, strict=True):
         if total > 0 and out / total > OUTSIDE_TOLERANCE:
             level = "error" if out / total > 0.5 else "warning"

@@ -15,6 +15,7 @@ from ..metrics import (
     adjustment_tables,
     mix_tables,
     prepare,
+    source_mix_table,
     yield_tables,
 )
 from ..metrics.adjustments import KINDS
@@ -75,6 +76,14 @@ def _percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     help="Where the overlay runs: in memory, or as SQL in PostGIS (a postgresql:// source); "
     "auto uses the database from 200,000 parcels.",
 )
+@click.option(
+    "--classification",
+    type=click.Choice(("plan", "gbt21010", "ydyh")),
+    default="plan",
+    show_default=True,
+    help="Classes to show: the plan's, or the parcels' source codes (source_code) as imported "
+    "with 'miyun-spatial import' (gbt21010: 三调 DLBM; ydyh: 用地用海分类).",
+)
 @format_options
 @verbosity
 def mix_command(
@@ -83,6 +92,7 @@ def mix_command(
     uses: tuple[str, ...],
     indices: bool,
     engine: str,
+    classification: str,
     as_json: bool,
     as_csv: bool,
 ) -> None:
@@ -91,6 +101,14 @@ def mix_command(
     Areas are planar in EPSG:4548; the area of a zone that no parcel covers is the class
     'uncovered'.
     """
+    if classification != "plan":
+        if uses or indices:
+            raise click.UsageError("--use and --indices apply to --classification plan only")
+        table = source_mix_table(_inputs(gpkg, layers), classification)
+        if not (as_json or as_csv):
+            table = _percent(table, {"share": "share_%"})
+        emit_frame(table, as_json=as_json, as_csv=as_csv)
+        return
     tables = _database_mix(gpkg, layers, engine) or mix_tables(_inputs(gpkg, layers))
     table = tables["mix_indices" if indices else "mix"]
     if uses:

@@ -56,6 +56,7 @@ from .mix import (
     mix_indices,
     order_index,
     parcel_uses,
+    source_class_mix,
 )
 from .overlay import main_zone, overlay_pieces
 from .yields import (
@@ -188,6 +189,24 @@ def stack_mix(parts: Mapping[str, pd.DataFrame], classes: pd.DataFrame) -> dict[
     k = classes[CLASSES.id_field].nunique()
     indices = order_index(mix_indices(mix, k), {"layer": list(ZONE_LAYERS), "use": list(USES)})
     return {"mix": mix, "mix_indices": indices}
+
+
+def source_mix_table(inputs: MetricInputs, classification: str) -> pd.DataFrame:
+    """The mix of every zone layer in the parcels' source classification (``source_code``)."""
+    from ..importing.crosswalk import load_crosswalk
+
+    parts = {
+        name: source_class_mix(
+            zones, inputs.parcels, classification, pieces=inputs.pieces[name], zone_layer=name
+        )
+        for name, zones in inputs.zones.items()
+    }
+    table = order_index(pd.concat(parts, names=["layer"]), {"layer": list(ZONE_LAYERS)})
+    rows = load_crosswalk(classification, inputs.classes).rows
+    codes = table.index.get_level_values("class")
+    table.insert(0, "name_zh", [rows[c].name_zh if c in rows else None for c in codes])
+    table.insert(1, "crosswalk_class", [rows[c].plan_class if c in rows else None for c in codes])
+    return table
 
 
 def _targets(inputs: MetricInputs) -> Targets:

@@ -213,9 +213,10 @@ def base_land_changes(
     """
     if pieces is None:
         pieces = overlay_pieces(bases, parcels, zone_layer=BASES.name, parcel_layer=PARCELS.name)
-    moves = land_use_transitions(bases, parcels, pieces=pieces).xs(
-        "current_to_planned", level="kind"
-    )
+    transitions = land_use_transitions(bases, parcels, pieces=pieces)
+    # no parcel in any base (e.g. imported parcels that cover one zone only): an empty table
+    kinds = transitions.index.get_level_values("kind")
+    moves = transitions[kinds == "current_to_planned"].droplevel("kind")
     moves.index = moves.index.set_names(["base", "from_use", "to_use"])
     base = moves.index.get_level_values("base")
     base_ha = zone_area_m2(bases, layer=BASES.name) / M2_PER_HA

@@ -272,6 +272,62 @@ def mix_from_class_areas(
     return order_index(table, {ZONE: list(zone_m2.index), "use": list(uses), "class": class_order})
 
 
+SOURCE_CODE = "source_code"
+SOURCE_CLASSIFICATION = "source_classification"
+OTHER_SOURCE = "other"  # parcels coded in another classification than the one asked
+
+
+def source_class_mix(
+    zones: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    classification: str,
+    *,
+    pieces: pd.DataFrame | None = None,
+    zone_layer: str = "zones",
+) -> pd.DataFrame:
+    """Mix of every zone in the parcels' SOURCE classification (``source_code``, e.g. 三调 DLBM).
+
+    Only parcels whose ``source_classification`` is ``classification`` count by their code;
+    other parcels are the class ``other``, the area no parcel covers is ``uncovered``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``zone``, ``class``); columns ``area_ha``, ``area_mu``, ``share`` (of the zone).
+    """
+    for field in (SOURCE_CODE, SOURCE_CLASSIFICATION):
+        if field not in parcels.columns:
+            raise DataError(
+                f"layer '{PARCELS.name}' has no field '{field}': bring the parcels in with "
+                "'miyun-spatial import ... --layer land_parcels' to keep their source codes"
+            )
+    coded = (parcels[SOURCE_CLASSIFICATION] == classification) & parcels[SOURCE_CODE].notna()
+    if not coded.any():
+        found = sorted(set(parcels[SOURCE_CLASSIFICATION].dropna().astype(str)))
+        raise DataError(
+            f"layer '{PARCELS.name}': no parcel has source_classification '{classification}' "
+            f"(found: {', '.join(found) or 'none'}); import data coded in it first"
+        )
+    labels = parcels[SOURCE_CODE].astype(object).where(coded, OTHER_SOURCE)
+    if pieces is None:
+        pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
+    zone_m2 = zone_area_m2(zones, layer=zone_layer)
+    wide = class_areas(pieces, labels)
+    wide = wide[
+        sorted(c for c in wide.columns if c != OTHER_SOURCE)
+        + ([OTHER_SOURCE] if OTHER_SOURCE in wide.columns else [])
+    ]
+    uncovered = (zone_m2 - wide.sum(axis=1)).clip(lower=0.0)
+    wide[UNCOVERED] = uncovered.where(uncovered > zone_m2 * UNCOVERED_NOISE, 0.0)
+    long = wide.stack()
+    long = long[(long > 0) | (long.index.get_level_values(-1) == UNCOVERED)]
+    area_ha = long / M2_PER_HA
+    share = long / zone_m2.reindex(long.index.get_level_values(0)).to_numpy()
+    out = pd.DataFrame({"area_ha": area_ha, "area_mu": area_ha * MU_PER_HA, "share": share})
+    out.index = out.index.set_names([ZONE, "class"])
+    return out
+
+
 def shannon_entropy(shares: Sequence[float] | np.ndarray, k: int) -> float:
     """-sum p ln p / ln k over the positive shares (normalised to sum 1); NaN when all are 0.
 
@@ -343,4 +399,5 @@ __all__ = [
     "order_index",
     "parcel_uses",
     "shannon_entropy",
+    "source_class_mix",
 ]

@@ -53,6 +53,8 @@ PARCEL_FIELDS = (
     "output_10k_cny",
     "employees",
     "project_code",
+    "source_code",  # present in imported parcels only (miyun-spatial import)
+    "source_name",
 )
 
 
