@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -49,6 +50,7 @@ class BuildContext:
     area_tolerance: float = DEFAULT_AREA_TOLERANCE
     map_options: MapOptions = field(default_factory=MapOptions)
     tables: dict = field(default_factory=dict)  # step name -> result, filled as steps run
+    generated: datetime = field(default_factory=lambda: datetime.now().astimezone())
 
 
 @dataclass(frozen=True)
@@ -101,18 +103,40 @@ def _maps_step(ctx: BuildContext) -> list[Path]:
     return write_maps(ctx.plan, ctx.work, ctx.out_dir, metrics=metrics, options=ctx.map_options)
 
 
-def _reports_step(ctx: BuildContext) -> list[Path]:
-    """report.xlsx and report.html, from the areas and metrics already computed."""
-    from .reports import write_reports
+def _static_maps_step(ctx: BuildContext) -> list[Path]:
+    """static/*.png and *.svg: the thematic maps for documents (the report embeds the PNGs)."""
+    from .reports.review import local_time
+    from .static_maps import static_maps, write_static_maps
 
+    maps = static_maps(
+        ctx.work,
+        ctx.tables,
+        ctx.plan.layers.get("land_use_classes"),
+        generated=local_time(ctx.generated),
+    )
+    written = write_static_maps(maps, ctx.out_dir)
+    ctx.tables["static_maps"] = {
+        key.removesuffix(".png"): path for key, path in written.items() if key.endswith(".png")
+    }
+    return list(written.values())
+
+
+def _reports_step(ctx: BuildContext) -> list[Path]:
+    """report.xlsx and report.html, from the areas, metrics and static maps already made."""
+    from .reports import report_maps, write_reports
+
+    tables = {k: v for k, v in ctx.tables.items() if k != "static_maps"}
+    pngs = {k: Path(p).read_bytes() for k, p in ctx.tables.get("static_maps", {}).items()}
     return write_reports(
         ctx.plan,
         ctx.work,
         ctx.out_dir,
-        tables=ctx.tables,
+        tables=tables,
         findings=ctx.findings,
         areas=ctx.tables.get("areas"),
         area_tolerance=ctx.area_tolerance,
+        generated=ctx.generated,
+        maps=report_maps(ctx.plan, ctx.work, tables, generated=ctx.generated, rendered=pngs),
     )
 
 
@@ -120,6 +144,7 @@ STEPS: tuple[Step, ...] = (
     ("areas", _areas_step),
     ("metrics", _metrics_step),
     ("maps", _maps_step),
+    ("static maps", _static_maps_step),
     ("reports", _reports_step),
 )
 

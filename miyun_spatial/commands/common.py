@@ -41,6 +41,18 @@ def configure_logging(level: int) -> None:
     logger.propagate = False
 
 
+def quiet() -> bool:
+    """True under ``-q``: commands print nothing but errors (and the data asked for with --json)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.meta.get("verbosity", 0) < 0
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """Print a status line, unless ``-q`` asked for silence."""
+    if not quiet():
+        click.echo(message, err=err)
+
+
 def verbosity(fn: Callable) -> Callable:
     """-v/-q: more or fewer log lines on stderr (warnings by default)."""
     fn = click.option(

@@ -21,6 +21,7 @@ from .common import (
     format_options,
     frame_records,
     gpkg_argument,
+    say,
     verbosity,
 )
 
@@ -117,7 +118,7 @@ def init_default_command(out_path: Path, sources_dir: Path | None, force: bool) 
     if out_path.exists() and not force:
         raise click.UsageError(f"{out_path} exists: add --force to overwrite it (edits are lost)")
     build_default(out_path, sources_dir or DEFAULT_SOURCES)
-    click.echo(f"wrote {out_path}")
+    say(f"wrote {out_path}")
 
 
 @click.command("catalogue")

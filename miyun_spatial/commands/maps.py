@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..pipeline import load_checked, refuse_errors, work_layers
-from .common import gpkg_argument, make_map_options, map_options, out_option, verbosity
+from .common import gpkg_argument, make_map_options, map_options, out_option, say, verbosity
 
 
 @click.command("maps")
@@ -31,9 +31,9 @@ def maps_command(
     refuse_errors(plan, findings, see=f"'miyun-spatial validate {plan.path}'")
     work = work_layers(plan)
     paths = write_maps(plan, work, out_dir, metrics=metrics_for_maps(work, plan), options=options)
-    click.echo(f"wrote {len(paths)} maps to {out_dir}/ (open {out_dir / 'index.html'})")
+    say(f"wrote {len(paths)} maps to {out_dir}/ (open {out_dir / 'index.html'})")
     for path in paths:
-        click.echo(f"  {path}")
+        say(f"  {path}")
 
 
 COMMANDS = (maps_command,)

@@ -24,6 +24,7 @@ from ..validate import Finding, validate
 from .content import ReportInputs, assemble_report
 from .html import write_html
 from .model import Report
+from .review import MapFigure, local_time
 from .xlsx import write_xlsx
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def gather_inputs(
     areas: pd.DataFrame | None = None,
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
     generated: datetime | None = None,
+    maps: Sequence[MapFigure] | None = None,
 ) -> ReportInputs:
     """Everything the report shows, with the plan's own figures checked.
 
@@ -59,14 +61,41 @@ def gather_inputs(
     checks = check_consistency(
         plan, areas=areas, tables=tables, work=work, area_tolerance=area_tolerance
     )
+    generated = generated or datetime.now().astimezone()
+    if maps is None:
+        maps = report_maps(plan, work, tables, generated=generated)
     return ReportInputs(
         plan=plan,
         areas=areas,
         tables=tables,
         findings=tuple(findings),
         checks=tuple(checks),
-        generated=generated or datetime.now().astimezone(),
+        generated=generated,
+        maps=tuple(maps),
+        area_tolerance=area_tolerance,
     )
+
+
+def report_maps(
+    plan: PlanData,
+    work: Mapping[str, gpd.GeoDataFrame],
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    generated: datetime,
+    rendered: Mapping[str, bytes] | None = None,
+) -> list[MapFigure]:
+    """The static maps report.html shows, as PNG: ``rendered`` (key -> PNG bytes, from the
+    build's static-map step) where given, else drawn here."""
+    from ..static_maps import render, static_maps
+
+    figures = []
+    for static_map in static_maps(
+        work, tables, plan.layers.get("land_use_classes"), generated=local_time(generated)
+    ):
+        png = (rendered or {}).get(static_map.key) or render(static_map, ("png",))["png"]
+        wide = not static_map.key.startswith(("area_", "base_"))
+        figures.append(MapFigure(static_map.key, static_map.title, png, wide))
+    return figures
 
 
 def write_report_files(report: Report, out_dir: Path) -> list[Path]:
@@ -87,6 +116,7 @@ def write_reports(
     areas: pd.DataFrame | None = None,
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
     generated: datetime | None = None,
+    maps: Sequence[MapFigure] | None = None,
 ) -> list[Path]:
     """Write ``report.xlsx`` and ``report.html`` of ``plan`` into ``out_dir``; return their paths.
 
@@ -100,6 +130,7 @@ def write_reports(
         areas=areas,
         area_tolerance=area_tolerance,
         generated=generated,
+        maps=maps,
     )
     return write_report_files(assemble_report(inputs), out_dir)
 
@@ -107,10 +138,12 @@ def write_reports(
 __all__ = [
     "HTML_NAME",
     "XLSX_NAME",
+    "MapFigure",
     "Report",
     "ReportInputs",
     "assemble_report",
     "gather_inputs",
+    "report_maps",
     "write_report_files",
     "write_reports",
 ]
