@@ -70,8 +70,7 @@ th, td { border: 0.5pt solid var(--rule); padding: 2px 4px; vertical-align: top;
 th { background: #eee; text-align: left; font-weight: 600; }
 table.dense { font-size: 6.5pt; }
 table.dense th, table.dense td { padding: 1px 2px; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal;
-         word-break: normal; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.flag td { background: var(--flag); }
 figure { margin: 6px 0 10px; break-inside: avoid; }
 figure.chart { text-align: center; }
