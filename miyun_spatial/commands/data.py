@@ -21,7 +21,9 @@ from .common import (
     format_options,
     frame_records,
     gpkg_argument,
+    label_codes,
     say,
+    value_labels,
     verbosity,
 )
 
@@ -85,6 +87,7 @@ def areas_command(gpkg: Path, as_json: bool, as_csv: bool) -> None:
                 "geom_source",
             ]
         ]
+        table = label_codes(table, value_labels(plan.layers.get("land_use_classes")))
     emit_frame(table, as_json=as_json, as_csv=as_csv)
 
 

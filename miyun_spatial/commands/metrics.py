@@ -20,7 +20,7 @@ from ..metrics import (
 from ..metrics.adjustments import KINDS
 from ..metrics.mix import USES
 from ..pipeline import work_layers
-from .common import emit_frame, format_options, gpkg_argument, verbosity
+from .common import emit_frame, format_options, gpkg_argument, label_codes, value_labels, verbosity
 
 DEFAULT_GRADES = Grading()
 
@@ -38,6 +38,13 @@ def _layer_option(fn):
 def _inputs(gpkg: Path, layers: tuple[str, ...]) -> MetricInputs:
     plan = store.load(gpkg)
     return prepare(work_layers(plan), plan, layers=layers or ZONE_LAYERS)
+
+
+def _show(table: pd.DataFrame, inputs: MetricInputs, *, as_json: bool, as_csv: bool, **kw):
+    """Print ``table``: codes as they are in JSON and CSV, Chinese-first labels in the text."""
+    if not (as_json or as_csv):
+        table = label_codes(table, value_labels(inputs.classes))
+    emit_frame(table, as_json=as_json, as_csv=as_csv, **kw)
 
 
 def _percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -80,13 +87,20 @@ def mix_command(
     Areas are planar in EPSG:4548; the area of a zone that no parcel covers is the class
     'uncovered'.
     """
-    tables = mix_tables(_inputs(gpkg, layers))
+    inputs = _inputs(gpkg, layers)
+    tables = mix_tables(inputs)
     table = tables["mix_indices" if indices else "mix"]
     if uses:
         table = table[table.index.get_level_values("use").isin(uses)]
     if not (as_json or as_csv or indices):
         table = _percent(table, {"share": "share_%"})
-    emit_frame(table, as_json=as_json, as_csv=as_csv, floatfmt="{:,.3f}" if indices else "{:,.2f}")
+    _show(
+        table,
+        inputs,
+        as_json=as_json,
+        as_csv=as_csv,
+        floatfmt="{:,.3f}" if indices else "{:,.2f}",
+    )
 
 
 def _grading(_ctx, _param, value: str) -> Grading:
@@ -138,14 +152,15 @@ def yield_command(
     Revenue per built urban-construction ha and output per built industrial ha; parcels
     cut by a zone boundary count by area share.
     """
-    tables = yield_tables(_inputs(gpkg, layers), grading=grading)
+    inputs = _inputs(gpkg, layers)
+    tables = yield_tables(inputs, grading=grading)
     table = {"zones": "zone_yields", "parcels": "parcel_yields", "benchmark": "benchmark"}[which]
     table = tables[table]
     if which == "parcels" and low_efficiency:
         table = table[table["low_efficiency"]]
     if not (as_json or as_csv):
         table = table[[c for c in _TEXT_COLUMNS[which] if c in table.columns]]
-    emit_frame(table, as_json=as_json, as_csv=as_csv)
+    _show(table, inputs, as_json=as_json, as_csv=as_csv)
 
 
 _CHANGE_COLUMNS = ("current_use", "planned_use", "adjusted_use", "area_ha", "area_mu")
@@ -219,7 +234,8 @@ def adjustments_command(
 
     Areas in ha and 亩, planar in EPSG:4548.
     """
-    tables = adjustment_tables(_inputs(gpkg, layers))
+    inputs = _inputs(gpkg, layers)
+    tables = adjustment_tables(inputs)
     name = {
         "totals": "adjustment_totals",
         "transitions": "transitions",
@@ -238,7 +254,7 @@ def adjustments_command(
     if which == "parcels" and not (as_json or as_csv):
         shown = ("clusters", "zgc_park", "land_adjustments", *_CHANGE_COLUMNS)
         table = table[[c for c in shown if c in table.columns]]
-    emit_frame(table, as_json=as_json, as_csv=as_csv)
+    _show(table, inputs, as_json=as_json, as_csv=as_csv)
 
 
 COMMANDS = (mix_command, yield_command, adjustments_command)

@@ -16,9 +16,11 @@ from .common import (
     emit_json,
     frame_records,
     gpkg_argument,
+    label_codes,
     make_map_options,
     map_options,
     out_option,
+    value_labels,
     verbosity,
 )
 
@@ -36,7 +38,8 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
     For each changed feature: which attributes changed, whether its geometry changed and its
     area change in ha (EPSG:4548); then a summary by category. Neither file is modified.
     """
-    result = diff_plans(store.load(old), store.load(new))
+    new_plan = store.load(new)
+    result = diff_plans(store.load(old), new_plan)
     if as_json:
         emit_json(diff_payload(result))
         return
@@ -48,14 +51,25 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
         return
     layers = result.layers.loc[touched]
     emit_frame(layers, as_json=False, as_csv=False)
+    labels = value_labels(new_plan.layers.get("land_use_classes"))
     if len(result.changes):
         click.echo("\nchanges")
         for (layer, code), row in result.changes.iterrows():
             name = f" {row['name']}" if isinstance(row["name"], str) else ""
-            click.echo(f"  {layer} {code}{name}: {describe_change(row)}")
+            click.echo(f"  {layer} {code}{name}: {describe_change(labelled_change(row, labels))}")
     summary = result.summary.loc[[name for name in touched if name in result.summary.index]]
     click.echo("\nsummary by category (areas in ha)")
-    emit_frame(summary, as_json=False, as_csv=False, floatfmt="{:,.4f}")
+    emit_frame(label_codes(summary, labels), as_json=False, as_csv=False, floatfmt="{:,.4f}")
+
+
+def labelled_change(row, labels: dict[str, dict[str, str]]) -> dict:
+    """A change row with coded values shown by their labels ('提质升级 upgrade → 逐步退出 exit')."""
+    values = row.get("values") or {}
+    shown = {
+        field: tuple(labels.get(field, {}).get(v, v) if isinstance(v, str) else v for v in pair)
+        for field, pair in values.items()
+    }
+    return {**dict(row), "values": shown}
 
 
 def diff_payload(result: PlanDiff) -> dict:
@@ -166,7 +180,9 @@ def print_event(event: WatchEvent) -> None:
                 )
     if event.diff is not None:
         for (layer, code), row in event.diff.changes.iterrows():
-            click.echo(f"           {layer} {code}: {describe_change(row)}")
+            click.echo(
+                f"           {layer} {code}: {describe_change(labelled_change(row, value_labels()))}"
+            )
         for name in changed_layers(event.diff):
             row = event.diff.layers.loc[name]
             if row["layer_change"]:
