@@ -130,6 +130,7 @@ def quiet_fonts(font: str | None) -> Iterator[None]:
 @contextlib.contextmanager
 def font_context(font: str | None, **rc: object) -> Iterator[None]:
     """matplotlib rc with ``font`` first (see :func:`font_families`), warnings kept quiet."""
-    settings = {"font.family": font_families(font), **rc}
+    # text from the data is text: "$...$" in a name must never be parsed as mathtext
+    settings = {"font.family": font_families(font), "text.parse_math": False, **rc}
     with matplotlib.rc_context(settings), quiet_fonts(font):
         yield

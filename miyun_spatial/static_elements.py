@@ -7,6 +7,7 @@ the map's extent set explicitly, so a district boundary of thousands of vertices
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +29,7 @@ from .citation import PLAN_CITATION, SCHEMATIC_MARK_EN, SCHEMATIC_MARK_ZH
 from .palette import SCHEMATIC_DASH, layer_style
 
 DPI = 150
-LEGEND_IN = 2.05  # width of the legend column, inches
+LEGEND_IN = 2.3  # width of the legend column (north arrow and legend), inches
 BOUNDARY_STYLE = {"color": "#444444", "linewidth": 1.2, "linestyle": (0, (8, 2, 1.5, 2))}
 HIGHLIGHT = "#d7301f"
 PLAN_LAYERS = ("clusters", "park_in_park", "support_nodes", "zgc_park", "other_sites")
@@ -254,11 +255,13 @@ def set_extent(ax: Axes, bounds, pad: float = 0.06, min_size: float = 1500.0) ->
 
 
 def north_arrow(ax: Axes) -> None:
+    """The north arrow at the top left of ``ax`` (the legend column: it covers no feature)."""
     arrow = ax.annotate(
         "北\nN",
-        xy=(0.93, 0.97),
-        xytext=(0.93, 0.83),
+        xy=(0.07, 1.0),
+        xytext=(0, -38),
         xycoords="axes fraction",
+        textcoords="offset points",
         ha="center",
         va="top",
         fontsize=7,
@@ -294,14 +297,23 @@ def scale_bar(ax: Axes, gid: str = "scale-bar") -> None:
     ax.add_artist(bar)
 
 
+def _wrap(label: str, width: int = 27) -> str:
+    """Long legend lines wrapped (at spaces) so the legend stays inside its column."""
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width)) if len(line) > width else line
+        for line in label.split("\n")
+    )
+
+
 def map_legend(legend_ax: Axes, entries: Sequence[tuple[str, object]], title: str = "图例 Legend"):
     handles = [handle for _label, handle in entries]
-    labels = [label for label, _handle in entries]
+    labels = [_wrap(label) for label, _handle in entries]
     legend = legend_ax.legend(
         handles,
         labels,
         title=title,
         loc="upper left",
+        bbox_to_anchor=(0.16, 1.0),
         fontsize=6.2,
         title_fontsize=7.5,
         frameon=True,
@@ -338,7 +350,7 @@ def layer_entry(layer: str) -> tuple[str, object]:
 
 
 def finish_map(figure: Figure, axes: Sequence[Axes], legend_ax: Axes, entries) -> Figure:
-    north_arrow(axes[0])
+    north_arrow(legend_ax)
     for i, ax in enumerate(axes):
         scale_bar(ax, "scale-bar" if i == 0 else f"scale-bar-{i + 1}")
     entries = [

@@ -83,6 +83,16 @@ class StaticMap:
 # --- the thematic maps ----------------------------------------------------------------------
 
 
+def _features_bounds(data: MapData):
+    """The extent of the plan's features (zones and bases): what the layout maps are about."""
+    frames = [
+        f
+        for f in (data.layer(n) for n in (*PLAN_LAYERS, "farmer_bases", "land_adjustments"))
+        if f is not None
+    ]
+    return pd.concat(frames).total_bounds if frames else _district_bounds(data)
+
+
 def _district_bounds(data: MapData):
     district = data.layer("district")
     if district is not None:
@@ -107,7 +117,7 @@ def overview(data: MapData) -> Figure:
             entries.append(layer_entry(layer))
     entries += _bases_layer(ax, data)
     town_labels(ax, data, _district_bounds(data))
-    set_extent(ax, _district_bounds(data), pad=0.02)
+    set_extent(ax, _features_bounds(data), pad=0.08)
     return finish_map(figure, [ax], legend_ax, entries)
 
 
@@ -120,9 +130,28 @@ def _bases_layer(ax: Axes, data: MapData, *, zorder: int = 7) -> list:
     labels = category_labels("farmer_bases", field)
     fills = [colors.get(c, "#999999") for c in bases[field]]
     draw_plan_layer(ax, bases, "farmer_bases", colors=fills, zorder=zorder)
-    code_labels(ax, bases)
+    # a base is a few dozen hectares: a symbol keeps it visible at the scale of the district
+    points = bases.geometry.representative_point()
+    ax.scatter(
+        points.x, points.y, s=22, c=fills, edgecolors="#222222", linewidths=0.6, zorder=zorder + 1
+    )
+    code_labels(ax, bases.assign(geometry=points.translate(0, 900)))
     present = [c for c in colors if c in set(bases[field])]
-    return [(f"农民就业基地 {labels[c]}", legend_patch(colors[c], alpha=0.65)) for c in present]
+    return [
+        (
+            f"农民就业基地 {labels[c]}",
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="none",
+                markersize=5,
+                markerfacecolor=colors[c],
+                markeredgecolor="#222",
+            ),
+        )
+        for c in present
+    ]
 
 
 def bases_map(data: MapData) -> Figure:
@@ -137,7 +166,7 @@ def bases_map(data: MapData) -> Figure:
         entries.append(layer_entry("clusters"))
     entries += _bases_layer(ax, data)
     town_labels(ax, data, _district_bounds(data))
-    set_extent(ax, _district_bounds(data), pad=0.02)
+    set_extent(ax, _features_bounds(data), pad=0.08)
     return finish_map(figure, [ax], legend_ax, entries)
 
 
@@ -341,7 +370,7 @@ def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
         boundary_entry(),
         *_class_entries(sorted(codes), data),
     ]
-    north_arrow(where)
+    north_arrow(legend_ax)
     scale_bar(before_ax)
     scale_bar(after_ax, "scale-bar-2")
     map_legend(legend_ax, entries)

@@ -85,3 +85,20 @@ def test_legends_name_what_the_maps_show(static, default_plan):
     assert {f"E2 {names['E2']}", f"A35 {names['A35']}", f"M1 {names['M1']}"} <= set(a1["legend"])
     b7 = _elements(static / "base_B7.svg")["legend"]
     assert any(e.startswith("LB ") for e in b7)  # B7 is planned as strategic reserve land
+
+
+def test_names_from_the_data_are_drawn_as_text(default_plan, default_work):
+    from datetime import UTC, datetime
+
+    from miyun_spatial.static_maps import render, static_maps
+
+    work = dict(default_work)
+    bases = work["farmer_bases"].copy()
+    hostile = r"$\frac{1}{0}$ <b>&amp; =SUM(A1)"
+    bases.loc[bases["code"] == "B3", "name_zh"] = hostile
+    work["farmer_bases"] = bases
+    maps = {m.key: m for m in static_maps(work, {}, default_plan["land_use_classes"],
+                                           generated=datetime(2026, 1, 2, tzinfo=UTC))}  # fmt: skip
+    svg = render(maps["base_B3"], ("svg",))["svg"].decode("utf-8")
+    root = ET.fromstring(svg)
+    assert f"B3 {hostile}：位置与用地变化" in _texts(_group(root, "map-title"))
