@@ -87,18 +87,20 @@ def _regular(family: str) -> str:
     weights, which is what fontconfig does for the browser too.
     """
     manager = font_manager.fontManager
+    normalize = getattr(font_manager, "_normalize_weight", None)  # matplotlib >= 3.6
+    if normalize is None:
+        return family
     faces = [f for f in manager.ttflist if f.name == family]
-    weights = {font_manager._normalize_weight(f.weight) for f in faces}
+    weights = {normalize(f.weight) for f in faces}
     added = False
     for weight in (REGULAR, BOLD):
         if faces and weight not in weights:
-            nearest = min(
-                faces, key=lambda f: abs(font_manager._normalize_weight(f.weight) - weight)
-            )
+            nearest = min(faces, key=lambda f, w=weight: abs(normalize(f.weight) - w))
             manager.ttflist.append(dataclasses.replace(nearest, weight=weight))
             added = True
-    if added:
-        manager._findfont_cached.cache_clear()
+    cache = getattr(manager, "_findfont_cached", None)
+    if added and cache is not None:
+        cache.cache_clear()
     return family
 
 
