@@ -91,7 +91,7 @@ def data_mark(plan_layers: Mapping[str, pd.DataFrame]) -> str | None:
 def data_mark_detail(plan_layers: Mapping[str, pd.DataFrame]) -> str:
     schematic, synthetic = schematic_share(plan_layers)
     return (
-        f"{schematic} 个要素的几何为示意（由规划文字推定位置，未经测量）, {synthetic} 个地块的属性为合成"
+        f"{schematic} 个要素的几何为示意（由规划文字推定位置，未经测量），{synthetic} 个地块的属性为合成"
         f"数据（按规划公布的总量生成）。 {schematic} features have schematic outlines drawn from "
         f"the plan's text, {synthetic} parcels synthetic attributes calibrated to the plan's "
         "totals: the figures show the method, not surveyed facts."
@@ -159,9 +159,11 @@ def changes(tables: Mapping[str, pd.DataFrame], plan_layers) -> tuple[str, ...]:
     land = tables.get("base_land_changes")
     if land is not None:
         flat = land.reset_index()
+        unchanged = []
         for base, rows in flat.groupby("base", sort=True):
             moved = rows[rows["from_use"] != rows["to_use"]]
             if moved.empty:
+                unchanged.append(str(base))
                 continue
             pairs = "、".join(
                 f"{r.from_use}→{r.to_use} {r.area_ha:,.1f} ha" for r in moved.itertuples()
@@ -171,6 +173,8 @@ def changes(tables: Mapping[str, pd.DataFrame], plan_layers) -> tuple[str, ...]:
                 f"{base} {rows['name_zh'].iloc[0]}：{pairs}"
                 + (f"（{note.iloc[0]}）" if len(note) else "")
             )
+        if unchanged:
+            items.append(f"{'、'.join(unchanged)}：规划用地与现状相同 planned use = current use。")
     return tuple(items) or ("无用地调整数据 No adjustment data.",)
 
 
@@ -188,7 +192,7 @@ def off_target(tables, plan: PlanData, areas: pd.DataFrame, tolerance: float) ->
         )
         if row["output_pct_of_target"] == row["output_pct_of_target"]:
             items.append(
-                f"{code} 地均产值 {row['output_per_ha']:,.0f} 万元/公顷，为目标 "
+                f"{code} 地均产值 {row['output_per_ha']:,.0f} 万元/公顷（= 元/平方米），为目标 "
                 f"{row['target_output_yuan_per_m2']:,.0f} 元/平方米的 "
                 f"{row['output_pct_of_target']:.1f}%。 Output per built industrial ha is "
                 f"{row['output_pct_of_target']:.1f} % of the target."
