@@ -279,24 +279,33 @@ def _section_view(section: Section, listings: dict[str, str]) -> dict:
 
 
 def _table_view(table: Table, *, cap: int | None = None, full: str = "") -> dict:
+    """A table as the template draws it; with ``cap``, an excerpt of its first rows for the
+    appendix (the columns those rows leave empty are left out of the excerpt)."""
     flag_index = None
     if table.flag is not None:
         flag_index = [c.key for c in table.columns].index(table.flag[0])
     values = table.cell_values()
     shown = values if cap is None else values[:cap]
+    keep = list(range(len(table.columns)))
+    if cap is not None:
+        keep = [i for i in keep if i == flag_index or any(r[i] is not None for r in shown)]
+    columns = [table.columns[i] for i in keep]
     rows = []
     for record in shown:
         cells = [
-            {"text": column.display(value), "num": column.numeric and value is not None}
-            for column, value in zip(table.columns, record, strict=True)
+            {"text": column.display(record[i]), "num": column.numeric and record[i] is not None}
+            for i, column in zip(keep, columns, strict=True)
         ]
         flag = flag_index is not None and record[flag_index] == table.flag[1]
         rows.append({"cells": cells, "flag": flag})
     note = table.note
     if cap is not None:
         cut = f"前 {len(shown)} 行，共 {len(values)} 行 first {len(shown)} of {len(values)} rows"
+        dropped = len(table.columns) - len(columns)
+        if dropped:
+            cut += f"; {dropped} empty columns left out"
         note = f"{cut}; 完整列表 full list: {full}. {note}".strip()
-    headers = [c.header for c in table.columns]
+    headers = [c.header for c in columns]
     return {
         "key": table.key,
         "title_zh": table.title_zh,
@@ -306,9 +315,9 @@ def _table_view(table: Table, *, cap: int | None = None, full: str = "") -> dict
         "widths": column_widths(
             headers,
             [[c["text"] for c in r["cells"]] for r in rows],
-            [c.numeric for c in table.columns],
+            [c.numeric for c in columns],
         ),
-        "dense": len(table.columns) > DENSE_COLUMNS,
+        "dense": len(columns) > DENSE_COLUMNS,
         "rows": rows,
     }
 
