@@ -18,6 +18,13 @@ def test_build_quiet_prints_nothing_not_even_font_warnings(cli, default_gpkg, tm
     assert (tmp_path / "out" / "static" / "overview.png").is_file()
 
 
+@pytest.mark.slow
+def test_watch_quiet_prints_nothing(cli, default_gpkg, tmp_path):
+    result = cli("watch", default_gpkg, "--out", tmp_path / "out", "--max-runs", "0", "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+
+
 def test_quiet_still_prints_errors(cli, tmp_path):
     bad = tmp_path / "plan.gpkg"
     bad.write_text("not a database", encoding="utf-8")

@@ -20,6 +20,7 @@ from .common import (
     make_map_options,
     map_options,
     out_option,
+    say,
     value_labels,
     verbosity,
 )
@@ -130,7 +131,7 @@ def watch_command(
     """
     if once:
         max_runs = 1 if max_runs is None else min(max_runs, 1)
-    click.echo(f"watching {gpkg} (every {interval:g} s); outputs in {out_dir}/; Ctrl+C stops")
+    say(f"watching {gpkg} (every {interval:g} s); outputs in {out_dir}/; Ctrl+C stops")
     last = {"code": 0}
 
     def show(event: WatchEvent) -> None:
@@ -163,33 +164,33 @@ def print_event(event: WatchEvent) -> None:
     stamp = datetime.now().strftime("%H:%M:%S")
     label = "build" if event.run == 0 else f"rebuild {event.run}"
     if event.kind == "changed":
-        click.echo(f"[{stamp}] change in {', '.join(event.layers)}; waiting for edits to settle")
+        say(f"[{stamp}] change in {', '.join(event.layers)}; waiting for edits to settle")
     elif event.kind == "unreadable":
         click.echo(f"[{stamp}] cannot read the file yet: {event.message}", err=True)
     elif event.kind == "failed":
         click.echo(f"[{stamp}] {label} failed: {event.message}", err=True)
     else:
         seconds = f" in {event.seconds:.1f} s" if event.seconds else ""
-        click.echo(f"[{stamp}] {label} done{seconds}: {event.message}")
+        say(f"[{stamp}] {label} done{seconds}: {event.message}")
         if event.result is not None:
             counts = event.result.summary.get("validation", {})
             if counts:
-                click.echo(
+                say(
                     f"           checks: {counts.get('error', 0)} errors, "
                     f"{counts.get('warning', 0)} warnings"
                 )
     if event.diff is not None:
         for (layer, code), row in event.diff.changes.iterrows():
-            click.echo(
+            say(
                 f"           {layer} {code}: {describe_change(labelled_change(row, value_labels()))}"
             )
         for name in changed_layers(event.diff):
             row = event.diff.layers.loc[name]
             if row["layer_change"]:
-                click.echo(f"           {name}: layer {row['layer_change']}")
+                say(f"           {name}: layer {row['layer_change']}")
             for what in ("fields_added", "fields_removed"):
                 if row[what]:
-                    click.echo(f"           {name}: {what.replace('_', ' ')}: {row[what]}")
+                    say(f"           {name}: {what.replace('_', ' ')}: {row[what]}")
 
 
 COMMANDS = (diff_command, watch_command)
