@@ -160,8 +160,29 @@ def _print_layout(driver) -> dict:
     return out
 
 
+def _page_fill(page) -> float:
+    """How far down the page its content reaches (0..1), from the positions of its text
+    (every map and chart has a caption or labels below it); the page number is left out."""
+    lowest = []
+
+    def visit(text, cm, tm, _font, _size):
+        if text.strip():
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]  # (tm x cm) translation, y
+            if y > FOOTER_PT:
+                lowest.append(y)
+
+    page.extract_text(visitor_text=visit)
+    return 1 - min(lowest) / float(page.mediabox[3]) if lowest else 0.0
+
+
+FOOTER_PT = 40  # the bottom margin (14 mm) holds only the page number
+MIN_FILL = 1 / 3  # no near-empty page: each but the last is filled at least a third down
+
+
 def _check_print(pdf: bytes, layout: dict) -> int:
     reader = pypdf.PdfReader(io.BytesIO(pdf))
+    fills = [_page_fill(page) for page in reader.pages]
+    assert all(f >= MIN_FILL for f in fills[:-1]), [round(f, 2) for f in fills]
     sizes = {tuple(sorted(round(float(v)) for v in page.mediabox[2:])) for page in reader.pages}
     assert sizes == {tuple(sorted(A4_POINTS))}  # A4, portrait or landscape
     assert len(reader.pages) <= MAX_PAGES, len(reader.pages)
