@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from .analysis import (
@@ -54,6 +55,7 @@ class BuildContext:
     results: Results
     out_dir: Path
     map_options: MapOptions = field(default_factory=MapOptions)
+    generated: datetime = field(default_factory=lambda: datetime.now().astimezone())
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,32 @@ def _maps_step(ctx: BuildContext) -> list[Path]:
     )
 
 
-def _reports_step(ctx: BuildContext) -> list[Path]:
-    """report.xlsx and report.html."""
-    from .reports import write_reports
+def _static_maps_step(ctx: BuildContext) -> list[Path]:
+    """static/*.png and *.svg: the thematic maps for documents (the report embeds the PNGs)."""
+    from .reports.review import local_time
+    from .static_maps import static_maps, write_static_maps
 
-    return write_reports(ctx.results, ctx.out_dir)
+    results = ctx.results
+    maps = static_maps(
+        results.work,
+        results.tables,
+        results.plan.layers.get("land_use_classes"),
+        generated=local_time(ctx.generated),
+    )
+    return list(write_static_maps(maps, ctx.out_dir).values())
+
+
+def _reports_step(ctx: BuildContext) -> list[Path]:
+    """report.xlsx and report.html, with the static maps the previous step drew."""
+    from .reports import report_maps, write_reports
+    from .static_maps import STATIC_DIR
+
+    results = ctx.results
+    pngs = {path.stem: path.read_bytes() for path in (ctx.out_dir / STATIC_DIR).glob("*.png")}
+    maps = report_maps(
+        results.plan, results.work, results.tables, generated=ctx.generated, rendered=pngs
+    )
+    return write_reports(results, ctx.out_dir, generated=ctx.generated, maps=maps)
 
 
 Step = tuple[str, Callable[[BuildContext], list[Path]]]
@@ -108,6 +131,7 @@ STEPS: tuple[Step, ...] = (
     ("areas", _areas_step),
     ("metrics", _metrics_step),
     ("maps", _maps_step),
+    ("static maps", _static_maps_step),
     ("reports", _reports_step),
 )
 

@@ -67,7 +67,9 @@ class Finding:
 
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     columns = ["level", "check", "layer", "fid", "code", "message", "hint"]
-    return pd.DataFrame([f.to_dict() for f in findings], columns=columns)
+    frame = pd.DataFrame([f.to_dict() for f in findings], columns=columns)
+    frame["fid"] = pd.array(frame["fid"].tolist(), dtype="Int64")  # 3, not 3.0, beside blanks
+    return frame
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -184,7 +184,10 @@ def test_cli_diff_text_and_json(cli, default_gpkg, new_copy):
     before = (sha(default_gpkg), sha(new_copy))
     text = cli("diff", default_gpkg, new_copy)
     assert text.returncode == 0, text.stderr
-    assert "farmer_bases B2" in text.stdout and "category upgrade → exit" in text.stdout
+    assert (
+        "farmer_bases B2" in text.stdout
+        and "category 提质升级 upgrade → 逐步退出 exit" in text.stdout
+    )
     result = cli("diff", default_gpkg, new_copy, "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)

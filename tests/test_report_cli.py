@@ -100,7 +100,12 @@ def test_edited_text_is_escaped_in_the_page(hostile_report):
 def test_edited_text_never_runs(browser, hostile_report):
     browser.get((hostile_report / "report.html").as_uri())
     assert browser.execute_script("return window.__pwned === undefined")
-    assert not browser.execute_script("return document.querySelector('img')")
+    # no image but the report's own maps (inline PNG)
+    images = browser.execute_script(
+        "return [...document.querySelectorAll('img')].map(i => i.closest('figure.map') !== null"
+        " && i.src.startsWith('data:image/png;base64,'))"
+    )
+    assert images and all(images)
     areas = browser.find_element("css selector", "table[data-table=areas]").text
     assert HOSTILE in areas and FORMULA in areas
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -255,7 +255,7 @@ def test_cli_watch_rebuilds_after_an_edit_and_says_what_changed(plan_copy, tmp_p
     assert "Traceback" not in stderr
     text = "".join(lines) + stdout
     assert "rebuild 1 done" in text
-    assert "farmer_bases B2: changed; category upgrade → exit" in text
+    assert "farmer_bases B2: changed; category 提质升级 upgrade → 逐步退出 exit" in text
     with open(out / "areas.csv", encoding="utf-8-sig", newline="") as fh:
         rows = {(r["layer"], r["code"]): r for r in csv.DictReader(fh)}
     assert rows[("farmer_bases", "B2")]["category"] == "exit"

@@ -59,6 +59,18 @@ def configure_logging(level: int) -> None:
     logger.propagate = False
 
 
+def quiet() -> bool:
+    """True under ``-q``: commands print nothing but errors (and the data asked for with --json)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.meta.get("verbosity", 0) < 0
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """Print a status line, unless ``-q`` asked for silence."""
+    if not quiet():
+        click.echo(message, err=err)
+
+
 def verbosity(fn: Callable) -> Callable:
     """-v/-q: more or fewer log lines on stderr (warnings by default)."""
     fn = click.option(
@@ -134,6 +146,62 @@ def format_options(fn: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
         fn
     )
+
+
+LAND_USE_COLUMNS = (
+    "class",
+    "current_use",
+    "planned_use",
+    "proposed_use",
+    "adjusted_use",
+    "from_use",
+    "to_use",
+)
+
+
+def value_labels(classes: pd.DataFrame | None = None) -> dict[str, dict[str, str]]:
+    """Column name -> {code: Chinese-first label}, for the text tables the commands print.
+
+    Every catalogue field with allowed values (a layer's category field also under
+    ``category``), the land-use class columns (from the GeoPackage's own class table), grades,
+    transition kinds and land-use views. JSON and CSV keep the codes.
+    """
+    from ..catalogue import CATALOGUE
+    from ..metrics.adjustments import KIND_LABELS
+    from ..metrics.mix import UNCOVERED, UNCOVERED_LABEL, USE_LABELS
+    from ..palette import grade_labels
+
+    out: dict[str, dict[str, str]] = {}
+    for spec in CATALOGUE.layers:
+        for f in spec.fields:
+            if f.values:
+                out.setdefault(f.name, {}).update({v.value: v.label for v in f.values})
+                if f.name == spec.category_field:
+                    out.setdefault("category", {}).update({v.value: v.label for v in f.values})
+    if classes is not None:
+        names = {
+            str(code): f"{code} {zh}"
+            for code, zh in zip(classes["code"], classes["name_zh"], strict=True)
+        }
+        names[UNCOVERED] = UNCOVERED_LABEL
+        for column in LAND_USE_COLUMNS:
+            out[column] = names
+    out["grade"] = grade_labels()
+    out["kind"] = dict(KIND_LABELS)
+    out["use"] = dict(USE_LABELS)
+    return out
+
+
+def label_codes(frame: pd.DataFrame, labels: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """``frame`` with coded values (columns and index levels) shown by their labels."""
+    names = [n for n in frame.index.names if n is not None]
+    flat = frame.reset_index() if names else frame.copy()
+    for column in flat.columns:
+        mapping = labels.get(str(column))
+        if mapping:
+            values = [mapping.get(v, v) if isinstance(v, str) else v for v in flat[column]]
+            flat[column] = pd.Series(values, index=flat.index, dtype=object)
+    return flat.set_index(names) if names else flat
 
 
 def json_default(value):

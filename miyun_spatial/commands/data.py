@@ -22,6 +22,9 @@ from .common import (
     format_options,
     frame_records,
     gpkg_argument,
+    label_codes,
+    say,
+    value_labels,
     verbosity,
 )
 
@@ -87,6 +90,7 @@ def areas_command(gpkg: Path, as_json: bool, as_csv: bool) -> None:
                 "geom_source",
             ]
         ]
+        table = label_codes(table, value_labels(plan.layers.get("land_use_classes")))
     emit_frame(table, as_json=as_json, as_csv=as_csv)
 
 
@@ -120,7 +124,7 @@ def init_default_command(out_path: Path, sources_dir: Path | None, force: bool) 
     if out_path.exists() and not force:
         raise click.UsageError(f"{out_path} exists: add --force to overwrite it (edits are lost)")
     build_default(out_path, sources_dir or DEFAULT_SOURCES)
-    click.echo(f"wrote {out_path}")
+    say(f"wrote {out_path}")
 
 
 @click.command("catalogue")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..analysis import load_and_analyse
-from .common import gpkg_argument, make_map_options, map_options, out_option, verbosity
+from .common import gpkg_argument, make_map_options, map_options, out_option, say, verbosity
 
 
 @click.command("maps")
@@ -28,9 +28,9 @@ def maps_command(
     options = make_map_options(offline, basemap, tianditu_key)
     results = load_and_analyse(gpkg, checks=False)
     paths = write_maps(results.plan, results.work, out_dir, metrics=results.tables, options=options)
-    click.echo(f"wrote {len(paths)} maps to {out_dir}/ (open {out_dir / 'index.html'})")
+    say(f"wrote {len(paths)} maps to {out_dir}/ (open {out_dir / 'index.html'})")
     for path in paths:
-        click.echo(f"  {path}")
+        say(f"  {path}")
 
 
 COMMANDS = (maps_command,)

@@ -20,7 +20,7 @@ from ..metrics import (
 )
 from ..metrics.adjustments import KINDS
 from ..metrics.mix import USES
-from .common import emit_frame, format_options, gpkg_argument, verbosity
+from .common import emit_frame, format_options, gpkg_argument, label_codes, value_labels, verbosity
 
 DEFAULT_GRADES = Grading()
 
@@ -41,6 +41,13 @@ def _inputs(gpkg: Path, layers: tuple[str, ...]) -> MetricInputs:
     plan, findings = load_checked(gpkg)
     refuse_errors(plan, findings, see=f"'miyun-spatial validate {plan.path}'")
     return prepare(work_layers(plan), plan, layers=layers or ZONE_LAYERS)
+
+
+def _show(table: pd.DataFrame, inputs: MetricInputs | None, *, as_json: bool, as_csv: bool, **kw):
+    """Print ``table``: codes as they are in JSON and CSV, Chinese-first labels in the text."""
+    if not (as_json or as_csv):
+        table = label_codes(table, value_labels(None if inputs is None else inputs.classes))
+    emit_frame(table, as_json=as_json, as_csv=as_csv, **kw)
 
 
 def _percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -109,13 +116,21 @@ def mix_command(
             table = _percent(table, {"share": "share_%"})
         emit_frame(table, as_json=as_json, as_csv=as_csv)
         return
-    tables = _database_mix(gpkg, layers, engine) or mix_tables(_inputs(gpkg, layers))
+    database = _database_mix(gpkg, layers, engine)
+    inputs = None if database else _inputs(gpkg, layers)
+    tables = database or mix_tables(inputs)
     table = tables["mix_indices" if indices else "mix"]
     if uses:
         table = table[table.index.get_level_values("use").isin(uses)]
     if not (as_json or as_csv or indices):
         table = _percent(table, {"share": "share_%"})
-    emit_frame(table, as_json=as_json, as_csv=as_csv, floatfmt="{:,.3f}" if indices else "{:,.2f}")
+    _show(
+        table,
+        inputs,
+        as_json=as_json,
+        as_csv=as_csv,
+        floatfmt="{:,.3f}" if indices else "{:,.2f}",
+    )
 
 
 def _database_mix(source, layers: tuple[str, ...], engine: str) -> dict | None:
@@ -180,14 +195,15 @@ def yield_command(
     Revenue per built urban-construction ha and output per built industrial ha; parcels
     cut by a zone boundary count by area share.
     """
-    tables = yield_tables(_inputs(gpkg, layers), grading=grading)
+    inputs = _inputs(gpkg, layers)
+    tables = yield_tables(inputs, grading=grading)
     table = {"zones": "zone_yields", "parcels": "parcel_yields", "benchmark": "benchmark"}[which]
     table = tables[table]
     if which == "parcels" and low_efficiency:
         table = table[table["low_efficiency"]]
     if not (as_json or as_csv):
         table = table[[c for c in _TEXT_COLUMNS[which] if c in table.columns]]
-    emit_frame(table, as_json=as_json, as_csv=as_csv)
+    _show(table, inputs, as_json=as_json, as_csv=as_csv)
 
 
 _CHANGE_COLUMNS = ("current_use", "planned_use", "adjusted_use", "area_ha", "area_mu")
@@ -261,7 +277,8 @@ def adjustments_command(
 
     Areas in ha and 亩, planar in EPSG:4548.
     """
-    tables = adjustment_tables(_inputs(gpkg, layers))
+    inputs = _inputs(gpkg, layers)
+    tables = adjustment_tables(inputs)
     name = {
         "totals": "adjustment_totals",
         "transitions": "transitions",
@@ -280,7 +297,7 @@ def adjustments_command(
     if which == "parcels" and not (as_json or as_csv):
         shown = ("clusters", "zgc_park", "land_adjustments", *_CHANGE_COLUMNS)
         table = table[[c for c in shown if c in table.columns]]
-    emit_frame(table, as_json=as_json, as_csv=as_csv)
+    _show(table, inputs, as_json=as_json, as_csv=as_csv)
 
 
 COMMANDS = (mix_command, yield_command, adjustments_command)

@@ -16,12 +16,13 @@ from .common import (
     make_map_options,
     map_options,
     out_option,
+    say,
     verbosity,
 )
 
 
 def _progress(i: int, total: int, label: str) -> None:
-    click.echo(f"[{i}/{total}] {label}", err=True)
+    say(f"[{i}/{total}] {label}", err=True)
 
 
 @click.command("build")
@@ -58,7 +59,7 @@ def build_command(
             }
         )
         return
-    click.echo(summary_text(result))
+    say(summary_text(result))
 
 
 def _pad(label: str, width: int = 42) -> str:

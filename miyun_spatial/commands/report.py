@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..analysis import load_and_analyse
-from .common import area_tolerance_option, emit_json, gpkg_argument, out_option, verbosity
+from .common import area_tolerance_option, emit_json, gpkg_argument, out_option, say, verbosity
 
 
 @click.command("report")
@@ -41,13 +41,13 @@ def report_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bo
         )
         return
     for path in paths:
-        click.echo(f"wrote {path}")
-    click.echo(
+        say(f"wrote {path}")
+    say(
         f"plan consistency: {len(mismatches)} mismatches among {len(results.checks)} figures "
         "checked (sheet 校验 Checks):"
     )
     for check in mismatches:
-        click.echo(f"  {check.message}")
+        say(f"  {check.message}")
 
 
 COMMANDS = (report_command,)

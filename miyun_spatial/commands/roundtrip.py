@@ -17,9 +17,12 @@ from .common import (
     emit_json,
     frame_records,
     gpkg_argument,
+    label_codes,
     make_map_options,
     map_options,
     out_option,
+    say,
+    value_labels,
     verbosity,
 )
 
@@ -37,7 +40,8 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
     For each changed feature: which attributes changed, whether its geometry changed and its
     area change in ha (EPSG:4548); then a summary by category. Neither file is modified.
     """
-    result = diff_plans(store.load(old), store.load(new))
+    new_plan = store.load(new)
+    result = diff_plans(store.load(old), new_plan)
     if as_json:
         emit_json(diff_payload(result))
         return
@@ -49,14 +53,25 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
         return
     layers = result.layers.loc[touched]
     emit_frame(layers, as_json=False, as_csv=False)
+    labels = value_labels(new_plan.layers.get("land_use_classes"))
     if len(result.changes):
         click.echo("\nchanges")
         for (layer, code), row in result.changes.iterrows():
             name = f" {row['name']}" if isinstance(row["name"], str) else ""
-            click.echo(f"  {layer} {code}{name}: {describe_change(row)}")
+            click.echo(f"  {layer} {code}{name}: {describe_change(labelled_change(row, labels))}")
     summary = result.summary.loc[[name for name in touched if name in result.summary.index]]
     click.echo("\nsummary by category (areas in ha)")
-    emit_frame(summary, as_json=False, as_csv=False, floatfmt="{:,.4f}")
+    emit_frame(label_codes(summary, labels), as_json=False, as_csv=False, floatfmt="{:,.4f}")
+
+
+def labelled_change(row, labels: dict[str, dict[str, str]]) -> dict:
+    """A change row with coded values shown by their labels ('提质升级 upgrade → 逐步退出 exit')."""
+    values = row.get("values") or {}
+    shown = {
+        field: tuple(labels.get(field, {}).get(v, v) if isinstance(v, str) else v for v in pair)
+        for field, pair in values.items()
+    }
+    return {**dict(row), "values": shown}
 
 
 def diff_payload(result: PlanDiff) -> dict:
@@ -117,7 +132,7 @@ def watch_command(
     """
     if once:
         max_runs = 1 if max_runs is None else min(max_runs, 1)
-    click.echo(f"watching {gpkg} (every {interval:g} s); outputs in {out_dir}/; Ctrl+C stops")
+    say(f"watching {gpkg} (every {interval:g} s); outputs in {out_dir}/; Ctrl+C stops")
     last = {"code": 0}
 
     def show(event: WatchEvent) -> None:
@@ -150,31 +165,33 @@ def print_event(event: WatchEvent) -> None:
     stamp = datetime.now().strftime("%H:%M:%S")
     label = "build" if event.run == 0 else f"rebuild {event.run}"
     if event.kind == "changed":
-        click.echo(f"[{stamp}] change in {', '.join(event.layers)}; waiting for edits to settle")
+        say(f"[{stamp}] change in {', '.join(event.layers)}; waiting for edits to settle")
     elif event.kind == "unreadable":
         click.echo(f"[{stamp}] cannot read the file yet: {event.message}", err=True)
     elif event.kind == "failed":
         click.echo(f"[{stamp}] {label} failed: {event.message}", err=True)
     else:
         seconds = f" in {event.seconds:.1f} s" if event.seconds else ""
-        click.echo(f"[{stamp}] {label} done{seconds}: {event.message}")
+        say(f"[{stamp}] {label} done{seconds}: {event.message}")
         if event.result is not None:
             counts = event.result.summary.get("validation", {})
             if counts:
-                click.echo(
+                say(
                     f"           checks: {counts.get('error', 0)} errors, "
                     f"{counts.get('warning', 0)} warnings"
                 )
     if event.diff is not None:
         for (layer, code), row in event.diff.changes.iterrows():
-            click.echo(f"           {layer} {code}: {describe_change(row)}")
+            say(
+                f"           {layer} {code}: {describe_change(labelled_change(row, value_labels()))}"
+            )
         for name in changed_layers(event.diff):
             row = event.diff.layers.loc[name]
             if row["layer_change"]:
-                click.echo(f"           {name}: layer {row['layer_change']}")
+                say(f"           {name}: layer {row['layer_change']}")
             for what in ("fields_added", "fields_removed"):
                 if row[what]:
-                    click.echo(f"           {name}: {what.replace('_', ' ')}: {row[what]}")
+                    say(f"           {name}: {what.replace('_', ' ')}: {row[what]}")
 
 
 COMMANDS = (diff_command, watch_command)

@@ -1,13 +1,20 @@
 """Build the embedded default GeoPackage (``geodata/miyun.gpkg``) from ``geodata/sources``.
 
-Deterministic: the same sources give the same geometries and attributes (seeds derive from
-feature codes). Run it with ``miyun-spatial init-default``.
+Deterministic, to the byte: the same sources give the same geometries and attributes (seeds
+derive from feature codes), and every time stamp the file holds (gpkg_contents.last_change,
+gpkg_metadata_reference.timestamp, layer_styles.update_time, the build_date metadata) is the
+date of the sources (the copy date in their PROVENANCE.md), or ``SOURCE_DATE_EPOCH`` when
+set, never the clock. Run it with ``miyun-spatial init-default``.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date
+import os
+import re
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -60,17 +67,55 @@ def default_layers(sources_dir: Path = DEFAULT_SOURCES) -> dict[str, pd.DataFram
     return ordered
 
 
+_COPIED = re.compile(r"\bon (\d{4}-\d{2}-\d{2})\b")
+FALLBACK_DATE = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def sources_date(sources_dir: Path = DEFAULT_SOURCES) -> datetime:
+    """The time stamp of a build: ``SOURCE_DATE_EPOCH`` if set, else the sources' copy date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    provenance = Path(sources_dir) / "PROVENANCE.md"
+    if provenance.is_file():
+        found = _COPIED.search(provenance.read_text(encoding="utf-8"))
+        if found:
+            return datetime.fromisoformat(found.group(1)).replace(tzinfo=UTC)
+    return FALLBACK_DATE
+
+
+def stamp_times(path: Path, when: datetime) -> None:
+    """Set every time stamp GDAL and the style writer put in ``path`` to ``when``."""
+    text = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with closing(sqlite3.connect(path)) as con, con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        con.execute("UPDATE gpkg_contents SET last_change = ?", (text,))
+        if "gpkg_metadata_reference" in tables:
+            con.execute("UPDATE gpkg_metadata_reference SET timestamp = ?", (text,))
+        if "layer_styles" in tables:
+            con.execute("UPDATE layer_styles SET update_time = ?", (text,))
+
+
 def build_default(out: Path = DEFAULT_GPKG, sources_dir: Path = DEFAULT_SOURCES) -> Path:
-    """Write the default GeoPackage to ``out`` (atomically, with QGIS styles) and return its path."""
+    """Write the default GeoPackage to ``out`` (atomically, with QGIS styles) and return its path.
+
+    Two builds from the same sources are byte-identical (see the module docstring).
+    """
     layers = default_layers(sources_dir)
+    when = sources_date(sources_dir)
     metadata = {
         "title": "miyun-spatial default plan data / 密云区高精尖产业规划空间数据（默认示意数据）",
         "provenance": PROVENANCE,
         "generator": f"miyun-spatial {__version__} init-default",
         "sources": "geodata/sources (see PROVENANCE.md there)",
-        "build_date": date.today().isoformat(),
+        "build_date": when.date().isoformat(),
         "crs": CATALOGUE.crs,
     }
-    write_gpkg(out, layers, metadata=metadata, finish=add_styles)
+
+    def finish(tmp: Path) -> None:
+        add_styles(tmp)
+        stamp_times(tmp, when)
+
+    write_gpkg(out, layers, metadata=metadata, finish=finish)
     log.info("wrote %s (%d layers)", out, len(layers))
     return out

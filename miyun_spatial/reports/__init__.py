@@ -8,6 +8,7 @@ areas, the metric tables, the validation findings and the plan-consistency check
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,10 +16,15 @@ from typing import TYPE_CHECKING
 from .content import ReportInputs, assemble_report
 from .html import write_html
 from .model import Report
+from .review import MapFigure, local_time
 from .xlsx import write_xlsx
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
     from ..analysis import Results
+    from ..store import PlanData
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +32,51 @@ XLSX_NAME = "report.xlsx"
 HTML_NAME = "report.html"
 
 
-def gather_inputs(results: Results, *, generated: datetime | None = None) -> ReportInputs:
-    """What the report shows, taken from one run's results (nothing is computed here)."""
+def gather_inputs(
+    results: Results,
+    *,
+    generated: datetime | None = None,
+    maps: Sequence[MapFigure] | None = None,
+) -> ReportInputs:
+    """What the report shows, taken from one run's results (nothing is computed here).
+
+    ``maps``: the static maps as PNG (``report_maps``), drawn here when not given.
+    """
+    generated = generated or datetime.now().astimezone()
+    if maps is None:
+        maps = report_maps(results.plan, results.work, results.tables, generated=generated)
     return ReportInputs(
         plan=results.plan,
         areas=results.areas,
         tables=dict(results.tables),
         findings=results.findings,
         checks=results.checks,
-        generated=generated or datetime.now().astimezone(),
+        generated=generated,
+        maps=tuple(maps),
+        area_tolerance=results.area_tolerance,
     )
+
+
+def report_maps(
+    plan: PlanData,
+    work: Mapping[str, gpd.GeoDataFrame],
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    generated: datetime,
+    rendered: Mapping[str, bytes] | None = None,
+) -> list[MapFigure]:
+    """The static maps report.html shows, as PNG: ``rendered`` (key -> PNG bytes, from the
+    build's static-map step) where given, else drawn here."""
+    from ..static_maps import render, static_maps
+
+    figures = []
+    for static_map in static_maps(
+        work, tables, plan.layers.get("land_use_classes"), generated=local_time(generated)
+    ):
+        png = (rendered or {}).get(static_map.key) or render(static_map, ("png",))["png"]
+        wide = not static_map.key.startswith(("area_", "base_"))
+        figures.append(MapFigure(static_map.key, static_map.title, png, wide))
+    return figures
 
 
 def write_report_files(report: Report, out_dir: Path) -> list[Path]:
@@ -47,19 +88,26 @@ def write_report_files(report: Report, out_dir: Path) -> list[Path]:
 
 
 def write_reports(
-    results: Results, out_dir: Path, *, generated: datetime | None = None
+    results: Results,
+    out_dir: Path,
+    *,
+    generated: datetime | None = None,
+    maps: Sequence[MapFigure] | None = None,
 ) -> list[Path]:
     """Write ``report.xlsx`` and ``report.html`` of one run's ``results`` into ``out_dir``."""
-    return write_report_files(assemble_report(gather_inputs(results, generated=generated)), out_dir)
+    inputs = gather_inputs(results, generated=generated, maps=maps)
+    return write_report_files(assemble_report(inputs), out_dir)
 
 
 __all__ = [
     "HTML_NAME",
     "XLSX_NAME",
+    "MapFigure",
     "Report",
     "ReportInputs",
     "assemble_report",
     "gather_inputs",
+    "report_maps",
     "write_report_files",
     "write_reports",
 ]

@@ -12,102 +12,38 @@ from __future__ import annotations
 import html
 import io
 import logging
+import math
 import re
-import warnings
-from functools import cache
 
-import matplotlib
-from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from ..fonts import FALLBACK_FONT, cjk_font, font_context
 from .model import Chart, Table
 
 log = logging.getLogger(__name__)
 
-FALLBACK_FONT = "DejaVu Sans"  # ships with matplotlib
-CJK_PROBE = "密云园"
-# Families tried first; any other installed font that covers CJK_PROBE also qualifies.
-CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Heiti SC",
-    "AR PL UMing CN",
-    "Droid Sans Fallback",
-)
-NOT_CJK = ("Last Resort",)  # matplotlib's own fallback maps every code point to a box
 HIGHLIGHT = "#d7301f"
 BASE = "#4c78a8"
 SERIES = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#9d755d", "#72b7b2", "#eeca3b")
 THOUSANDS = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
 _ID_REF = re.compile(r'(\bid="|url\(#|href="#)')
-
-
-@cache
-def cjk_font() -> str | None:
-    """The family name of an installed font that has Chinese glyphs, or None.
-
-    Looks at the fonts matplotlib knows and at the system's font folders (matplotlib's font
-    cache may predate a font installed later); a system font found only there is registered
-    with matplotlib for this process.
-    """
-    known = {f.name: f.fname for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in known:
-            return family
-    registered = set(known.values())
-    candidates: list[tuple[str | None, str]] = list(known.items())
-    candidates += [
-        (None, path) for path in font_manager.findSystemFonts() if path not in registered
-    ]
-    for name, path in candidates:
-        if name is not None and name.startswith(NOT_CJK):
-            continue
-        family = _covers_probe(path)
-        if family is None or family.startswith(NOT_CJK):
-            continue
-        if name is None:
-            font_manager.fontManager.addfont(path)
-        return family
-    log.info(
-        "no installed font has Chinese glyphs: charts are laid out with %s and the browser "
-        "draws their Chinese text with its own fonts",
-        FALLBACK_FONT,
-    )
-    return None
-
-
-def _covers_probe(path: str) -> str | None:
-    """The family name of the font file at ``path`` if it has every glyph of CJK_PROBE."""
-    try:
-        font = font_manager.get_font(path)
-        charmap = font.get_charmap()
-    except (OSError, RuntimeError, ValueError):
-        return None
-    return font.family_name if all(ord(ch) in charmap for ch in CJK_PROBE) else None
+WIDTH_IN = 7.0  # every chart is drawn at the text width of a portrait A4 page
+FONT_PT = 8
+__all__ = ["FALLBACK_FONT", "chart_svg", "cjk_font"]
 
 
 def chart_svg(chart: Chart, table: Table) -> str:
     """``chart`` drawn from ``table`` as an SVG element (no XML prolog), ids prefixed by key."""
-    font = cjk_font()
     rc = {
         "svg.fonttype": "none",
         "svg.hashsalt": f"miyun-{chart.key}",
-        "font.family": [font, FALLBACK_FONT] if font else [FALLBACK_FONT],
-        "font.size": 8,
+        "font.size": FONT_PT,
         "axes.titlesize": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
     }
-    with matplotlib.rc_context(rc), warnings.catch_warnings():
-        if font is None:
-            warnings.filterwarnings("ignore", message=r"Glyph .* missing from font")
+    with font_context(cjk_font(), **rc):
         figure = _draw(chart, table)
         buffer = io.StringIO()
         figure.savefig(
@@ -144,7 +80,7 @@ def _columns(chart: Chart, table: Table, categories: list[str]) -> Figure:
     """Clustered columns, one group per category (e.g. yield beside target)."""
     n = len(categories)
     long_labels = max((len(c) for c in categories), default=0) * n > 60
-    figure = Figure(figsize=(7.0, 4.2 if long_labels else 3.4), layout="constrained")
+    figure = Figure(figsize=(WIDTH_IN, 4.2 if long_labels else 3.4), layout="constrained")
     ax = figure.add_subplot()
     width = 0.8 / max(1, len(chart.series))
     for i, key in enumerate(chart.series):
@@ -169,7 +105,7 @@ def _columns(chart: Chart, table: Table, categories: list[str]) -> Figure:
 def _ranking(chart: Chart, table: Table, categories: list[str]) -> Figure:
     """Horizontal bars in the table's order, one category highlighted, values written."""
     n = len(categories)
-    figure = Figure(figsize=(7.0, 0.22 * n + 1.0), layout="constrained")
+    figure = Figure(figsize=(WIDTH_IN, 0.22 * n + 1.0), layout="constrained")
     ax = figure.add_subplot()
     values = _values(table, chart.series[0])
     colors = [HIGHLIGHT if c == chart.highlight else BASE for c in categories]
@@ -186,9 +122,18 @@ def _ranking(chart: Chart, table: Table, categories: list[str]) -> Figure:
 
 
 def _shares(chart: Chart, table: Table, categories: list[str]) -> Figure:
-    """100 % stacked horizontal bars: the share of each series per category."""
+    """100 % stacked horizontal bars: the share of each series per category.
+
+    The legend sits below the axes in as many columns as fit the width, so that the bars keep
+    the full width of the page whatever the number of classes (a legend in one long row
+    squeezed the axes to slivers).
+    """
     n = len(categories)
-    figure = Figure(figsize=(7.0, 0.3 * n + 1.8), layout="constrained")
+    labels = [table.column(key).label_zh or key for key in chart.series]
+    ncol = legend_columns(labels)
+    legend_rows = math.ceil(len(labels) / ncol)
+    height = 0.2 * n + 0.18 * legend_rows + 1.2
+    figure = Figure(figsize=(WIDTH_IN, height), layout="constrained")
     ax = figure.add_subplot()
     left = [0.0] * n
     for i, key in enumerate(chart.series):
@@ -197,16 +142,27 @@ def _shares(chart: Chart, table: Table, categories: list[str]) -> Figure:
             range(n),
             values,
             left=left,
-            label=table.column(key).label_zh or key,
+            height=0.78,
+            label=labels[i],
             color=chart.colors.get(key, SERIES[i % len(SERIES)]),
             edgecolor="#555555",
             linewidth=0.3,
         )
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_yticks(range(n), categories)
-    ax.invert_yaxis()
+    ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_xlabel(chart.value_label)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=6, frameon=False)
+    figure.legend(loc="outside lower center", ncol=ncol, frameon=False, fontsize=FONT_PT - 0.5)
     return figure
+
+
+def legend_columns(labels: list[str], width_in: float = WIDTH_IN) -> int:
+    """How many legend entries of these labels fit side by side in ``width_in`` inches."""
+    if not labels:
+        return 1
+    em = (FONT_PT - 0.5) / 72  # inches
+    widest = max(sum(1.0 if ord(ch) > 0x2E80 else 0.6 for ch in label) for label in labels)
+    entry = (widest + 3.5) * em  # handle, gap and padding
+    return max(1, min(len(labels), int(width_in // entry)))

@@ -20,8 +20,8 @@ from ..crs import WORK_CRS
 from ..store import PlanData
 from ..validate import Finding, findings_frame, summary_counts
 from ..vocabulary import VOCABULARY, role_code
-from . import metric_sections
-from .model import Column, Report, Section, Table, column_for, make_table
+from . import metric_sections, review
+from .model import Column, Front, Report, Section, Table, column_for, make_table
 
 TITLE_ZH = "密云区“十四五”时期高精尖产业发展规划 用地与面积报告"
 TITLE_EN = "Miyun District 14th Five-Year high-tech industry plan: land and area report"
@@ -37,10 +37,25 @@ class ReportInputs:
     findings: Sequence[Finding]
     checks: Sequence[Consistency]
     generated: datetime
+    maps: Sequence[review.MapFigure] = ()  # static maps for report.html
+    area_tolerance: float = 0.05
+
+
+# Long tables report.html shows in its appendix, capped: table key -> where the full list is.
+LISTINGS = {
+    "consistency": "report.xlsx 校验 Checks",
+    "mix": "mix.csv, report.xlsx 用地结构",
+    "mix_indices": "mix_indices.csv, report.xlsx 用地结构",
+    "transitions": "transitions.csv, report.xlsx 用地调整",
+    "changing_parcels": "changing_parcels.csv, report.xlsx 用地调整",
+    "parcel_yields": "parcel_yields.csv, report.xlsx 地均产出",
+}
+LISTING_ROWS = 8
 
 
 def assemble_report(inputs: ReportInputs) -> Report:
-    """The eight sections: summary, areas, mix, adjustments, yield, indicators, projects, checks."""
+    """The eight sections: summary, areas, mix, adjustments, yield, indicators, projects, checks;
+    and, for report.html, the front matter (plan cited, data mark, findings, maps)."""
     return Report(
         TITLE_ZH,
         TITLE_EN,
@@ -54,6 +69,35 @@ def assemble_report(inputs: ReportInputs) -> Report:
             projects_section(inputs),
             checks_section(inputs),
         ),
+        front_matter(inputs),
+    )
+
+
+def front_matter(inputs: ReportInputs) -> Front:
+    plan = inputs.plan
+    counts = summary_counts(inputs.findings)
+    mismatch = sum(c.status == "mismatch" for c in inputs.checks)
+    run = (
+        ("生成时间 Generated", review.local_time_text(inputs.generated)),
+        ("输入文件 Input", f"{plan.path.name} (SHA-256 {plan.sha256[:16]}…)"),
+        ("工具 Tool", f"miyun-spatial {__version__}; areas in {WORK_CRS.to_string()}"),
+        (
+            "校验 Validation",
+            f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes; "
+            f"{mismatch} plan figures do not match",
+        ),
+    )
+    return Front(
+        citation=review.citation(),
+        mark=review.data_mark(plan.layers),
+        mark_detail=review.data_mark_detail(plan.layers),
+        run=run,
+        findings=review.findings(
+            inputs.tables, plan, inputs.areas, inputs.checks, inputs.area_tolerance
+        ),
+        figures=tuple(inputs.maps),
+        listings=LISTINGS,
+        listing_rows=LISTING_ROWS,
     )
 
 
@@ -77,7 +121,10 @@ def summary_section(inputs: ReportInputs) -> Section:
     mismatch = sum(c.status == "mismatch" for c in inputs.checks)
     run = pd.DataFrame(
         [
-            ("生成时间 Run date", inputs.generated.isoformat(timespec="seconds")),
+            (
+                "生成时间 Run date",
+                review.local_time(inputs.generated).isoformat(timespec="seconds"),
+            ),
             ("输入文件 Input file", str(plan.path)),
             ("SHA-256", plan.sha256),
             ("工具版本 Tool version", f"miyun-spatial {__version__}"),

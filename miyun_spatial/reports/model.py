@@ -154,10 +154,31 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Front:
+    """What the printable review document shows before the tables (report.html only).
+
+    ``findings`` are :class:`~miyun_spatial.reports.review.FindingGroup`, ``figures``
+    :class:`~miyun_spatial.reports.review.MapFigure`; ``listings`` maps the key of a long
+    table (parcel listings, tidy matrices) to where its full version is: report.html shows
+    such a table in the appendix, capped at ``listing_rows`` rows.
+    """
+
+    citation: tuple[str, str]
+    mark: str | None
+    mark_detail: str
+    run: tuple[tuple[str, str], ...]
+    findings: tuple = ()
+    figures: tuple = ()
+    listings: Mapping[str, str] = field(default_factory=dict)
+    listing_rows: int = 12
+
+
+@dataclass(frozen=True)
 class Report:
     title_zh: str
     title_en: str
     sections: tuple[Section, ...]
+    front: Front | None = None
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)

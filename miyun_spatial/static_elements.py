@@ -1,0 +1,364 @@
+"""The elements of a static planning map: layers drawn from EPSG:4548 frames, and the five
+map elements (图名 title, 图例 legend, 比例尺 scale bar, 指北针 north arrow, source and date line).
+
+Used by :mod:`miyun_spatial.static_maps`. Polygons are drawn as one collection per layer with
+the map's extent set explicitly, so a district boundary of thousands of vertices costs little.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path as MplPath
+from matplotlib_scalebar.scalebar import ScaleBar
+
+from .catalogue import CATALOGUE
+from .citation import PLAN_CITATION, SCHEMATIC_MARK_EN, SCHEMATIC_MARK_ZH
+from .palette import SCHEMATIC_DASH, layer_style
+
+DPI = 150
+LEGEND_IN = 2.3  # width of the legend column (north arrow and legend), inches
+BOUNDARY_STYLE = {"color": "#444444", "linewidth": 1.2, "linestyle": (0, (8, 2, 1.5, 2))}
+HIGHLIGHT = "#d7301f"
+PLAN_LAYERS = ("clusters", "park_in_park", "support_nodes", "zgc_park", "other_sites")
+
+
+@dataclass(frozen=True)
+class MapData:
+    """What the maps draw: the work layers, the metric tables, the sources and the date."""
+
+    work: Mapping[str, gpd.GeoDataFrame]
+    tables: Mapping[str, pd.DataFrame]
+    classes: pd.DataFrame | None
+    generated: datetime
+
+    def layer(self, name: str) -> gpd.GeoDataFrame | None:
+        frame = self.work.get(name)
+        return None if frame is None or frame.empty else frame
+
+    def source_lines(self) -> tuple[str, str]:
+        """The data sources and the date, in two lines."""
+        district = self.layer("district")
+        boundary = ""
+        if district is not None and {"source", "licence"} <= set(district.columns):
+            row = district.iloc[0]
+            source = str(row["source"]).split(",")[0].split(";")[0][:60]
+            licence = str(row["licence"])
+            shown = source if licence.split()[0] in source else f"{source}, {licence}"
+            boundary = f"行政区界 boundary: {shown}；"
+        return (
+            f"数据来源 Source: {PLAN_CITATION}；{SCHEMATIC_MARK_ZH} {SCHEMATIC_MARK_EN}",
+            f"{boundary}地名 places: GeoNames (CC BY 4.0)；EPSG:4548 CGCS2000 / 3-degree GK "
+            f"CM 117E；制图 drawn by miyun-spatial {self.generated.strftime('%Y-%m-%d')}",
+        )
+
+
+# --- geometry -> matplotlib -----------------------------------------------------------------
+
+
+def _path(geom) -> MplPath | None:
+    """A compound path of a (multi)polygon: exteriors and holes."""
+    verts, codes = [], []
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)[:, :2]
+            verts.append(xy)
+            codes.append([MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY])
+    if not verts:
+        return None
+    return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def draw_polygons(ax: Axes, frame: gpd.GeoDataFrame, **style) -> None:
+    """Every polygon of ``frame`` as one collection (limits are set by the map, not the data)."""
+    fills = style.pop("facecolors", None)
+    face = style.pop("facecolor", "none")
+    patches = []
+    for i, geom in enumerate(frame.geometry):
+        path = None if geom is None else _path(geom)
+        if path is not None:
+            patches.append(PathPatch(path, facecolor=fills[i] if fills is not None else face))
+    if patches:
+        collection = PatchCollection(patches, match_original=True)
+        collection.set(**style)
+        ax.add_collection(collection, autolim=False)
+
+
+def district_boundary(ax: Axes, data: MapData) -> None:
+    district = data.layer("district")
+    if district is not None:
+        draw_polygons(ax, district, facecolor="#fbfbf8", edgecolor="none", zorder=0)
+        draw_polygons(ax, district, facecolor="none", zorder=5, **_line(BOUNDARY_STYLE))
+
+
+def _line(style: Mapping) -> dict:
+    return {
+        "edgecolor": style["color"],
+        "linewidth": style["linewidth"],
+        "linestyle": style["linestyle"],
+    }
+
+
+def _dash(frame: gpd.GeoDataFrame) -> list:
+    """Dashed outline for schematic features (as the interactive maps), solid otherwise."""
+    on, off = (float(v) for v in str(SCHEMATIC_DASH).split()[:2])
+    schematic = frame.get("geom_source", pd.Series("schematic", index=frame.index))
+    return [(0, (on / 2, off / 2)) if s == "schematic" else "solid" for s in schematic]
+
+
+def draw_plan_layer(ax: Axes, frame: gpd.GeoDataFrame, layer: str, *, colors=None, zorder=3):
+    """A plan layer in its catalogue colours: fill at the layer's opacity, outline dashed if
+    schematic."""
+    style = layer_style(layer)
+    opacity = float(style.get("fill_opacity", 0.35)) + 0.15
+    patches, dashes = [], []
+    for i, (geom, dash) in enumerate(zip(frame.geometry, _dash(frame), strict=True)):
+        path = None if geom is None else _path(geom)
+        if path is not None:
+            fill = colors[i] if colors is not None else str(style.get("fill", "#cccccc"))
+            patches.append(PathPatch(path, facecolor=rgba(fill, opacity)))
+            dashes.append(dash)
+    if patches:
+        collection = PatchCollection(patches, match_original=True, zorder=zorder)
+        collection.set_edgecolor(str(style.get("color", "#333333")))
+        collection.set_linewidth(min(1.6, float(style.get("weight", 1)) * 0.5))
+        collection.set_linestyle(dashes)
+        ax.add_collection(collection, autolim=False)
+
+
+def rgba(color: str, alpha: float) -> tuple[float, float, float, float]:
+    return to_rgba(color, min(1.0, alpha))
+
+
+def code_labels(ax: Axes, frame: gpd.GeoDataFrame, field: str = "code", *, size: float = 6.5):
+    points = frame.geometry.representative_point()
+    for text, point in zip(frame[field].astype(str), points, strict=True):
+        ax.annotate(
+            text,
+            (point.x, point.y),
+            ha="center",
+            va="center",
+            fontsize=size,
+            fontweight="bold",
+            color="#222222",
+            zorder=8,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+        )
+
+
+def town_labels(ax: Axes, data: MapData, bounds) -> None:
+    places = data.layer("places")
+    if places is None:
+        return
+    x0, y0, x1, y1 = bounds
+    inside = places.cx[x0:x1, y0:y1]
+    inside = inside[inside.geometry.geom_type == "Point"]
+    if "kind" in inside.columns:
+        inside = (
+            inside[inside["kind"].astype(str).str.contains("town", na=False)]
+            if (inside["kind"].astype(str).str.contains("town", na=False).any())
+            else inside
+        )
+    ax.scatter(inside.geometry.x, inside.geometry.y, s=4, color="#555555", zorder=6)
+    for name, point in zip(inside["name_zh"].astype(str), inside.geometry, strict=True):
+        ax.annotate(
+            name,
+            (point.x, point.y),
+            xytext=(2, 2),
+            textcoords="offset points",
+            fontsize=5.5,
+            color="#555555",
+            zorder=6,
+        )
+
+
+# --- the five map elements -----------------------------------------------------------------
+
+
+def map_frame(data: MapData, title_zh: str, title_en: str, size=(7.0, 4.1), panels: int = 1):
+    """A figure with its title, source line, ``panels`` map axes and a legend area at right.
+
+    Positions are in inches from the edges, so the title, the maps and the source line
+    never overlap whatever the figure's height.
+    """
+    width, height = size
+    figure = Figure(figsize=size, dpi=DPI)
+    figure.text(
+        0.5,
+        1 - 0.06 / height,
+        title_zh,
+        ha="center",
+        va="top",
+        fontsize=12,
+        fontweight="bold",
+        gid="map-title",
+    )
+    figure.text(
+        0.5, 1 - 0.34 / height, title_en, ha="center", va="top", fontsize=7.5, color="#444444"
+    )
+    figure.text(
+        0.01,
+        0.04 / height,
+        "\n".join(data.source_lines()),
+        ha="left",
+        va="bottom",
+        fontsize=5,
+        color="#444444",
+        gid="source-line",
+        linespacing=1.3,
+    )
+    bottom, top = 0.36 / height, 1 - 0.56 / height
+    legend_w = LEGEND_IN / width
+    step = (1 - legend_w - 0.02) / panels
+    axes = []
+    for i in range(panels):
+        ax = figure.add_axes((0.01 + i * step, bottom, step - 0.012, top - bottom))
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_linewidth(0.6)
+        axes.append(ax)
+    legend_ax = figure.add_axes((1 - legend_w, bottom, legend_w - 0.01, top - bottom))
+    legend_ax.set_axis_off()
+    return figure, axes, legend_ax
+
+
+def set_extent(ax: Axes, bounds, pad: float = 0.06, min_size: float = 1500.0) -> None:
+    """Show ``bounds`` (padded), widened to the shape of the axes so the map fills its frame."""
+    x0, y0, x1, y1 = bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = max(x1 - x0, min_size) * (1 + 2 * pad), max(y1 - y0, min_size) * (1 + 2 * pad)
+    box = ax.get_position()
+    fig_w, fig_h = ax.figure.get_size_inches()
+    shape = (box.width * fig_w) / (box.height * fig_h)
+    if w / h < shape:
+        w = h * shape
+    else:
+        h = w / shape
+    ax.set_xlim(cx - w / 2, cx + w / 2)
+    ax.set_ylim(cy - h / 2, cy + h / 2)
+
+
+def north_arrow(ax: Axes) -> None:
+    """The north arrow at the top left of ``ax`` (the legend column: it covers no feature)."""
+    arrow = ax.annotate(
+        "北\nN",
+        xy=(0.07, 1.0),
+        xytext=(0, -38),
+        xycoords="axes fraction",
+        textcoords="offset points",
+        ha="center",
+        va="top",
+        fontsize=7,
+        fontweight="bold",
+        arrowprops={"facecolor": "black", "edgecolor": "black", "width": 2.5, "headwidth": 8},
+        zorder=10,
+    )
+    arrow.set_gid("north-arrow")
+    arrow.arrow_patch.set_gid("north-arrow-symbol")
+
+
+class _ScaleBar(ScaleBar):
+    """matplotlib-scalebar's bar, drawn inside an SVG group named by its gid."""
+
+    def draw(self, renderer, *args, **kwargs):
+        renderer.open_group("scale-bar", gid=self.get_gid())
+        super().draw(renderer, *args, **kwargs)
+        renderer.close_group("scale-bar")
+
+
+def scale_bar(ax: Axes, gid: str = "scale-bar") -> None:
+    bar = _ScaleBar(
+        1,
+        "m",
+        dimension="si-length",
+        location="lower left",
+        length_fraction=0.3,
+        box_alpha=0.75,
+        font_properties={"size": 6.5},
+        scale_loc="top",
+    )
+    bar.set_gid(gid)
+    ax.add_artist(bar)
+
+
+def _wrap(label: str, width: int = 27) -> str:
+    """Long legend lines wrapped (at spaces) so the legend stays inside its column."""
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width)) if len(line) > width else line
+        for line in label.split("\n")
+    )
+
+
+def map_legend(legend_ax: Axes, entries: Sequence[tuple[str, object]], title: str = "图例 Legend"):
+    handles = [handle for _label, handle in entries]
+    labels = [_wrap(label) for label, _handle in entries]
+    legend = legend_ax.legend(
+        handles,
+        labels,
+        title=title,
+        loc="upper left",
+        bbox_to_anchor=(0.16, 1.0),
+        fontsize=6.2,
+        title_fontsize=7.5,
+        frameon=True,
+        borderaxespad=0.0,
+        handlelength=1.8,
+        alignment="left",
+    )
+    legend.set_gid("legend")
+
+
+def legend_patch(color: str, *, edge: str = "#555555", dash="solid", alpha: float = 1.0) -> Patch:
+    return Patch(facecolor=rgba(color, alpha), edgecolor=edge, linestyle=dash, linewidth=0.7)
+
+
+def boundary_entry() -> tuple[str, object]:
+    return (
+        "密云区行政区界\nDistrict boundary",
+        Line2D([], [], color=BOUNDARY_STYLE["color"], linestyle=BOUNDARY_STYLE["linestyle"]),
+    )
+
+
+def layer_entry(layer: str) -> tuple[str, object]:
+    style = layer_style(layer)
+    spec = CATALOGUE[layer]
+    return (
+        f"{spec.title_zh}\n{spec.title_en}",
+        legend_patch(
+            str(style.get("fill", "#ccc")),
+            edge=str(style.get("color", "#333")),
+            dash=(0, (3, 1.5)),
+            alpha=0.5,
+        ),
+    )
+
+
+def finish_map(figure: Figure, axes: Sequence[Axes], legend_ax: Axes, entries) -> Figure:
+    north_arrow(legend_ax)
+    for i, ax in enumerate(axes):
+        scale_bar(ax, "scale-bar" if i == 0 else f"scale-bar-{i + 1}")
+    entries = [
+        *entries,
+        (
+            "虚线轮廓 = 示意\ndashed outline = schematic",
+            Line2D([], [], color="#333333", linestyle=(0, (3, 1.5))),
+        ),
+    ]
+    map_legend(legend_ax, entries)
+    return figure

