@@ -49,6 +49,7 @@ class BuildContext:
     area_tolerance: float = DEFAULT_AREA_TOLERANCE
     map_options: MapOptions = field(default_factory=MapOptions)
     tables: dict = field(default_factory=dict)  # step name -> result, filled as steps run
+    detail: Callable[[str], None] = lambda _what: None  # a step's sub-step, for the progress
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ def _metrics_step(ctx: BuildContext) -> list[Path]:
     """Land-use mix, yields and adjustments: one CSV per table, and results.gpkg."""
     tables = compute_all(ctx.work, ctx.plan)
     ctx.tables.update(tables)
+    ctx.detail("CSV tables")
     paths = [write_csv(table, ctx.out_dir / f"{key}.csv") for key, table in tables.items()]
+    ctx.detail(RESULTS_NAME)
     results = ctx.out_dir / RESULTS_NAME
     paths.append(
         write_results(results, ctx.work, tables, source=ctx.plan, finish=styles_for(ctx.plan))
@@ -153,14 +156,19 @@ def build(
     """Run the whole job on ``gpkg`` (default: the embedded GeoPackage) into ``out_dir``.
 
     The findings are always written to ``validation.csv``; with validation errors nothing
-    else is computed and DataError is raised.
+    else is computed and DataError is raised. ``progress(i, total, label)`` is called as each
+    step starts (reading, validating, every step of ``STEPS``, then "done"), and with
+    ``"step: sub-step"`` labels within long steps.
     """
-    total = len(STEPS) + 2
+    total = len(STEPS) + 3
     tell = progress or (lambda i, n, label: log.info("[%d/%d] %s", i, n, label))
-    tell(1, total, "reading and validating")
-    plan, findings = load_checked(gpkg, area_tolerance=area_tolerance)
+    tell(1, total, "reading")
+    plan = store.load(gpkg)
+    tell(2, total, "validating")
+    findings = tuple(validate(plan, area_tolerance=area_tolerance))
     outputs = [write_csv(findings_frame(findings), Path(out_dir) / "validation.csv")]
     refuse_errors(plan, findings, see=f"{outputs[0]} or run 'miyun-spatial validate {plan.path}'")
+    current = [0, ""]
     ctx = BuildContext(
         plan,
         work_layers(plan),
@@ -168,8 +176,10 @@ def build(
         findings,
         area_tolerance=area_tolerance,
         map_options=map_options or MapOptions(),
+        detail=lambda what: tell(current[0], total, f"{current[1]}: {what}"),
     )
-    for i, (label, step) in enumerate(STEPS, start=2):
+    for i, (label, step) in enumerate(STEPS, start=3):
+        current[:] = [i, label]
         tell(i, total, label)
         outputs.extend(step(ctx))
     tell(total, total, "done")

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ...catalogue import CATALOGUE
 from ...palette import GRADES, NO_DATA, grade_colors, grade_labels, target_ratio_colors
+from ..aggregate import MAX_EMBEDDED, add_aggregated_grades, aggregated_note
 from ..controls import LegendEntry, LegendSection
 from ..fields import Column, field_columns, fmt_number, is_schematic, search_text, text_column
 from ..layers import LayerStyle, add_layer
@@ -128,17 +129,30 @@ def build(inputs: MapInputs) -> Page:
     bounds = None
     if parcels is not None and len(parcels):
         grades = parcel_grades(inputs.metrics, parcels)
-        layer = add_layer(
-            m,
-            key="yield_parcels",
-            name=f"{PARCELS.title} 亩均等级 grade",
-            geometry=inputs.display(parcels.geometry, decimals=PARCEL_DECIMALS),
-            style=LayerStyle(color="#555555", weight=0.5, fill_opacity=0.8, colors=grade_colors()),
-            classes=grades,
-            schematic=is_schematic(parcels),
-            columns=_parcel_columns(parcels, grades, _parcel_table(inputs.metrics)),
-            tooltip=3,
-            search=search_text(parcels, (PARCELS.id_field, "enterprise")),
+        aggregated = len(parcels) > MAX_EMBEDDED  # too many to embed: merged by grade
+        layer = (
+            add_aggregated_grades(
+                m,
+                inputs,
+                parcels,
+                grades,
+                name=f"{PARCELS.title} 亩均等级 grade（聚合 aggregated）",
+            )
+            if aggregated
+            else add_layer(
+                m,
+                key="yield_parcels",
+                name=f"{PARCELS.title} 亩均等级 grade",
+                geometry=inputs.display(parcels.geometry, decimals=PARCEL_DECIMALS),
+                style=LayerStyle(
+                    color="#555555", weight=0.5, fill_opacity=0.8, colors=grade_colors()
+                ),
+                classes=grades,
+                schematic=is_schematic(parcels),
+                columns=_parcel_columns(parcels, grades, _parcel_table(inputs.metrics)),
+                tooltip=3,
+                search=search_text(parcels, (PARCELS.id_field, "enterprise")),
+            )
         )
         drawn[layer.key] = layer.feature_count
         labels, colors = grade_labels(), grade_colors()
@@ -149,6 +163,7 @@ def build(inputs: MapInputs) -> Page:
                     LegendEntry(g, labels[g], colors[g], count=int((grades == g).sum()))
                     for g in (*GRADES, NO_DATA)
                 ),
+                aggregated_note("parcel_yields.csv") if aggregated else "",
             )
         )
         bounds = focus_bounds(inputs)
