@@ -237,7 +237,7 @@ def compare(out: Path, reference: Path) -> dict[str, str]:
         if not mine.exists() or not theirs.exists():
             verdict[name] = "missing"
             continue
-        a, b = pd.read_csv(mine), pd.read_csv(theirs)
+        a, b = (pd.read_csv(f, low_memory=False) for f in (mine, theirs))
         if name == "validation":
             a, b = (f.sort_values(list(f.columns)).reset_index(drop=True) for f in (a, b))
         try:

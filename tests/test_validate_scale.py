@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from gpkg_edit import overwrite, read
+from gpkg_edit import overwrite, read, set_value
 from shapely import affinity
 from shapely.geometry import box
 
 from miyun_spatial import store
 from miyun_spatial.catalogue import CATALOGUE
-from miyun_spatial.validate import OUTSIDE_TOLERANCE, OVERLAP_MIN_M2, validate
+from miyun_spatial.validate import _MARKUP, OUTSIDE_TOLERANCE, OVERLAP_MIN_M2, validate
 
 PARCELS = CATALOGUE["land_parcels"]
 
@@ -162,3 +162,26 @@ def test_default_findings_are_unchanged(default_plan):
     district = shapely.union_all(default_plan["district"].geometry.values)
     assert _exact_outside(parcels, district) == set()
     assert _exact_overlaps(parcels) == set()
+
+
+def test_markup_check_equals_a_regex_per_row(gpkg_copy):
+    texts = {
+        "C2-001": "<b>bold</b>",
+        "C2-002": "JavaScript:alert(1)",
+        "C2-003": "x onClick = go()",
+        "C2-004": "ratio 3:2, a=b, 1 < 2",  # ':' '=' '<' without markup
+        "C2-005": "示例企业（合成）",
+    }
+    for code, text in texts.items():
+        set_value(gpkg_copy, "land_parcels", "parcel_code", code, "enterprise", text)
+    plan = store.load(gpkg_copy)
+    parcels = plan["land_parcels"]
+    expected = {
+        int(fid)
+        for fid, text in parcels["enterprise"].items()
+        if isinstance(text, str) and _MARKUP.search(text)
+    }
+    found = {f.fid for f in _found(validate(plan), "markup_in_text") if "'enterprise'" in f.message}
+    assert found == expected
+    codes = dict(zip(parcels.index, parcels["parcel_code"], strict=True))
+    assert {codes[fid] for fid in found} == {"C2-001", "C2-002", "C2-003"}
