@@ -1,7 +1,7 @@
 """Pages that stay small at any size (issue 11): the yield page aggregates parcels as well.
 
-Beyond ``MAX_EMBEDDED`` parcels the yield page merges parcels of one grade within grid cells
-(as the land-use page does), says so in its legend and still counts grades per parcel. The
+Beyond ``MAX_EMBEDDED`` parcels the yield page shows a grid of squares coloured by the grade
+covering most parcel area in each, says so in its legend and still counts grades per parcel. The
 limit is lowered here so that the default data cross it; the page is then loaded in headless
 Chromium and every aggregated polygon must be drawn.
 """
@@ -14,7 +14,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from miyun_spatial.maps import MapInputs, MapOptions
+from miyun_spatial.maps import MapInputs, MapOptions, aggregate
 from miyun_spatial.maps.aggregate import aggregate_parcels
 from miyun_spatial.maps.metrics import metrics_for_maps
 from miyun_spatial.maps.pages import yields
@@ -71,3 +71,20 @@ def test_aggregated_yield_page_draws_in_chromium(browser, aggregated_page, tmp_p
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
     legend = browser.execute_script("return document.body.innerText")
     assert "parcel_yields.csv" in legend
+
+
+def test_grid_view_counts_every_parcel_and_its_area():
+    cells = [shapely.box(x, y, x + 9, y + 9) for x in range(0, 300, 10) for y in range(0, 200, 10)]
+    grades = ["A", "B", "B", "n/a"] * (len(cells) // 4)
+    parcels = gpd.GeoDataFrame({"g": grades}, geometry=cells, crs=4548)
+    grid, cell_m = aggregate.grid_view(parcels, parcels["g"], cell_m=100)
+    assert cell_m == 100 and len(grid) == 3 * 2
+    assert grid["parcels"].sum() == len(parcels)
+    assert grid["area_ha"].sum() == pytest.approx(len(cells) * 81 / 10_000)
+    assert (grid[["n_A", "n_B", "n_n/a"]].sum(axis=1) == grid["parcels"]).all()
+    assert set(grid["k"]) == {"B"}  # the grade with the most parcel area in every cell
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aggregate, "MAX_GRID_CELLS", 4)
+        coarse, coarse_m = aggregate.grid_view(parcels, parcels["g"], cell_m=100)
+    assert coarse_m == 200 and len(coarse) <= 4  # grown until the cells fit the bound
+    assert coarse["parcels"].sum() == len(parcels)

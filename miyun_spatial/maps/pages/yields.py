@@ -13,7 +13,7 @@ import pandas as pd
 
 from ...catalogue import CATALOGUE
 from ...palette import GRADES, NO_DATA, grade_colors, grade_labels, target_ratio_colors
-from ..aggregate import MAX_EMBEDDED, add_aggregated_grades, aggregated_note
+from ..aggregate import MAX_EMBEDDED, add_aggregated_grades, grid_note
 from ..controls import LegendEntry, LegendSection
 from ..fields import Column, field_columns, fmt_number, is_schematic, search_text, text_column
 from ..layers import LayerStyle, add_layer
@@ -129,17 +129,12 @@ def build(inputs: MapInputs) -> Page:
     bounds = None
     if parcels is not None and len(parcels):
         grades = parcel_grades(inputs.metrics, parcels)
-        aggregated = len(parcels) > MAX_EMBEDDED  # too many to embed: merged by grade
-        layer = (
-            add_aggregated_grades(
-                m,
-                inputs,
-                parcels,
-                grades,
-                name=f"{PARCELS.title} 亩均等级 grade（聚合 aggregated）",
-            )
-            if aggregated
-            else add_layer(
+        aggregated = len(parcels) > MAX_EMBEDDED  # too many to embed: a grid view instead
+        if aggregated:
+            name = f"{PARCELS.title} 亩均等级 grade（网格 grid）"
+            layer, cell_m = add_aggregated_grades(m, inputs, parcels, grades, name=name)
+        else:
+            layer = add_layer(
                 m,
                 key="yield_parcels",
                 name=f"{PARCELS.title} 亩均等级 grade",
@@ -153,7 +148,6 @@ def build(inputs: MapInputs) -> Page:
                 tooltip=3,
                 search=search_text(parcels, (PARCELS.id_field, "enterprise")),
             )
-        )
         drawn[layer.key] = layer.feature_count
         labels, colors = grade_labels(), grade_colors()
         legend.append(
@@ -163,7 +157,7 @@ def build(inputs: MapInputs) -> Page:
                     LegendEntry(g, labels[g], colors[g], count=int((grades == g).sum()))
                     for g in (*GRADES, NO_DATA)
                 ),
-                aggregated_note("parcel_yields.csv") if aggregated else "",
+                grid_note("parcel_yields.csv", cell_m) if aggregated else "",
             )
         )
         bounds = focus_bounds(inputs)
