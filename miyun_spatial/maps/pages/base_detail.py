@@ -9,6 +9,7 @@ candidate for the Zhongguancun park's expansion.
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ...catalogue import CATALOGUE
@@ -30,7 +31,7 @@ def nearby(frame: gpd.GeoDataFrame | None, window) -> gpd.GeoDataFrame | None:
     """Features of ``frame`` that intersect ``window`` (whole features, not clipped)."""
     if frame is None:
         return None
-    return frame[frame.intersects(window)]
+    return frame.iloc[np.sort(frame.sindex.query(window, predicate="intersects"))]
 
 
 def node_roles(inputs: MapInputs, code: str) -> list[str]:
