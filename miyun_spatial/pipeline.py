@@ -101,7 +101,14 @@ def _maps_step(ctx: BuildContext) -> list[Path]:
     from .maps.metrics import metrics_for_maps
 
     metrics = metrics_for_maps(ctx.work, ctx.plan, ctx.tables)
-    return write_maps(ctx.plan, ctx.work, ctx.out_dir, metrics=metrics, options=ctx.map_options)
+    return write_maps(
+        ctx.plan,
+        ctx.work,
+        ctx.out_dir,
+        metrics=metrics,
+        options=ctx.map_options,
+        progress=ctx.detail,
+    )
 
 
 def _reports_step(ctx: BuildContext) -> list[Path]:

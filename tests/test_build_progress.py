@@ -20,7 +20,7 @@ def test_every_step_is_announced_and_timed_with_v(cli, default_gpkg, tmp_path):
     steps = _steps(result.stderr)
     labels = [label for *_, label in steps]
     assert labels[:2] == ["reading", "validating"]
-    assert {"metrics", "metrics: results.gpkg", "maps", "reports"} <= set(labels)
+    assert {"metrics", "metrics: results.gpkg", "maps", "maps: yields", "reports"} <= set(labels)
     percents = [pct for _, _, pct, _ in steps]
     assert percents == sorted(percents) and percents[0] == 0 and percents[-1] < 100
     table = result.stderr[result.stderr.index("step ") :].splitlines()
