@@ -167,10 +167,12 @@ def run_build(gpkg: Path, out: Path) -> dict:
     from miyun_spatial.pipeline import build
 
     marks: list[tuple[str, float]] = []
+    peak_before: dict[str, float] = {}  # step -> max RSS (MB) reached before it started
 
     def progress(_i: int, _n: int, label: str) -> None:
         if not marks or marks[-1][0] != label:
             marks.append((label, time.perf_counter()))
+            peak_before[label] = _max_rss_mb()
 
     start = time.perf_counter()
     result = build(gpkg, out, map_options=MapOptions(offline=True), progress=progress)
@@ -182,10 +184,15 @@ def run_build(gpkg: Path, out: Path) -> dict:
     return {
         "seconds": round(end - start, 2),
         "steps": steps,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
+        "peak_rss_mb": _max_rss_mb(),
+        "peak_rss_mb_before_step": peak_before,
         "outputs": {p.name: p.stat().st_size for p in sorted(result.outputs)},
         "validation": result.summary["validation"],
     }
+
+
+def _max_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
 
 
 def build_in_subprocess(gpkg: Path, out: Path) -> dict:
