@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from . import store
 from .analysis import (
     Results,
     analyse,
@@ -30,6 +31,7 @@ from .validate import (
     Finding,
     findings_frame,
     summary_counts,
+    validate,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class BuildContext:
     out_dir: Path
     map_options: MapOptions = field(default_factory=MapOptions)
     generated: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    detail: Callable[[str], None] = lambda _what: None  # a step's sub-step, for the progress
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,9 @@ def _areas_step(ctx: BuildContext) -> list[Path]:
 def _metrics_step(ctx: BuildContext) -> list[Path]:
     """One CSV per metric table, and results.gpkg."""
     results = ctx.results
+    ctx.detail("CSV tables")
     paths = [write_csv(table, ctx.out_dir / f"{key}.csv") for key, table in results.tables.items()]
+    ctx.detail(RESULTS_NAME)
     paths.append(
         write_results(
             ctx.out_dir / RESULTS_NAME,
@@ -93,7 +98,12 @@ def _maps_step(ctx: BuildContext) -> list[Path]:
 
     results = ctx.results
     return write_maps(
-        results.plan, results.work, ctx.out_dir, metrics=results.tables, options=ctx.map_options
+        results.plan,
+        results.work,
+        ctx.out_dir,
+        metrics=results.tables,
+        options=ctx.map_options,
+        progress=ctx.detail,
     )
 
 
@@ -147,18 +157,29 @@ def build(
     """Run the whole job on ``gpkg`` (default: the embedded GeoPackage) into ``out_dir``.
 
     The findings are always written to ``validation.csv``; with validation errors nothing
-    else is computed and DataError is raised.
+    else is computed and DataError is raised. ``progress(i, total, label)`` is called as each
+    step starts (reading, validating, every step of ``STEPS``, then "done"), and with
+    ``"step: sub-step"`` labels within long steps.
     """
-    total = len(STEPS) + 3
+    total = len(STEPS) + 4
     tell = progress or (lambda i, n, label: log.info("[%d/%d] %s", i, n, label))
-    tell(1, total, "reading and validating")
-    plan, findings = load_checked(gpkg, area_tolerance=area_tolerance)
+    tell(1, total, "reading")
+    plan = store.load(gpkg)
+    tell(2, total, "validating")
+    findings = tuple(validate(plan, area_tolerance=area_tolerance))
     outputs = [write_csv(findings_frame(findings), Path(out_dir) / "validation.csv")]
     refuse_errors(plan, findings, see=f"{outputs[0]} or run 'miyun-spatial validate {plan.path}'")
-    tell(2, total, "computing areas, metrics and plan checks")
+    tell(3, total, "computing areas, metrics and plan checks")
     results = analyse(plan, findings, area_tolerance=area_tolerance)
-    ctx = BuildContext(results, Path(out_dir), map_options=map_options or MapOptions())
-    for i, (label, step) in enumerate(STEPS, start=3):
+    current = [0, ""]
+    ctx = BuildContext(
+        results,
+        Path(out_dir),
+        map_options=map_options or MapOptions(),
+        detail=lambda what: tell(current[0], total, f"{current[1]}: {what}"),
+    )
+    for i, (label, step) in enumerate(STEPS, start=4):
+        current[:] = [i, label]
         tell(i, total, label)
         outputs.extend(step(ctx))
     tell(total, total, "done")

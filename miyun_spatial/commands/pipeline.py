@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from pathlib import Path
 
@@ -21,8 +22,36 @@ from .common import (
 )
 
 
-def _progress(i: int, total: int, label: str) -> None:
-    say(f"[{i}/{total}] {label}", err=True)
+class StepPrinter:
+    """Progress on stderr: one ``[i/n] pct% step`` line as each step starts, and its time."""
+
+    def __init__(self, *, echo: bool = True) -> None:
+        self.echo = echo
+        self.times: list[tuple[str, float]] = []  # label -> seconds, in order
+        self._label: str | None = None
+        self._start = time.perf_counter()
+
+    def __call__(self, i: int, total: int, label: str) -> None:
+        self._close()
+        if label != "done":
+            self._label = label
+        if self.echo and label != "done":
+            click.echo(f"[{i}/{total}] {100 * (i - 1) // total:3d}% {label}", err=True)
+
+    def _close(self) -> None:
+        now = time.perf_counter()
+        if self._label is not None:
+            self.times.append((self._label, now - self._start))
+        self._label, self._start = None, now
+
+    def table(self) -> str:
+        """Seconds per step, with the total (the per-step timing table of ``-v``)."""
+        self._close()
+        width = max((len(label) for label, _ in self.times), default=4) + 2
+        lines = [f"{'step':<{width}}{'seconds':>9}"]
+        lines += [f"{label:<{width}}{seconds:>9.2f}" for label, seconds in self.times]
+        lines.append(f"{'total':<{width}}{sum(s for _, s in self.times):>9.2f}")
+        return "\n".join(lines)
 
 
 @click.command("build")
@@ -41,14 +70,22 @@ def build_command(
     tianditu_key: str | None,
     as_json: bool,
 ) -> None:
-    """Validate GPKG and write every table, map and report to the output folder."""
+    """Validate GPKG and write every table, map and report to the output folder.
+
+    Prints a line on stderr as each step starts (none with -q or --json) and, with -v, the
+    seconds each step took.
+    """
+    verbosity = click.get_current_context().meta.get("verbosity", 0)
+    printer = StepPrinter(echo=verbosity >= 0 and not as_json)
     result = build(
         gpkg,
         out_dir,
         area_tolerance=area_tolerance,
         map_options=make_map_options(offline, basemap, tianditu_key),
-        progress=None if as_json else _progress,
+        progress=printer,
     )
+    if verbosity > 0:
+        click.echo(printer.table(), err=True)
     if as_json:
         emit_json(
             {

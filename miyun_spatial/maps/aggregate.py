@@ -4,6 +4,12 @@ Beyond ``MAX_EMBEDDED`` polygons a page gets slow to load and to pan, so parcels
 by their display classes within square grid cells (a local, bounded dissolve: polygons stay
 near their parcels and no single polygon spans the district). Areas are summed from the
 parcels' own areas in EPSG:4548, before any display simplification.
+
+A page then embeds at most (grid cells x class combinations) polygons, whatever the number of
+parcels. Parcels go to the cell of their bounding-box centre, and each group is merged with
+GEOS' coverage union (linear in the edges: parcels that validation let through share edges
+rather than overlap), falling back to a full union if the parcels are not a clean coverage.
+The merged outlines are for display only.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..crs import require_projected
 from ..metrics.areas import planar_area_ha
@@ -32,17 +39,20 @@ def aggregate_parcels(
     ``area_ha`` (sum of the parcels' planar areas) and the dissolved geometry (EPSG:4548).
     """
     require_projected(parcels, layer="land_parcels")
-    points = parcels.geometry.representative_point()
+    bounds = shapely.bounds(parcels.geometry.values)
     frame = keys.astype(object).fillna("—").copy()
-    frame["_cx"] = np.floor(points.x / cell_m).astype("int64")
-    frame["_cy"] = np.floor(points.y / cell_m).astype("int64")
+    frame["_cx"] = np.floor((bounds[:, 0] + bounds[:, 2]) / 2 / cell_m).astype("int64")
+    frame["_cy"] = np.floor((bounds[:, 1] + bounds[:, 3]) / 2 / cell_m).astype("int64")
     frame["area_ha"] = planar_area_ha(parcels)
     frame["parcels"] = 1
-    groups = gpd.GeoDataFrame(frame, geometry=parcels.geometry, crs=parcels.crs).dissolve(
-        by=[*keys.columns, "_cx", "_cy"],
-        aggfunc={"area_ha": "sum", "parcels": "sum"},
-        as_index=False,
-    )
+    cells = gpd.GeoDataFrame(frame, geometry=parcels.geometry, crs=parcels.crs)
+    by = [*keys.columns, "_cx", "_cy"]
+    aggfunc = {"area_ha": "sum", "parcels": "sum"}
+    try:
+        groups = cells.dissolve(by=by, aggfunc=aggfunc, as_index=False, method="coverage")
+    except shapely.errors.GEOSException:
+        log.info("parcels are not a clean coverage: dissolving them with a full union")
+        groups = cells.dissolve(by=by, aggfunc=aggfunc, as_index=False)
     groups.index = pd.RangeIndex(len(groups), name="group")
     log.info(
         "aggregated %d parcels into %d polygons for display (%g m cells)",
@@ -51,3 +61,113 @@ def aggregate_parcels(
         cell_m,
     )
     return groups.drop(columns=["_cx", "_cy"])
+
+
+AGGREGATED_NOTE = (
+    "地块超过 {limit:,} 个：同类地块按 {cell:g} km 网格合并显示，面积为地块面积之和；"
+    "逐地块数据见 {csv} 与 results.gpkg。 More than {limit:,} parcels: parcels of the same "
+    "class are merged within {cell:g} km cells for display (areas are the parcels' own); "
+    "{csv} and results.gpkg hold every parcel."
+)
+GRID_NOTE = (
+    "地块超过 {limit:,} 个：按 {cell:g} m 网格显示，每格着色为面积最大的等级，弹窗列出各等级地块数；"
+    "逐地块数据见 {csv} 与 results.gpkg。 More than {limit:,} parcels: shown as {cell:g} m grid "
+    "squares coloured by the class covering most parcel area in each (aggregated); popups count "
+    "the parcels of every class; {csv} and results.gpkg hold every parcel."
+)
+GRID_M = 100.0  # first grid size tried for grid views; doubled until MAX_GRID_CELLS fit
+MAX_GRID_CELLS = 10_000
+
+
+def aggregated_note(csv_name: str, *, cell_m: float = CELL_M) -> str:
+    """The note a page shows when its parcels are aggregated (plain text; escape to embed)."""
+    return AGGREGATED_NOTE.format(limit=MAX_EMBEDDED, cell=cell_m / 1000, csv=csv_name)
+
+
+def grid_note(csv_name: str, cell_m: float) -> str:
+    """The note of a grid view (plain text; escape to embed)."""
+    return GRID_NOTE.format(limit=MAX_EMBEDDED, cell=cell_m, csv=csv_name)
+
+
+def grid_view(
+    parcels: gpd.GeoDataFrame, classes: pd.Series, *, cell_m: float = GRID_M
+) -> tuple[gpd.GeoDataFrame, float]:
+    """Parcels summarised on a square grid: no geometry is merged, so it is fast at any size.
+
+    Each parcel goes to the cell of its bounding-box centre. Returns one row per cell holding
+    parcels (``k``: the class with the most parcel area there, ``parcels``, ``area_ha``, and
+    ``n_<class>`` parcel counts per class; geometry: the square, EPSG:4548) and the cell size
+    used: ``cell_m``, doubled until at most ``MAX_GRID_CELLS`` cells hold parcels.
+    """
+    require_projected(parcels, layer="land_parcels")
+    bounds = shapely.bounds(parcels.geometry.values)
+    mid_x, mid_y = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    keys = classes.astype(object).fillna("—").to_numpy()
+    area = planar_area_ha(parcels).to_numpy()
+    while True:
+        cx = np.floor(mid_x / cell_m).astype("int64")
+        cy = np.floor(mid_y / cell_m).astype("int64")
+        frame = pd.DataFrame({"_cx": cx, "_cy": cy, "k": keys, "area_ha": area, "n": 1})
+        per_class = frame.groupby(["_cx", "_cy", "k"], sort=True)[["area_ha", "n"]].sum()
+        cells = per_class.index.droplevel("k").unique()
+        if len(cells) <= MAX_GRID_CELLS:
+            break
+        cell_m *= 2
+    areas = per_class["area_ha"].unstack("k", fill_value=0.0)
+    counts = per_class["n"].unstack("k", fill_value=0).astype("int64")
+    out = pd.DataFrame(
+        {
+            "k": areas.idxmax(axis=1).astype(object),
+            "parcels": counts.sum(axis=1),
+            "area_ha": areas.sum(axis=1),
+        }
+    )
+    for name in counts.columns:
+        out[f"n_{name}"] = counts[name]
+    x = out.index.get_level_values("_cx").to_numpy() * cell_m
+    y = out.index.get_level_values("_cy").to_numpy() * cell_m
+    squares = shapely.box(x, y, x + cell_m, y + cell_m)
+    out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=squares, crs=parcels.crs)
+    out.index = pd.RangeIndex(len(out), name="cell")
+    log.info("summarised %d parcels on %d grid cells of %g m", len(parcels), len(out), cell_m)
+    return out, cell_m
+
+
+def add_aggregated_grades(target, inputs, parcels: gpd.GeoDataFrame, grades: pd.Series, *, name):
+    """The yield page's parcels as a grid view (:func:`grid_view`) coloured by grade.
+
+    Popups give the main grade, the number of parcels, their area and the count per grade.
+    Returns the layer and the grid size.
+    """
+    from ..palette import GRADES, NO_DATA, grade_colors, grade_labels
+    from .fields import area_column, text_column
+    from .layers import LayerStyle, add_layer
+
+    cells, cell_m = grid_view(parcels, grades)
+    labels = grade_labels()
+    order = [g for g in (*GRADES, NO_DATA) if f"n_{g}" in cells.columns]
+    per_grade = pd.Series(
+        [
+            " · ".join(f"{g} {int(row[f'n_{g}'])}" for g in order if row[f"n_{g}"])
+            for _, row in cells[[f"n_{g}" for g in order]].iterrows()
+        ],
+        index=cells.index,
+    )
+    columns = [
+        text_column("_grade", "面积最大等级 Main grade (by area)", cells["k"].map(labels.get)),
+        text_column("_n", "地块数 Parcels", cells["parcels"].map(str)),
+        area_column(cells["area_ha"]),
+        text_column("_by", "各等级地块数 Parcels by grade", per_grade),
+    ]
+    layer = add_layer(
+        target,
+        key="yield_parcels",
+        name=name,
+        geometry=inputs.display(cells.geometry, simplify_m=0),
+        style=LayerStyle(color="#555555", weight=0.3, fill_opacity=0.8, colors=grade_colors()),
+        classes=cells["k"],
+        schematic=pd.Series(False, index=cells.index),
+        columns=columns,
+        tooltip=3,
+    )
+    return layer, cell_m

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,10 +21,15 @@ log = logging.getLogger(__name__)
 PAGE_MODULES = (overview, bases, base_detail, land_use, yields, projects)
 
 
-def build_pages(inputs: MapInputs) -> list[Page]:
-    """Every map page (index excluded), in the order the index lists them."""
+def build_pages(inputs: MapInputs, *, progress: Callable[[str], None] | None = None) -> list[Page]:
+    """Every map page (index excluded), in the order the index lists them.
+
+    ``progress(name)`` is called before each page module is built (e.g. "yield").
+    """
     pages: list[Page] = []
     for module in PAGE_MODULES:
+        if progress is not None:
+            progress(module.__name__.rsplit(".", 1)[-1])
         built = module.build(inputs)
         pages.extend(built if isinstance(built, list) else [built])
     names = [p.filename for p in pages]
@@ -45,15 +50,17 @@ def write_maps(
     *,
     metrics: Mapping[str, pd.DataFrame] | None = None,
     options: MapOptions | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write index.html and every map for ``plan`` into ``out_dir``; return the paths.
 
     ``work`` holds the plan's spatial layers in EPSG:4548 (``pipeline.work_layers``);
     ``metrics`` the tables of ``metrics.compute_all`` (pages that need them say so when
-    they are missing). Each file is written atomically.
+    they are missing). Each file is written atomically. ``progress(name)`` is called as each
+    page module starts.
     """
     inputs = MapInputs(plan, work, dict(metrics or {}), options or MapOptions())
-    pages = build_pages(inputs)
+    pages = build_pages(inputs, progress=progress)
     entry = index.build(inputs, pages)
     out_dir = Path(out_dir)
     paths = [write_text(out_dir / page.filename, page.html) for page in (entry, *pages)]

@@ -219,9 +219,13 @@ def _targets(inputs: MetricInputs) -> Targets:
 
 
 def yield_tables(
-    inputs: MetricInputs, *, grading: Grading | None = None
+    inputs: MetricInputs,
+    *,
+    grading: Grading | None = None,
+    zone_codes: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """``zone_yields``, ``parcel_yields`` and ``benchmark``."""
+    """``zone_yields``, ``parcel_yields`` and ``benchmark`` (``zone_codes``: as
+    ``parcel_zone_codes(inputs)``, computed when not given)."""
     targets = _targets(inputs)
     zone = _per_layer(
         {
@@ -233,9 +237,9 @@ def yield_tables(
         },
         inputs.classes,
     )  # fmt: skip
-    parcel = parcel_yields(
-        inputs.parcels, targets, zone_codes=parcel_zone_codes(inputs), grading=grading
-    )
+    if zone_codes is None:
+        zone_codes = parcel_zone_codes(inputs)
+    parcel = parcel_yields(inputs.parcels, targets, zone_codes=zone_codes, grading=grading)
     if inputs.benchmark is None:
         raise DataError(f"table '{BENCHMARK.name}' (Table 1-1) is missing; restore it")
     return {
@@ -245,8 +249,13 @@ def yield_tables(
     }
 
 
-def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
-    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``."""
+def adjustment_tables(
+    inputs: MetricInputs, *, zone_codes: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``
+    (``zone_codes``: as ``parcel_zone_codes(inputs)``, computed when not given)."""
+    if zone_codes is None:
+        zone_codes = parcel_zone_codes(inputs)
     transitions = _per_layer(
         {
             name: land_use_transitions(zones, inputs.parcels, pieces=inputs.pieces[name])
@@ -256,7 +265,7 @@ def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
     )
     tables = {
         "transitions": transitions,
-        "changing_parcels": changing_parcels(inputs.parcels, zone_codes=parcel_zone_codes(inputs)),
+        "changing_parcels": changing_parcels(inputs.parcels, zone_codes=zone_codes),
     }
     if ADJUSTMENTS.name in inputs.zones:
         tables["adjustment_totals"] = adjustment_totals(
@@ -285,9 +294,10 @@ def compute_all(
     Pure: nothing is printed or written.
     """
     inputs = prepare(work, plan)
+    zone_codes = parcel_zone_codes(inputs)  # shared by parcel_yields and changing_parcels
     tables = mix_tables(inputs)
-    tables.update(yield_tables(inputs, grading=grading))
-    tables.update(adjustment_tables(inputs))
+    tables.update(yield_tables(inputs, grading=grading, zone_codes=zone_codes))
+    tables.update(adjustment_tables(inputs, zone_codes=zone_codes))
     return tables
 
 

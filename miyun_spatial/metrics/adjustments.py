@@ -73,7 +73,9 @@ def land_use_transitions(
     area_m2 = pd.concat(parts)
     area_ha = area_m2[area_m2 > 0] / M2_PER_HA
     table = pd.DataFrame({"area_ha": area_ha, "area_mu": area_ha * MU_PER_HA})
-    classes = sorted(set(uses["current"]) | set(uses["planned"]) | set(uses["adjusted"]))
+    classes = sorted(
+        set().union(*(uses[use].unique() for use in ("current", "planned", "adjusted")))
+    )
     return order_index(
         table,
         {ZONE: list(zones.index), "from_use": classes, "to_use": classes, "kind": list(KINDS)},

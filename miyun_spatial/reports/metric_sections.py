@@ -21,10 +21,11 @@ from ..metrics.mix import UNCOVERED, UNCOVERED_LABEL, USE_LABELS
 from ..metrics.yields import MIYUN_PARK_ZH
 from ..palette import UNCOVERED_COLOR, grade_labels, land_use_colors
 from ..store import PlanData
-from .model import Chart, Column, Section, Table, column_for, make_table
+from .model import MISSING, Chart, Column, Section, Table, column_for, make_table
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 CHART_USES = ("current", "adjusted")  # the mix before and after the plan's changes
+MAX_PARCEL_ROWS = 200  # parcels listed per report table; the CSVs list every parcel
 
 
 def metric_table(key: str, zh: str, en: str, frame: pd.DataFrame, *, note: str = "") -> Table:
@@ -220,12 +221,15 @@ def adjustments_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> S
             {"area_ha": [changing["area_ha"].sum()], "area_mu": [changing["area_mu"].sum()]},
             index=pd.Index(["合计 Total"], name="parcel_code"),
         )
+        shown, capped = _capped(changing, by=["area_ha"], ascending=[False])
         out.append(
             metric_table(
                 "changing_parcels",
                 "用地变化地块",
-                f"Parcels whose use changes ({len(changing)})",
-                changing,
+                f"Parcels whose use changes ({len(changing)})"
+                + (f": the {len(shown)} largest" if capped else ""),
+                shown,
+                note=_cap_note("changing_parcels.csv") if capped else "",
             )
         )
         out.append(metric_table("changing_total", "用地变化地块合计", "Total", total))
@@ -360,17 +364,24 @@ def yield_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> Section
     if "parcel_yields" in tables:
         parcels = tables["parcel_yields"]
         enterprise = parcels["enterprise"].notna() | parcels["revenue_10k_cny"].notna()
-        shown = parcels[enterprise].copy()
+        listed = parcels[enterprise]
+        shown, capped = _capped(
+            listed, by=["low_efficiency", "pct_of_target"], ascending=[False, True]
+        )
+        shown = shown.copy()
         labels = grade_labels()
         shown["grade"] = shown["grade"].map(lambda g: labels.get(g, g)).astype(object)
+        out.append(parcel_summary(parcels))
         out.append(
             metric_table(
                 "parcel_yields",
                 "企业地块地均产出与亩均等级",
-                f"Enterprise parcels: yield and grade ({len(shown)} of {len(parcels)} parcels)",
+                f"Enterprise parcels: yield and grade ({len(listed)} of {len(parcels)} parcels)"
+                + (f": the {len(shown)} lowest-yielding" if capped else ""),
                 shown,
                 note="Grades on revenue per ha of parcel area against the 2025 target; "
-                "低效用地 low-efficiency = built and below the threshold (腾退 candidates).",
+                "低效用地 low-efficiency = built and below the threshold (腾退 candidates)."
+                + (" " + _cap_note("parcel_yields.csv") if capped else ""),
             )
         )
     return Section(
@@ -382,6 +393,60 @@ def yield_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> Section
         tuple(out),
         tuple(charts),
         notes=notes,
+    )
+
+
+def _capped(
+    frame: pd.DataFrame, *, by: list[str], ascending: list[bool]
+) -> tuple[pd.DataFrame, bool]:
+    """``frame`` whole when it has at most MAX_PARCEL_ROWS rows, else its first rows by ``by``."""
+    if len(frame) <= MAX_PARCEL_ROWS:
+        return frame, False
+    order = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
+    return order.head(MAX_PARCEL_ROWS), True
+
+
+def _cap_note(csv_name: str) -> str:
+    return (
+        f"仅列出前 {MAX_PARCEL_ROWS} 个地块，完整列表见 {csv_name}。 Only {MAX_PARCEL_ROWS} "
+        f"parcels are listed here; {csv_name} beside this report lists every one."
+    )
+
+
+SUMMARY_KEYS = ("clusters", "current_use", "grade")
+
+
+def parcel_summary(parcels: pd.DataFrame) -> Table:
+    """Parcels by cluster, current land-use class and grade: counts, area, revenue.
+
+    A fixed-size digest of ``parcel_yields`` whatever the number of parcels (sums of its
+    columns, nothing recomputed).
+    """
+    keys = [k for k in SUMMARY_KEYS if k in parcels.columns]
+    frame = parcels[keys].astype(object).fillna(MISSING)
+    labels = grade_labels()
+    if "grade" in frame.columns:
+        frame["grade"] = frame["grade"].map(lambda g: labels.get(g, g))
+    frame["parcels"] = 1
+    frame["low_efficiency_parcels"] = parcels["low_efficiency"].astype(bool).astype(int)
+    for column in ("area_ha", "area_mu", "revenue_10k_cny"):
+        frame[column] = pd.to_numeric(parcels[column], errors="coerce")
+    summary = frame.groupby(keys, sort=True).sum(min_count=1).reset_index()
+    summary["low_efficiency_parcels"] = summary["low_efficiency_parcels"].fillna(0)
+    columns = (
+        *(column_for(k) for k in keys),
+        Column("parcels", "地块数", "Parcels", "", "int"),
+        column_for("area_ha"),
+        column_for("area_mu"),
+        column_for("revenue_10k_cny", kind="money"),
+        Column("low_efficiency_parcels", "低效用地地块", "Low-efficiency parcels", "", "int"),
+    )
+    return make_table(
+        "parcel_summary",
+        "地块汇总（按组团、现状用地、亩均等级）",
+        f"Parcels by cluster, current use and grade ({len(parcels)} parcels)",
+        summary,
+        columns,
     )
 
 

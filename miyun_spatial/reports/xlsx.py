@@ -1,5 +1,8 @@
 """report.xlsx with openpyxl: one sheet per section, each table an Excel table, native charts.
 
+The workbook is written in openpyxl's streaming (write-only) mode: each sheet is laid out
+first (column widths, frozen panes), then its rows are streamed to the file.
+
 Sheets carry the section's Chinese name; row 1 gives the title with its English name, row 2
 the English subtitle. Every table is an Excel table (filter buttons, banded rows) named
 ``t_<section>_<table>``, with a header row of ``中文 English (unit)`` labels, numbers stored
@@ -12,17 +15,20 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+import warnings
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
-from openpyxl.worksheet.table import TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 
 from ..outputs import write_atomic
 from .charts import HIGHLIGHT, SERIES
@@ -44,14 +50,16 @@ CHART_ROWS = 22  # vertical space per chart
 
 def write_xlsx(report: Report, path: Path) -> Path:
     """Write ``report`` to ``path`` atomically; return the path."""
-    book = workbook(report)
-    return write_atomic(Path(path), book.save)
+    return write_atomic(Path(path), lambda tmp: workbook(report).save(tmp))
 
 
 def workbook(report: Report) -> Workbook:
-    """``report`` as an openpyxl workbook, one sheet per section (not saved)."""
-    book = Workbook()
-    book.remove(book.active)
+    """``report`` as a streaming (write-only) openpyxl workbook, one sheet per section.
+
+    Rows go to the file as they are appended, so memory and time grow with the cells written
+    and nothing else; the workbook can be saved once.
+    """
+    book = Workbook(write_only=True)
     book.properties.title = f"{report.title_zh} {report.title_en}"
     book.properties.creator = "miyun-spatial"
     for section in report.sections:
@@ -59,26 +67,39 @@ def workbook(report: Report) -> Workbook:
     return book
 
 
-def _write_section(ws: Worksheet, section: Section) -> None:
-    _text(ws["A1"], section.title).font = TITLE_FONT
-    _text(ws["A2"], section.subtitle).font = SUBTITLE_FONT
-    row = 3
-    for note in section.notes:
-        _text(ws.cell(row, 1), note).font = NOTE_FONT
-        row += 1
-    row += 1
+def _write_section(ws: WriteOnlyWorksheet, section: Section) -> None:
+    """Lay the section out (rows, widths, frozen header), then stream its rows."""
+    rows: list[list] = [
+        [_text(ws, section.title, font=TITLE_FONT)],
+        [_text(ws, section.subtitle, font=SUBTITLE_FONT)],
+        *([_text(ws, note, font=NOTE_FONT)] for note in section.notes),
+        [],
+    ]
     placed: dict[str, tuple[int, int]] = {}  # table key -> (header row, last row)
     widths: dict[int, float] = {}
-    freeze = None
     for table in section.tables:
-        header, last = _write_table(ws, table, row, section.key, widths)
+        header, last = _table_rows(ws, table, rows, widths)
         placed[table.key] = (header, last)
-        freeze = freeze or f"A{header + 1}"
-        row = last + 3
+        excel = ExcelTable(
+            displayName=f"t_{section.key}_{table.key}",
+            ref=f"A{header}:{get_column_letter(len(table.columns))}{last}",
+        )
+        excel.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)
+        excel.tableColumns = [
+            TableColumn(id=j, name=h)
+            for j, h in enumerate(_unique([c.header for c in table.columns]), start=1)
+        ]
+        excel.autoFilter = AutoFilter(ref=excel.ref)
+        with warnings.catch_warnings():  # the columns are given: the write-only warning is moot
+            warnings.filterwarnings("ignore", "In write-only mode", UserWarning)
+            ws.add_table(excel)
+        rows += [[], []]
     for index, width in widths.items():
         ws.column_dimensions[get_column_letter(index)].width = width
-    if freeze:
-        ws.freeze_panes = freeze
+    if placed:  # the title block and the first table's header stay in view
+        ws.freeze_panes = f"A{next(iter(placed.values()))[0] + 1}"
+    for row in rows:
+        ws.append(row)
     chart_col = max(widths, default=1) + 2
     for i, chart in enumerate(section.charts):
         table = section.table(chart.table)
@@ -87,34 +108,28 @@ def _write_section(ws: Worksheet, section: Section) -> None:
         ws.add_chart(_excel_chart(ws, chart, table, header, last), anchor)
 
 
-def _write_table(
-    ws: Worksheet, table: Table, row: int, section: str, widths: dict[int, float]
+def _table_rows(
+    ws: WriteOnlyWorksheet, table: Table, rows: list[list], widths: dict[int, float]
 ) -> tuple[int, int]:
-    _text(ws.cell(row, 1), table.title).font = TABLE_TITLE_FONT
-    row += 1
+    """Append ``table``'s title, note, header and data rows to ``rows``; (header, last) row."""
+    rows.append([_text(ws, table.title, font=TABLE_TITLE_FONT)])
     if table.note:
-        _text(ws.cell(row, 1), table.note).font = NOTE_FONT
-        row += 1
-    header_row = row
+        rows.append([_text(ws, table.note, font=NOTE_FONT)])
     headers = _unique([c.header for c in table.columns])
+    rows.append([_text(ws, h, alignment=HEADER_ALIGN) for h in headers])
+    header_row = len(rows)
     for j, header in enumerate(headers, start=1):
-        cell = ws.cell(header_row, j)
-        _text(cell, header)
-        cell.alignment = HEADER_ALIGN
         widths[j] = max(widths.get(j, MIN_WIDTH), _header_width(header))
-    rows = table.cell_values()
-    for i, values in enumerate(rows, start=header_row + 1):
-        for j, (column, value) in enumerate(zip(table.columns, values, strict=True), start=1):
-            _value(ws.cell(i, j), column, value)
+    values = table.cell_values()
+    formats = [number_format(c) for c in table.columns]
+    for record in values:
+        rows.append([_value(ws, fmt, value) for fmt, value in zip(formats, record, strict=True)])
+    if not values:
+        rows.append([])
     for j, column in enumerate(table.columns, start=1):
-        sample = [column.display(r[j - 1]) for r in rows[:WIDTH_SAMPLE]]
+        sample = [column.display(r[j - 1]) for r in values[:WIDTH_SAMPLE]]
         widths[j] = min(MAX_WIDTH, max([widths[j], *(text_width(s) + 2 for s in sample)]))
-    last = header_row + max(len(rows), 1)
-    ref = f"A{header_row}:{get_column_letter(len(table.columns))}{last}"
-    excel = ExcelTable(displayName=f"t_{section}_{table.key}", ref=ref)
-    excel.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)
-    ws.add_table(excel)
-    return header_row, last
+    return header_row, len(rows)
 
 
 def _unique(headers: list[str]) -> list[str]:
@@ -127,23 +142,44 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
-def _text(cell, value: str):
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+UNIT_FORMATS = {"万元": "#,##0", "亿元": "#,##0.00", "ha": "#,##0.00", "亩": "#,##0.0"}
+
+
+def number_format(column: Column) -> str | None:
+    """The Excel number format of a numeric column (None for text): by unit, else by kind.
+
+    Money in 万元 shows no decimals, ha two, shares as per cent, whatever the column's kind.
+    """
+    if not column.numeric:
+        return None
+    if column.kind in ("share", "pct", "index"):
+        return column.excel_format
+    return UNIT_FORMATS.get(column.unit, column.excel_format)
+
+
+def _text(ws: WriteOnlyWorksheet, value: str, *, font=None, alignment=None) -> Cell:
+    cell = WriteOnlyCell(ws, ILLEGAL_CHARACTERS_RE.sub("", value))
     cell.data_type = "s"  # never a formula, whatever the text starts with
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
     return cell
 
 
-def _value(cell, column: Column, value) -> None:
+def _value(ws: WriteOnlyWorksheet, number_format: str | None, value):
+    """A cell for ``value``: text as text, numbers with the column's number format."""
     if value is None:
-        return
+        return None
     if isinstance(value, str):
-        _text(cell, value)
-    elif isinstance(value, bool):
-        cell.value = value
-    else:
-        cell.value = value
-        if column.numeric and isinstance(value, int | float):
-            cell.number_format = column.excel_format
+        return _text(ws, value)
+    if isinstance(value, bool) or number_format is None or not isinstance(value, int | float):
+        return value
+    cell = WriteOnlyCell(ws, value)
+    if number_format == "General":  # a column of mixed figures: a format per value
+        number_format = "#,##0" if float(value).is_integer() else "#,##0.00"
+    cell.number_format = number_format
+    return cell
 
 
 def text_width(text: str) -> float:
@@ -158,7 +194,9 @@ def _header_width(header: str) -> float:
     return min(MAX_WIDTH, max(text_width(p) for p in parts) + 2)
 
 
-def _excel_chart(ws: Worksheet, chart: Chart, table: Table, header: int, last: int) -> BarChart:
+def _excel_chart(
+    ws: WriteOnlyWorksheet, chart: Chart, table: Table, header: int, last: int
+) -> BarChart:
     keys = [c.key for c in table.columns]
     excel = BarChart()
     excel.title = chart.title

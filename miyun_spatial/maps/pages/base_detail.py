@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ...catalogue import CATALOGUE
@@ -37,7 +38,7 @@ def nearby(frame: gpd.GeoDataFrame | None, window) -> gpd.GeoDataFrame | None:
     """Features of ``frame`` that intersect ``window`` (whole features, not clipped)."""
     if frame is None:
         return None
-    return frame[frame.intersects(window)]
+    return frame.iloc[np.sort(frame.sindex.query(window, predicate="intersects"))]
 
 
 def node_roles(inputs: MapInputs, code: str) -> list[str]:

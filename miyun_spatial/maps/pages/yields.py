@@ -14,6 +14,7 @@ import pandas as pd
 from ...catalogue import CATALOGUE
 from ...palette import GRADES, NO_DATA, grade_colors, grade_labels, target_ratio_colors
 from ...vocabulary import VOCABULARY
+from ..aggregate import MAX_EMBEDDED, add_aggregated_grades, grid_note
 from ..controls import LegendEntry, LegendSection, add_layer_switch
 from ..fields import (
     Column,
@@ -149,28 +150,44 @@ def build(inputs: MapInputs) -> Page:
     bounds = None
     if parcels is not None and len(parcels):
         grades = parcel_grades(inputs.metrics, parcels)
-        classes = ungraded_reasons(parcels, grades, inputs.table("land_use_classes"))
-        layer = add_layer(
-            m,
-            key="yield_parcels",
-            name=f"{PARCELS.title} 亩均等级 grade",
-            geometry=inputs.display(parcels.geometry, decimals=PARCEL_DECIMALS),
-            style=LayerStyle(
-                color="#555555",
-                weight=0.5,
-                fill_opacity=0.8,
-                colors={**grade_colors(), **{k: c for k, (c, _) in UNGRADED.items()}},
-                hatch=HATCHED,
-            ),
-            classes=classes,
-            schematic=is_schematic(parcels),
-            columns=_parcel_columns(parcels, grades, _parcel_table(inputs.metrics)),
-            tooltip=3,
-            search=search_text(parcels, (PARCELS.id_field, "enterprise")),
-            show=False,  # the zones are shown first (see the switch below)
-        )
+        aggregated = len(parcels) > MAX_EMBEDDED  # too many to embed: a grid view instead
+        if aggregated:
+            name = f"{PARCELS.title} 亩均等级 grade（网格 grid）"
+            layer, cell_m = add_aggregated_grades(m, inputs, parcels, grades, name=name)
+            labels, colors = grade_labels(), grade_colors()
+            legend.append(
+                LegendSection(
+                    "地块亩均等级 Parcel grade (per 亩)",
+                    tuple(
+                        LegendEntry(g, labels[g], colors[g], count=int((grades == g).sum()))
+                        for g in (*GRADES, NO_DATA)
+                    ),
+                    grid_note("parcel_yields.csv", cell_m),
+                )
+            )
+        else:
+            classes = ungraded_reasons(parcels, grades, inputs.table("land_use_classes"))
+            layer = add_layer(
+                m,
+                key="yield_parcels",
+                name=f"{PARCELS.title} 亩均等级 grade",
+                geometry=inputs.display(parcels.geometry, decimals=PARCEL_DECIMALS),
+                style=LayerStyle(
+                    color="#555555",
+                    weight=0.5,
+                    fill_opacity=0.8,
+                    colors={**grade_colors(), **{k: c for k, (c, _) in UNGRADED.items()}},
+                    hatch=HATCHED,
+                ),
+                classes=classes,
+                schematic=is_schematic(parcels),
+                columns=_parcel_columns(parcels, grades, _parcel_table(inputs.metrics)),
+                tooltip=3,
+                search=search_text(parcels, (PARCELS.id_field, "enterprise")),
+                show=False,  # the zones are shown first (see the switch below)
+            )
+            legend.append(parcel_legend(classes, layer.key))
         drawn[layer.key] = layer.feature_count
-        legend.append(parcel_legend(classes, layer.key))
         bounds = focus_bounds(inputs)
         add_layer_switch(
             m,

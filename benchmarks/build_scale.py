@@ -1,0 +1,356 @@
+"""The whole ``build --offline`` at a district's scale: N irregular parcels tiling the park.
+
+    python benchmarks/build_scale.py --parcels 100000            # a table
+    python benchmarks/build_scale.py --parcels 100000 --json     # JSON
+    python benchmarks/build_scale.py --parcels 100000 --naive    # + the naive validation steps
+    python benchmarks/build_scale.py --parcels 100000 --check OUT_DIR   # tables equal OUT_DIR's?
+    python benchmarks/build_scale.py --parcels 1000000 --browser # + page size / load in Chromium
+
+The GeoPackage is a copy of the embedded default whose ``land_parcels`` holds N Voronoi cells
+(fixed seed) tiling the Miyun park (Z1) instead of the park's 332 default parcels (the farmer
+bases keep their 85 default parcels). Each cell takes the land use, status and sector of the
+default parcel under it, a code ``C2-0000001``...; revenue, output and employees come from
+``miyun_spatial.default_data.parcels.add_economics``, so the park's totals match the plan's
+published figures as in the default data. Schema and values are valid: ``validate`` passes.
+
+The build runs in a fresh process (``pipeline.build`` with ``MapOptions(offline=True)``, as
+``miyun-spatial build --offline``) and reports the seconds of every progress step, the peak
+resident memory of that process (``resource.getrusage``, max RSS) and the size of every output.
+``--naive`` also times the validation checks done as they were before (the difference of
+every parcel against the district, the intersection of every touching pair). ``--check DIR``
+compares ``validation.csv`` and every metric CSV with those in DIR (e.g. written by the main
+branch on the same GeoPackage). Nothing is asserted: the numbers are for benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from miyun_spatial import store
+from miyun_spatial.catalogue import CATALOGUE
+from miyun_spatial.default_data.parcels import ParkTargets, add_economics
+
+PARCELS = CATALOGUE["land_parcels"]
+PARK_PREFIXES = ("A1", "C2", "C3")
+SEED = 4548
+METRIC_CSVS = (
+    "validation",
+    "areas",
+    "mix",
+    "mix_indices",
+    "zone_yields",
+    "parcel_yields",
+    "benchmark",
+    "transitions",
+    "changing_parcels",
+    "adjustment_totals",
+    "base_land_changes",
+)
+
+
+# --- the GeoPackage -------------------------------------------------------------------------
+
+
+def _park(plan: store.PlanData):
+    park = plan["zgc_park"]
+    spec = CATALOGUE["zgc_park"]
+    return park.loc[park[spec.category_field] == "current"].geometry.iloc[0]
+
+
+def voronoi_cells(region, n: int, seed: int = SEED) -> np.ndarray:
+    """About ``n`` Voronoi cells of uniform random seeds, clipped to ``region`` (vectorised)."""
+    rng = np.random.default_rng(seed)
+    shapely.prepare(region)
+    minx, miny, maxx, maxy = region.bounds
+    found, total = [], 0
+    while total < n:
+        xy = rng.uniform((minx, miny), (maxx, maxy), (2 * n, 2))
+        xy = xy[shapely.contains_xy(region, xy[:, 0], xy[:, 1])]
+        found.append(xy)
+        total += len(xy)
+    xy = np.concatenate(found)[:n]
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=region))
+    inside = shapely.covers(region, cells)
+    clipped = shapely.intersection(cells[~inside], region)
+    parts, owner = shapely.get_parts(clipped, return_index=True)
+    polygon = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    parts, owner = parts[polygon], owner[polygon]
+    edge = shapely.multipolygons(parts, indices=owner)  # one per clipped cell with polygons
+    whole = shapely.multipolygons(cells[inside][:, None])
+    return np.concatenate([whole, edge[~shapely.is_empty(edge)]])
+
+
+def synthetic_parcels(plan: store.PlanData, n: int, seed: int = SEED) -> gpd.GeoDataFrame:
+    """``n`` park parcels with valid values, taken over from the default parcels under them."""
+    default = plan["land_parcels"]
+    code = default[PARCELS.id_field].astype(str)
+    park_parcels = default[code.str.split("-").str[0].isin(PARK_PREFIXES)]
+    cells = voronoi_cells(_park(plan), n, seed)
+    points = shapely.point_on_surface(cells)
+    cell_i, parcel_i = park_parcels.sindex.query(points, predicate="within")
+    source = np.full(len(cells), -1)
+    source[cell_i[::-1]] = parcel_i[::-1]  # the first match wins
+    missing = source < 0
+    if missing.any():
+        _, nearest = park_parcels.sindex.nearest(points[missing], return_all=False)
+        source[missing] = nearest
+    src = park_parcels.iloc[source]
+    prefix = src[PARCELS.id_field].astype(str).str.split("-").str[0].to_numpy()
+    order = np.lexsort((shapely.get_x(points), -np.round(shapely.get_y(points), -1)))
+    number = np.empty(len(cells), dtype=np.int64)
+    number[order] = np.arange(1, len(cells) + 1)
+    codes = pd.Series(prefix).str.cat(pd.Series(number).map("{:07d}".format), sep="-")
+    enterprise = np.where(
+        src["enterprise"].notna().to_numpy(), "示例企业 " + codes + "（合成）", None
+    )
+    frame = gpd.GeoDataFrame(
+        {
+            PARCELS.id_field: codes.to_numpy(),
+            "current_use": src["current_use"].to_numpy(),
+            "planned_use": src["planned_use"].to_numpy(),
+            "proposed_use": src["proposed_use"].to_numpy(),
+            "status": src["status"].to_numpy(),
+            "enterprise": enterprise,
+            "sector": src["sector"].to_numpy(),
+            "project_code": None,
+            "data_basis": "synthetic",
+        },
+        geometry=cells,
+        crs=default.crs,
+    )
+    targets = ParkTargets.from_land_facts(plan["land_facts"])
+    classes = plan["land_use_classes"].copy()  # add_economics reads the source table's yes/no
+    classes["counts_as_industrial"] = np.where(classes["counts_as_industrial"], "yes", "no")
+    frame = add_economics(frame, targets, classes)
+    bases = default[~default.index.isin(park_parcels.index)]
+    out = pd.concat([frame, bases.reset_index(drop=True)], ignore_index=True)
+    out.index = pd.RangeIndex(1, len(out) + 1, name="fid")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=default.crs)
+
+
+def make_gpkg(path: Path, n: int, seed: int = SEED) -> Path:
+    """A copy of the default GeoPackage whose land_parcels holds the synthetic parcels."""
+    plan = store.load()
+    parcels = synthetic_parcels(plan, n, seed)
+    shutil.copyfile(plan.path, path)
+    with sqlite3.connect(path) as con:
+        con.execute(f"DELETE FROM {PARCELS.name}")
+    columns = [c for c in plan["land_parcels"].columns if c != "geometry"]
+    data = parcels[[*columns, "geometry"]].reset_index()
+    data["employees"] = data["employees"].astype("Int64")
+    pyogrio.write_dataframe(data, path, layer=PARCELS.name, append=True, use_arrow=True)
+    return path
+
+
+# --- the build, in a fresh process ----------------------------------------------------------
+
+
+def run_build(gpkg: Path, out: Path) -> dict:
+    """``build --offline`` of ``gpkg`` into ``out``: seconds per step, peak RSS, output sizes."""
+    from miyun_spatial.map_options import MapOptions
+    from miyun_spatial.pipeline import build
+
+    marks: list[tuple[str, float]] = []
+    peak_before: dict[str, float] = {}  # step -> max RSS (MB) reached before it started
+
+    def progress(_i: int, _n: int, label: str) -> None:
+        if not marks or marks[-1][0] != label:
+            marks.append((label, time.perf_counter()))
+            peak_before[label] = _max_rss_mb()
+
+    start = time.perf_counter()
+    result = build(gpkg, out, map_options=MapOptions(offline=True), progress=progress)
+    end = time.perf_counter()
+    steps = {}
+    for (label, t), (_next, t_next) in zip(marks, [*marks[1:], ("end", end)], strict=True):
+        if label != "done":
+            steps[label] = round(steps.get(label, 0.0) + t_next - t, 2)
+    return {
+        "seconds": round(end - start, 2),
+        "steps": steps,
+        "peak_rss_mb": _max_rss_mb(),
+        "peak_rss_mb_before_step": peak_before,
+        "outputs": {p.name: p.stat().st_size for p in sorted(result.outputs)},
+        "validation": result.summary["validation"],
+    }
+
+
+def _max_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
+
+
+def build_in_subprocess(gpkg: Path, out: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--run-build", str(gpkg), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"the build failed (exit {done.returncode})")
+    return json.loads(done.stdout)
+
+
+# --- naive steps, for comparison ------------------------------------------------------------
+
+
+def naive_validation(gpkg: Path) -> dict:
+    """The outside-the-district and overlap checks done exactly, for every parcel / pair."""
+    plan = store.load(gpkg)
+    parcels = plan["land_parcels"]
+    district = shapely.union_all(plan["district"].geometry.values)
+    geoms = parcels.geometry.values
+    t0 = time.perf_counter()
+    outside = shapely.area(shapely.difference(geoms, district))
+    t1 = time.perf_counter()
+    left, right = parcels.sindex.query(geoms, predicate="intersects")
+    keep = left < right
+    areas = shapely.area(shapely.intersection(geoms[left[keep]], geoms[right[keep]]))
+    t2 = time.perf_counter()
+    return {
+        "naive_outside_seconds": round(t1 - t0, 2),
+        "naive_overlap_seconds": round(t2 - t1, 2),
+        "naive_outside_count": int((outside / shapely.area(geoms) > 0.001).sum()),
+        "naive_overlap_count": int((areas > 1.0).sum()),
+        "touching_pairs": int(keep.sum()),
+    }
+
+
+# --- comparing with another build -----------------------------------------------------------
+
+
+def compare(out: Path, reference: Path) -> dict[str, str]:
+    """Per CSV: 'equal', 'differs (...)' or 'missing' against the same file in ``reference``."""
+    verdict = {}
+    for name in METRIC_CSVS:
+        mine, theirs = out / f"{name}.csv", reference / f"{name}.csv"
+        if not mine.exists() or not theirs.exists():
+            verdict[name] = "missing"
+            continue
+        a, b = (pd.read_csv(f, low_memory=False) for f in (mine, theirs))
+        if name == "validation":
+            a, b = (f.sort_values(list(f.columns)).reset_index(drop=True) for f in (a, b))
+        try:
+            pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+            verdict[name] = "equal"
+        except AssertionError as exc:
+            verdict[name] = "differs: " + str(exc).splitlines()[0]
+    return verdict
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def measure(n: int, *, work: Path, seed: int, naive: bool, check: Path | None, browser: bool):
+    gpkg = work / f"parcels_{n}.gpkg"
+    t0 = time.perf_counter()
+    if not gpkg.exists():
+        make_gpkg(gpkg, n, seed)
+    made = time.perf_counter() - t0
+    result: dict[str, object] = {"parcels": n, "make_gpkg_seconds": round(made, 1)}
+    result["load_before"] = _load()
+    out = work / f"out_{n}"
+    shutil.rmtree(out, ignore_errors=True)
+    result.update(build_in_subprocess(gpkg, out))
+    result["load_after"] = _load()
+    if naive:
+        result.update(naive_validation(gpkg))
+    if check is not None:
+        result["check"] = compare(out, check)
+    if browser:
+        from maps_size import Browser
+
+        pages = {}
+        chrome = Browser()
+        try:
+            for page in sorted(out.glob("*.html")):
+                pages[page.name] = {
+                    "bytes": page.stat().st_size,
+                    "seconds": round(chrome.load(page), 2),
+                }
+        finally:
+            chrome.close()
+        result["pages"] = pages
+    return result
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1_048_576:.2f} MB"
+
+
+def table(r: dict) -> str:
+    lines = [
+        f"{r['parcels']:,} parcels: build {r['seconds']} s, peak RSS {r['peak_rss_mb']:.0f} MB "
+        f"(load {r['load_before']} -> {r['load_after']}); validation {r['validation']}"
+    ]
+    lines += [f"  {step:<28} {s:>8.2f} s" for step, s in r["steps"].items()]
+    lines += [f"  {name:<28} {_mb(b):>11}" for name, b in r["outputs"].items()]
+    for key in ("naive_outside_seconds", "naive_overlap_seconds", "touching_pairs"):
+        if key in r:
+            lines.append(f"  {key:<28} {r[key]}")
+    for name, verdict in r.get("check", {}).items():
+        lines.append(f"  check {name:<22} {verdict}")
+    for name, page in r.get("pages", {}).items():
+        lines.append(f"  page {name:<23} {_mb(page['bytes']):>11} {page['seconds']:>6.2f} s")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parcels", type=int, nargs="*", default=[100_000])
+    parser.add_argument("--seed", type=int, default=SEED, help=f"Random seed [{SEED}].")
+    parser.add_argument("--json", action="store_true", help="Print JSON.")
+    parser.add_argument("--naive", action="store_true", help="Also time the naive validation.")
+    parser.add_argument("--check", type=Path, help="Compare the CSVs with those in this folder.")
+    parser.add_argument("--browser", action="store_true", help="Load every page in Chromium.")
+    parser.add_argument("--work", type=Path, help="Keep the GeoPackages and outputs here.")
+    parser.add_argument("--run-build", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_build:
+        print(json.dumps(run_build(*args.run_build)))
+        return 0
+    results = []
+    with tempfile.TemporaryDirectory(prefix="miyun-scale-") as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        for n in args.parcels:
+            results.append(
+                measure(
+                    n,
+                    work=work,
+                    seed=args.seed,
+                    naive=args.naive,
+                    check=args.check,
+                    browser=args.browser,
+                )
+            )
+            if not args.json:
+                print(table(results[-1]), flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
