@@ -56,6 +56,15 @@ def default_plan(default_gpkg):
 
 
 @pytest.fixture(scope="session")
+def default_results(default_plan):
+    """The default data analysed once (validated, every figure computed): an ``analysis.Results``."""
+    from miyun_spatial.analysis import analyse
+    from miyun_spatial.validate import validate
+
+    return analyse(default_plan, tuple(validate(default_plan)))
+
+
+@pytest.fixture(scope="session")
 def default_work(default_plan):
     from miyun_spatial.pipeline import work_layers
 

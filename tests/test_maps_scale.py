@@ -13,18 +13,18 @@ import time
 import geopandas as gpd
 import pytest
 import shapely
-from miyun_spatial.maps.metrics import metrics_for_maps
 
 from miyun_spatial.maps import MapInputs, MapOptions, aggregate
 from miyun_spatial.maps.aggregate import aggregate_parcels
 from miyun_spatial.maps.pages import yields
+from miyun_spatial.metrics import compute_all
 
 LIMIT = 100
 
 
 @pytest.fixture(scope="module")
 def aggregated_page(default_plan, default_work):
-    metrics = metrics_for_maps(default_work, default_plan)
+    metrics = compute_all(default_work, default_plan)
     inputs = MapInputs(default_plan, default_work, metrics, MapOptions(offline=True))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(yields, "MAX_EMBEDDED", LIMIT)

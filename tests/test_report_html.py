@@ -215,16 +215,14 @@ def test_prints_on_a4_in_at_most_30_pages_with_the_cjk_font(browser, page):
 
 
 @pytest.fixture
-def fontless_report(tmp_path, monkeypatch, default_plan, default_work):
+def fontless_report(tmp_path, monkeypatch, default_results):
     """report.html made on a machine without a CJK font: matplotlib lays out with DejaVu."""
     from miyun_spatial import static_maps
-    from miyun_spatial.metrics import compute_all
     from miyun_spatial.reports import charts, write_reports
 
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     monkeypatch.setattr(static_maps, "cjk_font", lambda: None)
-    tables = compute_all(default_work, default_plan)
-    write_reports(default_plan, default_work, tmp_path, tables=tables)
+    write_reports(default_results, tmp_path)
     return tmp_path / "report.html"
 
 

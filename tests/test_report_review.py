@@ -7,15 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from miyun_spatial.metrics import compute_all
 from miyun_spatial.reports import assemble_report, gather_inputs
 
 
 @pytest.fixture(scope="module")
-def front(default_plan, default_work):
-    tables = compute_all(default_work, default_plan)
+def front(default_results):
     generated = datetime(2026, 11, 29, 16, 30, tzinfo=UTC)
-    inputs = gather_inputs(default_plan, default_work, tables=tables, generated=generated, maps=())
+    inputs = gather_inputs(default_results, generated=generated, maps=())
     return assemble_report(inputs).front
 
 

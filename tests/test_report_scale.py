@@ -9,6 +9,8 @@ and grade still adds up to every parcel.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -40,9 +42,9 @@ def grown(default_plan, default_work):
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory, default_plan, default_work, grown):
+def book(tmp_path_factory, default_results, grown):
     out = tmp_path_factory.mktemp("grown")
-    inputs = gather_inputs(default_plan, default_work, tables=grown)
+    inputs = gather_inputs(replace(default_results, tables=grown))
     write_report_files(assemble_report(inputs), out)
     return openpyxl.load_workbook(out / XLSX_NAME)
 
