@@ -97,6 +97,7 @@ def chart_svg(chart: Chart, table: Table) -> str:
     """``chart`` drawn from ``table`` as an SVG element (no XML prolog), ids prefixed by key."""
     font = cjk_font()
     rc = {
+        "text.parse_math": False,  # names are data: "$...$" is text, never mathtext to parse
         "svg.fonttype": "none",
         "svg.hashsalt": f"miyun-{chart.key}",
         "font.family": [font, FALLBACK_FONT] if font else [FALLBACK_FONT],
