@@ -8,11 +8,15 @@ in the CSVs read back with the csv module and in report.xlsx read back with open
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import sqlite3
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
 import pytest
 from branca.element import Element
 from conftest import run_cli
@@ -20,6 +24,7 @@ from conftest import run_cli
 from miyun_spatial.catalogue import CATALOGUE, FieldSpec, LayerSpec
 from miyun_spatial.maps.fields import esc
 from miyun_spatial.maps.layers import to_json
+from miyun_spatial.outputs import inert_frame
 
 PWNED_DIR = "pwned_dir"  # what the Jinja payload below would create in the working folder
 JINJA = "ZQ{{ 7*7 }}QZ"  # rendered by a template this becomes ZQ49QZ
@@ -161,3 +166,67 @@ def test_report_html_holds_the_text_escaped(hostile):
     assert "&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;" in text
     assert "&lt;/script&gt;&lt;script&gt;window.__pwned=1" in text
     assert "<img src=x" not in text
+
+
+# -- spreadsheets ---------------------------------------------------------------------------
+
+
+def test_inert_frame_prefixes_text_and_keeps_numbers():
+    frame = pd.DataFrame(
+        {"name": ["=1+1", "-x", "ok", None, "@SUM(1)"], "n": [-1.5, 2, 3, 4, 5]},
+        index=pd.Index(["+a", "b", "\tc", "d", "e"], name="code"),
+    )
+    safe = inert_frame(frame)
+    names = safe["name"].tolist()
+    assert names[:3] + names[4:] == ["'=1+1", "'-x", "ok", "'@SUM(1)"] and pd.isna(names[3])
+    assert safe["n"].tolist() == [-1.5, 2, 3, 4, 5] and safe["n"].dtype == frame["n"].dtype
+    assert safe.index.tolist() == ["'+a", "b", "'\tc", "d", "e"] and safe.index.name == "code"
+    assert frame.loc["+a", "name"] == "=1+1"  # the input is unchanged
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def test_every_csv_cell_that_would_start_a_formula_has_a_leading_quote(hostile):
+    assert hostile["build"].returncode == 0, hostile["build"].stderr
+    prefixed = 0
+    paths = sorted(hostile["out"].glob("*.csv"))
+    assert len(paths) >= 8
+    for path in paths:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    if cell.startswith("'") and cell[1:].startswith(FORMULA_START):
+                        prefixed += 1
+                    elif cell.startswith("-"):
+                        assert _is_number(cell), (path.name, cell)  # numbers stay numbers
+                    else:
+                        assert not cell.startswith(FORMULA_START), (path.name, cell)
+    assert prefixed >= 20  # the payloads did land in the CSVs, inert
+
+
+def test_csv_on_stdout_is_inert_too(hostile):
+    result = run_cli("areas", hostile["gpkg"], "--csv")
+    assert result.returncode == 0, result.stderr
+    cells = [c for row in csv.reader(io.StringIO(result.stdout)) for c in row]
+    assert any(c.startswith("'=HYPERLINK(") for c in cells)
+    assert not [c for c in cells if c.startswith(("=", "+", "@", "\t", "\r"))]
+
+
+def test_report_xlsx_has_no_formula_cell_and_shows_the_text_as_typed(hostile):
+    assert hostile["build"].returncode == 0, hostile["build"].stderr
+    book = openpyxl.load_workbook(hostile["out"] / "report.xlsx")
+    quoted = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    assert cell.quotePrefix, (sheet.title, cell.coordinate, cell.value)
+                    quoted += 1
+    assert quoted >= 10

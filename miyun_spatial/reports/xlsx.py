@@ -24,7 +24,7 @@ from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..outputs import write_atomic
+from ..outputs import starts_formula, write_atomic
 from .charts import HIGHLIGHT, SERIES
 from .model import Chart, Column, Report, Section, Table
 
@@ -130,6 +130,10 @@ def _unique(headers: list[str]) -> list[str]:
 def _text(cell, value: str):
     cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.data_type = "s"  # never a formula, whatever the text starts with
+    if starts_formula(cell.value):
+        # Excel's own leading apostrophe (OWASP rule, as in the CSVs): shown as typed, and
+        # still text after the cell is edited
+        cell.quotePrefix = True
     return cell
 
 
