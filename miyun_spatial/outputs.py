@@ -7,34 +7,37 @@ CSV-injection rule), in every CSV and in report.xlsx.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import OutputError
+from .scratch import private_dir
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp_path)`` and rename the result to ``path``."""
+    """Call ``write(tmp_path)`` and rename the result to ``path``.
+
+    ``tmp_path`` lies in a hidden scratch folder beside ``path`` (``scratch.private_dir``):
+    a run killed half-way leaves nothing a GIS client lists, and the next run removes it.
+    """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    with contextlib.ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folder = stack.enter_context(private_dir(path.parent))
+        except OSError as exc:
+            raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
+        try:
+            tmp = folder / path.name
+            write(tmp)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
     return path
 
 

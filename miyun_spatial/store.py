@@ -28,6 +28,7 @@ from pyproj import CRS
 
 from .catalogue import CATALOGUE, LayerSpec
 from .errors import InputError, OutputError
+from .scratch import SNAPSHOT_PREFIX, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,8 @@ def snapshot(path: Path) -> Iterator[Path]:
     """
     path = Path(path)
     check_geopackage(path)
-    with tempfile.TemporaryDirectory(prefix="miyun-snapshot-") as tmp:
-        copy = Path(tmp) / path.name
+    with private_dir(Path(tempfile.gettempdir()), SNAPSHOT_PREFIX) as tmp:
+        copy = tmp / path.name
         try:
             _backup(path, copy)
             target = sqlite3.connect(copy)
@@ -391,25 +392,22 @@ def write_gpkg(
     constraints) before the file is renamed into place.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
-        os.close(fd)
-        os.unlink(tmp_name)
-    except OSError as exc:
-        raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
-    tmp = Path(tmp_name)
-    try:
-        for i, (name, frame) in enumerate(layers.items()):
-            _write_layer(tmp, name, frame, first=i == 0, metadata=metadata, titles=titles)
-        if finish is not None:
-            finish(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot be written ({exc})") from None
-    finally:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
-            leftover.unlink(missing_ok=True)
+    with contextlib.ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folder = stack.enter_context(private_dir(path.parent))
+        except OSError as exc:
+            raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
+        # in a hidden scratch folder, with its -wal/-journal: nothing a GIS client lists as data
+        tmp = folder / path.name
+        try:
+            for i, (name, frame) in enumerate(layers.items()):
+                _write_layer(tmp, name, frame, first=i == 0, metadata=metadata, titles=titles)
+            if finish is not None:
+                finish(tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot be written ({exc})") from None
     return path
 
 
