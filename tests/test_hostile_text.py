@@ -230,3 +230,101 @@ def test_report_xlsx_has_no_formula_cell_and_shows_the_text_as_typed(hostile):
                     assert cell.quotePrefix, (sheet.title, cell.coordinate, cell.value)
                     quoted += 1
     assert quoted >= 10
+
+
+# -- the other commands -----------------------------------------------------------------------
+
+
+def test_maps_report_validate_and_diff_run_no_payload(hostile, tmp_path, default_gpkg):
+    work = tmp_path / "cwd"
+    work.mkdir()
+    gpkg = hostile["gpkg"]
+    for args in (
+        ("maps", gpkg, "--out", tmp_path / "maps"),
+        ("report", gpkg, "--out", tmp_path / "report"),
+        ("validate", gpkg),
+        ("validate", gpkg, "--json"),
+        ("diff", default_gpkg, gpkg),
+        ("diff", default_gpkg, gpkg, "--json"),
+    ):
+        result = run_cli(*args, cwd=work)
+        assert result.returncode == 0, (args[0], result.stderr[-600:])
+        assert "ZQ49QZ" not in result.stdout + result.stderr
+        assert list(work.iterdir()) == [], args  # the payload created nothing
+    diff = run_cli("diff", default_gpkg, gpkg, "--json", cwd=work)
+    assert JINJA in diff.stdout  # shown as typed (JSON keeps it literal)
+    for page in (tmp_path / "maps").glob("*.html"):
+        assert "ZQ49QZ" not in page.read_text(encoding="utf-8"), page.name
+
+
+# -- in a real browser ------------------------------------------------------------------------
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+POPUP_HITS_JS = """
+const q = miyun.esc(arguments[0].toLowerCase());
+const hits = miyun.index.filter(h => h.q.indexOf(q) >= 0 && h.layer._miyunGroup.getPopup());
+"""
+SEARCH_HITS_JS = """
+const q = miyun.esc(arguments[0].toLowerCase());
+return miyun.index.filter(h => h.q.indexOf(q) >= 0).length;
+"""
+
+
+@pytest.mark.browser
+def test_in_chromium_nothing_runs_and_the_text_shows_as_typed(hostile, browser):
+    from test_maps_browser import open_page
+
+    out = hostile["out"]
+    pages = sorted(out.glob("*.html"))
+    names = dict(_base_names(hostile["gpkg"]))
+    popups = 0
+    for page in pages:
+        source = page.read_text(encoding="utf-8")
+        assert 'href="javascript:' not in source.lower(), page.name
+        _, errors = open_page(browser, page)
+        assert not errors, f"{page.name}: {errors}"
+        assert browser.execute_script("return window.__pwned") is None, page.name
+        body = _normal(browser.execute_script("return document.body.innerText"))
+        assert "ZQ49QZ" not in body and "IF-RAN" not in body.replace("%}IF-RAN{%", ""), page.name
+        if page.name.startswith("base_B"):
+            code = page.stem.removeprefix("base_")
+            assert _normal(names[code]) in body, (page.name, names[code])  # the title, as typed
+        if page.name in ("index.html", "report.html"):
+            continue
+        # the search box finds hostile names; the popup of a hit shows them as typed
+        hits = browser.execute_script(SEARCH_HITS_JS, "ZQ{{ 7*7 }}QZ")
+        if not hits:
+            continue
+        box = browser.find_element("css selector", ".miyun-search input")
+        box.clear()
+        box.send_keys("ZQ{{ 7*7 }}")
+        items = browser.find_elements("css selector", ".miyun-search li")
+        # the query with braces finds what miyun.index holds (escaped the same way as in Python)
+        assert len(items) == min(hits, 12), page.name
+        # open the popup of every hit that has one, as the search box does
+        with_popup = browser.execute_script(POPUP_HITS_JS + "return hits.length;", "zq{{")
+        for i in range(min(with_popup, 6)):
+            browser.execute_script(
+                POPUP_HITS_JS + "miyun.show(miyun.map, hits[arguments[1]].layer);", "zq{{", i
+            )
+            popup = browser.execute_script(
+                "const p = document.querySelector('.leaflet-popup-content');return p && p.innerText"
+            )
+            assert popup and "ZQ49QZ" not in popup, (page.name, popup)
+            popups += JINJA in popup
+        assert browser.execute_script("return window.__pwned") is None, page.name
+        assert (
+            browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+        )
+    assert popups >= 1  # at least one popup showed the Jinja text as typed
+
+
+def _base_names(gpkg: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(gpkg) as con:
+        rows = con.execute("SELECT code, name_zh FROM farmer_bases").fetchall()
+    con.close()
+    return rows
