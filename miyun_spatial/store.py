@@ -433,6 +433,7 @@ def layer_digests(path: Path | str | None = None) -> dict[str, str]:
     """
     path = Path(path) if path is not None else DEFAULT_GPKG
     with snapshot(path) as copy, contextlib.closing(sqlite3.connect(copy)) as con:
+        con.text_factory = _lenient_text  # text that is not UTF-8 is reported by load()
         tables = {
             row[0]: row[1]
             for row in con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
@@ -443,6 +444,10 @@ def layer_digests(path: Path | str | None = None) -> dict[str, str]:
             for name in CATALOGUE.names
             if name in tables
         }
+
+
+def _lenient_text(value: bytes) -> str:
+    return value.decode("utf-8", "surrogateescape")
 
 
 def _geometry_srs(con: sqlite3.Connection) -> Iterator[tuple[str, int]]:

@@ -19,6 +19,7 @@ from pyproj.exceptions import ProjError
 
 from .catalogue import CATALOGUE, LayerSpec
 from .crs import WORK_CRS, has_no_crs
+from .errors import DataError
 from .metrics.areas import geodesic_area_ha
 from .store import PlanData
 from .validate import Finding, _label, _usable
@@ -40,6 +41,23 @@ _SWAP_HINT = (
     "followed it wrote the axes the other way): swap them (QGIS: Processing > Swap X and Y "
     "coordinates) and run again"
 )
+
+
+def refuse_broken_input(plan: PlanData) -> PlanData:
+    """Raise DataError (first error: layer, feature, fix) if the input itself is broken.
+
+    For the commands that compute without a full validation (areas, mix, yield,
+    adjustments): a point in a polygon layer or swapped axes would give wrong numbers.
+    """
+    errors = [f for f in input_findings(plan) if f.level == "error"]
+    if errors:
+        first = errors[0]
+        raise DataError(
+            f"{plan.path}: {len(errors)} errors in the input, the first: {first.where}: "
+            f"{first.message} (fix: {first.hint}); nothing was computed. Run "
+            f"'miyun-spatial validate {plan.path}' for the full list"
+        )
+    return plan
 
 
 def input_findings(plan: PlanData) -> Iterator[Finding]:

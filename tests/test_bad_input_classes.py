@@ -361,3 +361,24 @@ def test_point_shapes_for_the_corpus_are_what_they_claim():
     assert _geometry(gpkg_blob(square.representative_point())).geom_type == "Point"
     assert _geometry(gpkg_blob(LineString(square.exterior.coords))).is_closed
     assert _geometry(gpkg_blob(Point(1, 2))).equals(Point(1, 2))
+
+
+SPOT_CHECKS = ["point in polygon layer", "no parcels", "every layer swapped", "GBK bytes"]
+
+
+@pytest.mark.parametrize("name", SPOT_CHECKS)
+def test_metric_commands_and_watch_refuse_broken_input_in_one_line(tmp_path, default_gpkg, name):
+    case = next(c for c in CASES if c.name == name)
+    gpkg = tmp_path / "plan.gpkg"
+    shutil.copyfile(default_gpkg, gpkg)
+    case.damage(gpkg)
+    runs = [_cli(command, gpkg) for command in ("areas", "mix", "yield", "adjustments")]
+    runs.append(_cli("watch", gpkg, "--out", tmp_path / "out", "--max-runs", "0", "--offline"))
+    for result in runs:
+        assert "Traceback" not in result.stderr, result.args
+        assert result.returncode == 1, (result.args[3], result.stderr[-600:])
+        lines = _errors(result.stderr) or [
+            line for line in result.stderr.splitlines() if "build failed: " in line
+        ]  # watch reports each build on its own line
+        assert len(lines) == 1, result.stderr[-600:]
+        assert str(gpkg) in lines[0] and case.layer in lines[0], lines[0]

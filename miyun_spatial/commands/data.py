@@ -14,6 +14,7 @@ from ..crs import to_work_crs
 from ..errors import EXIT_DATA
 from ..metrics.areas import feature_areas
 from ..validate import findings_frame, has_errors, summary_counts, validate
+from ..validate_input import refuse_broken_input
 from .common import (
     area_tolerance_option,
     emit_frame,
@@ -68,7 +69,7 @@ def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:
 @verbosity
 def areas_command(gpkg: Path, as_json: bool, as_csv: bool) -> None:
     """Area of every plan feature in ha and 亩 (EPSG:4548), with a geodesic cross-check."""
-    plan = store.load(gpkg)
+    plan = refuse_broken_input(store.load(gpkg))
     layers = {s.name: to_work_crs(plan[s.name], layer=s.name) for s in _plan_specs(plan)}
     table = feature_areas(layers)
     if not (as_json or as_csv):

@@ -20,6 +20,7 @@ from ..metrics import (
 from ..metrics.adjustments import KINDS
 from ..metrics.mix import USES
 from ..pipeline import work_layers
+from ..validate_input import refuse_broken_input
 from .common import emit_frame, format_options, gpkg_argument, verbosity
 
 DEFAULT_GRADES = Grading()
@@ -36,7 +37,7 @@ def _layer_option(fn):
 
 
 def _inputs(gpkg: Path, layers: tuple[str, ...]) -> MetricInputs:
-    plan = store.load(gpkg)
+    plan = refuse_broken_input(store.load(gpkg))
     return prepare(work_layers(plan), plan, layers=layers or ZONE_LAYERS)
 
 
