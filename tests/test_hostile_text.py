@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import sqlite3
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import openpyxl
@@ -46,6 +47,7 @@ PAYLOADS = (
     "\t=1+1",
     "\r=1+1",
     "$\\nocommand{x}$ (matplotlib mathtext)",
+    "VT\x0bSOH\x01<&>\"' (XML-illegal control characters)",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # text fields the pipeline interprets (units are converted), not free text
@@ -328,3 +330,20 @@ def _base_names(gpkg: Path) -> list[tuple[str, str]]:
         rows = con.execute("SELECT code, name_zh FROM farmer_bases").fetchall()
     con.close()
     return rows
+
+
+def test_qgis_styles_in_results_gpkg_are_xml_with_the_labels_as_typed(hostile):
+    assert hostile["build"].returncode == 0, hostile["build"].stderr
+    with sqlite3.connect(hostile["out"] / "results.gpkg") as con:
+        styles = con.execute("SELECT f_table_name, styleQML FROM layer_styles").fetchall()
+    con.close()
+    assert len(styles) >= 5
+    labels = []
+    for table, qml in styles:
+        root = ET.fromstring(qml.split("\n", 1)[1])  # after the DOCTYPE line; raises if invalid
+        labels += [c.get("label") for c in root.iter("category")]
+        labels += [o.get("name") for o in root.iter("Option") if o.get("name")]
+        assert root.tag == "qgis", table
+    text = "\n".join(label for label in labels if label)
+    assert "{{ 7*7 }}" in text or "{%" in text  # land-use class names, as typed
+    assert "VTSOH<&>\"'" in text  # illegal control characters dropped, the rest kept
