@@ -283,6 +283,10 @@ def test_in_chromium_nothing_runs_and_the_text_shows_as_typed(hostile, browser):
     out = hostile["out"]
     pages = sorted(out.glob("*.html"))
     names = dict(_base_names(hostile["gpkg"]))
+    with sqlite3.connect(hostile["gpkg"]) as con:
+        classes = [row[0] for row in con.execute("SELECT name_zh FROM land_use_classes")]
+    con.close()
+    assert any("{" in name for name in classes)
     popups = 0
     for page in pages:
         source = page.read_text(encoding="utf-8")
@@ -295,6 +299,8 @@ def test_in_chromium_nothing_runs_and_the_text_shows_as_typed(hostile, browser):
         if page.name.startswith("base_B"):
             code = page.stem.removeprefix("base_")
             assert _normal(names[code]) in body, (page.name, names[code])  # the title, as typed
+        if page.name == "land_use.html":  # the legend lists the land-use classes as typed
+            assert any(_normal(n) in body for n in classes if "{" in n), page.name
         if page.name in ("index.html", "report.html"):
             continue
         # the search box finds hostile names; the popup of a hit shows them as typed
