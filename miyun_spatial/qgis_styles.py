@@ -50,6 +50,9 @@ OTHER_LABEL = "其他 other"
 LABEL_SIZE_PT = 9
 POINT_SIZE_MM = 3.0
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# Characters XML 1.0 forbids even as references; ElementTree writes them through, and a label
+# from the data holding one (e.g. a vertical tab) made the whole style unreadable to QGIS.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _GEOMETRY_TYPE = {"point": 0, "polygon": 2, None: 4}  # QML layerGeometryType
 _PARCELS = CATALOGUE.by_role("parcels")[0]
 LAND_USE = _PARCELS.field(_PARCELS.category_field).ref_layer  # the land-use class table
@@ -461,7 +464,7 @@ def layer_qml(spec: LayerSpec, columns: Sequence[str], classes: pd.DataFrame | N
     preview = spec.id_field if spec.id_field in columns else None
     ET.SubElement(root, "previewExpression").text = _field_ref(preview) if preview else ""
     ET.SubElement(root, "layerGeometryType").text = str(_GEOMETRY_TYPE[spec.geometry])
-    body = ET.tostring(root, encoding="unicode")
+    body = _XML_ILLEGAL.sub("", ET.tostring(root, encoding="unicode"))
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
 
 

@@ -27,12 +27,15 @@ from typing import TYPE_CHECKING
 import fiona
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
 from pyproj import CRS
 
 from .catalogue import CATALOGUE, LayerSpec
+from .damage import Damage, find_damage
 from .errors import InputError, OutputError
+from .scratch import SNAPSHOT_PREFIX, private_dir
 
 if TYPE_CHECKING:
     from .sources import Source
@@ -92,6 +95,7 @@ class PlanData:
     info: Mapping[str, LayerInfo]
     layers: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     bad_cells: tuple[BadCell, ...] = ()
+    damaged: tuple[Damage, ...] = ()
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:
@@ -109,7 +113,14 @@ class PlanData:
         """A copy with some layers replaced (the original is unchanged)."""
         merged = dict(self.layers)
         merged.update(layers)
-        return PlanData(self.path, self.sha256, self.info, MappingProxyType(merged), self.bad_cells)
+        return PlanData(
+            self.path,
+            self.sha256,
+            self.info,
+            MappingProxyType(merged),
+            self.bad_cells,
+            self.damaged,
+        )
 
 
 class SourceName(str):
@@ -167,8 +178,8 @@ def snapshot(path: Path) -> Iterator[Path]:
     """
     path = Path(path)
     check_geopackage(path)
-    with tempfile.TemporaryDirectory(prefix="miyun-snapshot-") as tmp:
-        copy = Path(tmp) / path.name
+    with private_dir(Path(tempfile.gettempdir()), SNAPSHOT_PREFIX) as tmp:
+        copy = tmp / path.name
         try:
             _backup(path, copy)
             target = sqlite3.connect(copy)
@@ -230,11 +241,29 @@ def _sqlite_reason(path: Path, exc: sqlite3.OperationalError) -> str:
     return f"{path}: cannot be read ({text})"
 
 
-def layer_infos(path: Path) -> dict[str, LayerInfo]:
-    """Geometry type, CRS, field types and feature count of every layer (via fiona)."""
+def layer_infos(path: Path, *, source: Path | None = None) -> dict[str, LayerInfo]:
+    """Geometry type, CRS, field types and feature count of every catalogue layer (via fiona).
+
+    Other layers are never opened: counting the features of an unknown layer runs its query,
+    and a view may be endless. A catalogue layer that is a view is refused for the same reason.
+    """
     infos: dict[str, LayerInfo] = {}
+    shown = source or path  # errors name the user's file, not the snapshot read
     try:
-        for name in fiona.listlayers(path):
+        names = fiona.listlayers(path)
+    except fiona.errors.FionaError as exc:
+        raise InputError(f"{shown}: GDAL cannot open it as a GeoPackage ({exc})") from None
+    views = _views(path)
+    ignored = [name for name in names if name not in CATALOGUE]
+    if ignored:
+        log.info("%s: layers not in the catalogue, not read: %s", shown, ", ".join(ignored))
+    for name in (n for n in names if n in CATALOGUE):
+        if name in views:
+            raise InputError(
+                f"{shown}: layer '{name}' is a view (a stored query), not a table; save it as a "
+                "table (QGIS: Export > Save Features As..., GeoPackage) and run again"
+            )
+        try:
             with fiona.open(path, layer=name) as src:
                 crs = _crs_of(src.crs)
                 geometry = src.schema.get("geometry")
@@ -245,9 +274,14 @@ def layer_infos(path: Path) -> dict[str, LayerInfo]:
                     fields=MappingProxyType(dict(src.schema["properties"])),
                     count=len(src),
                 )
-    except fiona.errors.FionaError as exc:
-        raise InputError(f"{path}: GDAL cannot open it as a GeoPackage ({exc})") from None
+        except fiona.errors.FionaError as exc:
+            raise InputError(f"{shown}: layer '{name}' cannot be opened ({exc})") from None
     return infos
+
+
+def _views(path: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        return {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='view'")}
 
 
 def _crs_of(fiona_crs) -> CRS | None:
@@ -281,12 +315,16 @@ def load(path: Path | str | Source | None = None) -> PlanData:
     path = Path(path) if path is not None else DEFAULT_GPKG
     digest = file_sha256(path) if path.is_file() else ""
     with snapshot(path) as copy:
-        infos = layer_infos(copy)
+        infos = layer_infos(copy, source=path)
         names = [name for name in CATALOGUE.names if name in infos]
         with contextlib.closing(sqlite3.connect(copy)) as con:
             undefined = _undefined_crs_tables(con)
             bad_cells = tuple(cell for name in names for cell in _bad_cells(con, name))
-        layers = {name: read_layer(copy, name) for name in names}
+        layers, damaged = {}, []
+        for name in names:
+            layers[name], found = _read_damaged(path, copy, name)
+            damaged.extend(found)
+            _require_unique_fids(path, name, layers[name])
     for name in undefined & set(names):
         infos[name] = replace(infos[name], crs=None)
         if isinstance(layers[name], gpd.GeoDataFrame):
@@ -294,7 +332,83 @@ def load(path: Path | str | Source | None = None) -> PlanData:
     for cell in bad_cells:
         _blank(layers[cell.layer], cell.fid, cell.field)
     log.info("read %d layers from %s", len(layers), path)
-    return PlanData(path, digest, MappingProxyType(infos), MappingProxyType(layers), bad_cells)
+    return PlanData(
+        path,
+        digest,
+        MappingProxyType(infos),
+        MappingProxyType(layers),
+        bad_cells,
+        tuple(damaged),
+    )
+
+
+def _read_damaged(source: Path, copy: Path, name: str) -> tuple[pd.DataFrame, list[Damage]]:
+    """Read layer ``name`` of the snapshot ``copy``; undecodable cells are found and nulled.
+
+    The fast path reads the layer at once. When a value cannot be decoded (text that is not
+    UTF-8, a corrupt geometry blob) the layer is scanned cell by cell with SQLite, each such
+    value is set to null in the snapshot (never in ``source``) and the layer read again.
+    """
+    try:
+        frame = read_layer(copy, name)
+        if _valid_text(frame):
+            if not _has_null_geometry(frame):
+                return frame, []
+            # GDAL reads some corrupt blobs as null without a word: tell them from real nulls
+            damaged = find_damage(copy, name)
+            if all(d.kind == "geometry_corrupt" for d in damaged):
+                return frame, damaged
+        first = "text that is not UTF-8"
+    except InputError:
+        raise
+    except Exception as exc:  # Arrow/GEOS/GDAL refusing a value: find which one
+        first = f"{type(exc).__name__}: {exc}"
+    damaged = find_damage(copy, name)
+    if not damaged:
+        raise InputError(
+            f"{source}: layer '{name}' cannot be read ({first.splitlines()[0][:200]}); "
+            "open it in QGIS, save it as a new GeoPackage and run again"
+        )
+    try:
+        return read_layer(copy, name), damaged
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            f"{source}: layer '{name}' cannot be read ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200]}); open it in QGIS, save it as a new GeoPackage "
+            "and run again"
+        ) from None
+
+
+def _has_null_geometry(frame: pd.DataFrame) -> bool:
+    return isinstance(frame, gpd.GeoDataFrame) and bool(frame.geometry.isna().any())
+
+
+def _valid_text(frame: pd.DataFrame) -> bool:
+    """False if a text column holds bytes that are not UTF-8 (GDAL passes them through to
+    Arrow unchecked; pandas would fail on them later, anywhere)."""
+    for i in range(frame.shape[1]):
+        values = frame.iloc[:, i].array
+        if hasattr(values, "__arrow_array__"):
+            array = pa.array(values)
+            if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+                try:
+                    array.validate(full=True)
+                except pa.ArrowInvalid:
+                    return False
+    return True
+
+
+def _require_unique_fids(path: Path, name: str, frame: pd.DataFrame) -> None:
+    duplicated = frame.index[frame.index.duplicated()].unique()
+    if len(duplicated):
+        shown = ", ".join(str(fid) for fid in duplicated[:5])
+        raise InputError(
+            f"{path}: layer '{name}' has {len(duplicated)} fid(s) used by more than one feature "
+            f"(fid {shown}); a GeoPackage table needs a unique INTEGER PRIMARY KEY fid: in QGIS "
+            "use Export > Save Features As... (GeoPackage), which numbers the features anew"
+        )
 
 
 def _blank(frame: pd.DataFrame, fid: int, column: str) -> None:
@@ -353,6 +467,7 @@ def layer_digests(path: Path | str | Source | None = None) -> dict[str, str]:
         return open_source(path).layer_digests()
     path = Path(path) if path is not None else DEFAULT_GPKG
     with snapshot(path) as copy, contextlib.closing(sqlite3.connect(copy)) as con:
+        con.text_factory = _lenient_text  # text that is not UTF-8 is reported by load()
         tables = {
             row[0]: row[1]
             for row in con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
@@ -363,6 +478,10 @@ def layer_digests(path: Path | str | Source | None = None) -> dict[str, str]:
             for name in CATALOGUE.names
             if name in tables
         }
+
+
+def _lenient_text(value: bytes) -> str:
+    return value.decode("utf-8", "surrogateescape")
 
 
 def _geometry_srs(con: sqlite3.Connection) -> Iterator[tuple[str, int]]:
@@ -425,25 +544,22 @@ def write_gpkg(
     constraints) before the file is renamed into place.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
-        os.close(fd)
-        os.unlink(tmp_name)
-    except OSError as exc:
-        raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
-    tmp = Path(tmp_name)
-    try:
-        for i, (name, frame) in enumerate(layers.items()):
-            _write_layer(tmp, name, frame, first=i == 0, metadata=metadata, titles=titles)
-        if finish is not None:
-            finish(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot be written ({exc})") from None
-    finally:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
-            leftover.unlink(missing_ok=True)
+    with contextlib.ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folder = stack.enter_context(private_dir(path.parent))
+        except OSError as exc:
+            raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
+        # in a hidden scratch folder, with its -wal/-journal: nothing a GIS client lists as data
+        tmp = folder / path.name
+        try:
+            for i, (name, frame) in enumerate(layers.items()):
+                _write_layer(tmp, name, frame, first=i == 0, metadata=metadata, titles=titles)
+            if finish is not None:
+                finish(tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot be written ({exc})") from None
     return path
 
 

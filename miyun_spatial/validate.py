@@ -80,7 +80,9 @@ def has_errors(findings: Iterable[Finding]) -> bool:
 
 def validate(plan: PlanData, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE) -> list[Finding]:
     """Every finding for ``plan``, errors first."""
-    findings: list[Finding] = []
+    from .validate_input import input_findings  # it builds on this module's Finding
+
+    findings: list[Finding] = list(input_findings(plan))
     for spec in CATALOGUE.layers:
         if spec.name not in plan.info:
             findings.append(

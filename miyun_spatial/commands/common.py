@@ -14,6 +14,7 @@ import pandas as pd
 from .. import sources
 from ..errors import MiyunError
 from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
+from ..outputs import csv_text
 from ..store import DEFAULT_GPKG
 from ..validate import DEFAULT_AREA_TOLERANCE
 
@@ -230,7 +231,7 @@ def emit_frame(
     if as_json:
         emit_json(frame_records(frame))
     elif as_csv:
-        click.echo(frame.to_csv(), nl=False)
+        click.echo(csv_text(frame), nl=False)
     else:
         click.echo(text_table(frame, floatfmt=floatfmt))
 

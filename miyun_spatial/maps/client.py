@@ -16,9 +16,10 @@ CLIENT_JS = r"""
 (function () {
   "use strict";
   var M = (window.miyun = { layers: {}, index: [], config: {} });
-  var ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;" };
+  var ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
+    "\x7b": "&#123;", "\x7d": "&#125;" };  // as fields.esc: braces never reach a template
   M.esc = function (s) {
-    return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; });
+    return String(s).replace(/[&<>"'\x7b\x7d]/g, function (c) { return ESC[c]; });
   };
 
   // Hatched fill (for "not assessed" classes): a canvas pattern usable as a fill colour.

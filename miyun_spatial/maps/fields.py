@@ -27,11 +27,20 @@ MISSING = "—"
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
 def esc(value: object) -> str:
-    """HTML-escaped text of a value; missing values (None, NaN, NA) become a dash."""
+    """HTML-escaped text of a value; missing values (None, NaN, NA) become a dash.
+
+    ``{`` and ``}`` become ``&#123;``/``&#125;`` too: folium/branca render every element's
+    output a second time as a Jinja template, and data must never reach it as template
+    source (``{{ 7*7 }}`` would show 49, ``{% ... %}`` would run). The browser shows them as
+    typed.
+    """
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return MISSING
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).translate(_BRACES)
 
 
 def safe_color(value: object, fallback: str = "#999999") -> str:

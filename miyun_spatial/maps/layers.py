@@ -34,9 +34,26 @@ DECIMALS = 6  # ~0.1 m in latitude: enough for display, a fraction of the size o
 SIMPLIFY_M = 0.5  # display simplification tolerance in metres (EPSG:4548)
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # one JSON string literal
+
+
+def _inert_braces(match: re.Match) -> str:
+    text = match.group(0)
+    if "{" not in text and "}" not in text:
+        return text
+    return text.replace("{", "\\u007b").replace("}", "\\u007d")
+
+
 def to_json(obj: object) -> str:
-    """Compact JSON safe inside ``<script>``: UTF-8 text, and ``<``, ``>``, ``&``, ``'`` escaped."""
-    return (
+    """Compact JSON safe inside ``<script>`` and inert to a template engine.
+
+    UTF-8 text; ``<``, ``>``, ``&``, ``'`` escaped (no ``</script>``, no HTML), and ``{``/``}``
+    inside string literals written as ``\\u007b``/``\\u007d``: folium/branca compile every
+    element's script output as a Jinja template and render it a second time, so a property
+    such as ``{{ 7*7 }}`` or ``{% ... %}`` would otherwise run (or crash the page). Structural
+    braces stay: JSON never puts ``{{``, ``{%`` or ``{#`` outside a string.
+    """
+    text = (
         json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -45,6 +62,7 @@ def to_json(obj: object) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+    return _JSON_STRING.sub(_inert_braces, text)
 
 
 @dataclass(frozen=True)

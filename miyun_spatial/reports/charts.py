@@ -36,6 +36,7 @@ __all__ = ["FALLBACK_FONT", "chart_svg", "cjk_font"]
 def chart_svg(chart: Chart, table: Table) -> str:
     """``chart`` drawn from ``table`` as an SVG element (no XML prolog), ids prefixed by key."""
     rc = {
+        "text.parse_math": False,  # names are data: "$...$" is text, never mathtext to parse
         "svg.fonttype": "none",
         "svg.hashsalt": f"miyun-{chart.key}",
         "font.size": FONT_PT,

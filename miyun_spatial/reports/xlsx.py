@@ -30,7 +30,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 
-from ..outputs import write_atomic
+from ..outputs import starts_formula, write_atomic
 from .charts import HIGHLIGHT, SERIES
 from .model import Chart, Column, Report, Section, Table
 
@@ -164,6 +164,10 @@ def _text(ws: WriteOnlyWorksheet, value: str, *, font=None, alignment=None) -> C
         cell.font = font
     if alignment is not None:
         cell.alignment = alignment
+    if starts_formula(cell.value):
+        # Excel's own leading apostrophe (OWASP rule, as in the CSVs): shown as typed, and
+        # still text after the cell is edited
+        cell.quotePrefix = True
     return cell
 
 
