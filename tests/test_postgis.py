@@ -100,7 +100,7 @@ def test_build_from_postgis_equals_geopackage_build(pg, published, built_default
     # provenance names the database without password; nothing secret in any output
     html = (out / "report.html").read_text(encoding="utf-8")
     assert published.split("?")[0].replace("postgresql://", "") in html
-    for path in out.iterdir():
+    for path in (p for p in out.rglob("*") if p.is_file()):
         assert pg.password.encode() not in path.read_bytes(), path.name
 
 

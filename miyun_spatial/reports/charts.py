@@ -55,6 +55,15 @@ def chart_svg(chart: Chart, table: Table) -> str:
     return _inline(buffer.getvalue(), chart.key, chart.title)
 
 
+MAX_AXIS_LABEL = 28  # characters of a category name on an axis (the table beside has it whole)
+
+
+def _axis_label(value: object) -> str:
+    """A category as an axis label: long names from the data are cut, so the plot keeps room."""
+    text = str(value)
+    return text if len(text) <= MAX_AXIS_LABEL else text[: MAX_AXIS_LABEL - 1] + "…"
+
+
 def _inline(svg: str, key: str, title: str) -> str:
     """Drop the XML prolog and make every id (and reference to it) unique to this chart."""
     svg = svg[svg.index("<svg") :]
@@ -68,7 +77,7 @@ def _values(table: Table, column: str) -> list[float]:
 
 
 def _draw(chart: Chart, table: Table) -> Figure:
-    categories = [str(c) for c in table.frame[chart.category].tolist()]
+    categories = [_axis_label(c) for c in table.frame[chart.category].tolist()]
     drawers = {"bar": _columns, "barh": _ranking, "stacked": _shares}
     if chart.kind not in drawers:
         raise ValueError(f"chart '{chart.key}': unknown kind '{chart.kind}'")
@@ -109,7 +118,10 @@ def _ranking(chart: Chart, table: Table, categories: list[str]) -> Figure:
     figure = Figure(figsize=(WIDTH_IN, 0.22 * n + 1.0), layout="constrained")
     ax = figure.add_subplot()
     values = _values(table, chart.series[0])
-    colors = [HIGHLIGHT if c == chart.highlight else BASE for c in categories]
+    colors = [
+        HIGHLIGHT if chart.highlight is not None and c == _axis_label(chart.highlight) else BASE
+        for c in categories
+    ]
     ax.barh(range(n), values, color=colors)
     ax.set_yticks(range(n), categories)
     ax.invert_yaxis()
