@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 
 import geopandas as gpd
+import numpy as np
+import prcoords
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 
@@ -81,3 +83,25 @@ def to_work_crs(gdf: gpd.GeoDataFrame, *, layer: str) -> gpd.GeoDataFrame:
 def to_web_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return ``gdf`` in EPSG:4326 for display."""
     return gdf if gdf.crs is not None and gdf.crs.equals(WEB_CRS) else gdf.to_crs(WEB_CRS)
+
+
+# GCJ-02 (Gaode/AMap, Tencent): China's obfuscated datum, offset by ~500 m from WGS84/CGCS2000.
+# Shifts work on (n, 2) arrays of lon/lat, as shapely.transform passes them.
+
+
+def _shift_points(coords: np.ndarray, shift) -> np.ndarray:
+    out = np.empty_like(coords)
+    for i, (lon, lat) in enumerate(coords):
+        shifted = shift((lat, lon))
+        out[i] = (shifted.lon, shifted.lat)
+    return out
+
+
+def wgs_to_gcj(coords: np.ndarray) -> np.ndarray:
+    """WGS84 lon/lat -> GCJ-02, for display on Gaode tiles only (prcoords)."""
+    return _shift_points(coords, prcoords.wgs_gcj)
+
+
+def gcj_to_wgs(coords: np.ndarray) -> np.ndarray:
+    """GCJ-02 lon/lat -> WGS84, for data digitized on Gaode (prcoords' iterative inverse)."""
+    return _shift_points(coords, prcoords.gcj_wgs_bored)

@@ -17,19 +17,12 @@ import pyogrio
 import pytest
 from conftest import run_cli
 
+from miyun_spatial.catalogue import CATALOGUE
+
 pytestmark = pytest.mark.browser
 
 SIZES = ((1280, 800), (1920, 1080), (800, 600))  # the last: panels fold to make room
-PLAN_LAYERS = (
-    "clusters",
-    "park_in_park",
-    "support_nodes",
-    "farmer_bases",
-    "zgc_park",
-    "other_sites",
-    "land_adjustments",
-    "projects",
-)
+PLAN_LAYERS = (*(s.name for s in CATALOGUE.plan_layers), "projects")
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,12 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
-import prcoords
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 from pyproj.exceptions import ProjError
 
-from ..crs import WORK_CRS
+from ..crs import WORK_CRS, gcj_to_wgs
 from ..errors import DataError, InputError
 
 GCJ02 = "gcj02"
@@ -91,14 +90,6 @@ def in_beijing(bounds: np.ndarray, crs: CRS) -> bool:
     return lon0 <= min(lon) and max(lon) <= lon1 and lat0 <= min(lat) and max(lat) <= lat1
 
 
-def _gcj_to_wgs(coords: np.ndarray) -> np.ndarray:
-    out = np.empty_like(coords)
-    for i, (lon, lat) in enumerate(coords):
-        shifted = prcoords.gcj_wgs_bored((lat, lon))
-        out[i] = (shifted.lon, shifted.lat)
-    return out
-
-
 def to_work(
     frame: gpd.GeoDataFrame, declared: CRS | None, option: CRS | str | None, *, where: str
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -116,7 +107,7 @@ def to_work(
             )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # prcoords: points outside China
-            shifted = shapely.transform(geoms, _gcj_to_wgs)
+            shifted = shapely.transform(geoms, gcj_to_wgs)
         frame = frame.set_geometry(gpd.GeoSeries(shifted, index=frame.index), crs="EPSG:4326")
         notes.append("GCJ-02 (--source-crs gcj02) shifted back to WGS 84 with prcoords")
         crs = CRS.from_epsg(4326)

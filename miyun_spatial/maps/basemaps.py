@@ -15,11 +15,11 @@ from urllib.parse import quote
 
 import folium
 import numpy as np
-import prcoords
 import shapely
 import xyzservices
 import xyzservices.providers as xyz
 
+from ..crs import wgs_to_gcj
 from ..map_options import MapOptions
 
 _WGS84_PROVIDERS = {
@@ -82,20 +82,12 @@ def tile_layers(options: MapOptions) -> list[folium.TileLayer]:
     return layers
 
 
-def _wgs_to_gcj(coords: np.ndarray) -> np.ndarray:
-    out = np.empty_like(coords)
-    for i, (lon, lat) in enumerate(coords):
-        shifted = prcoords.wgs_gcj((lat, lon))
-        out[i] = (shifted.lon, shifted.lat)
-    return out
-
-
 def display_shift(options: MapOptions) -> Callable[[np.ndarray], np.ndarray] | None:
     """The coordinate shift for display on this page's basemap (lon/lat arrays), or None.
 
     Only Gaode pages shift (WGS84 -> GCJ-02, with prcoords); measurements never use it.
     """
-    return _wgs_to_gcj if options.datum == "GCJ-02" else None
+    return wgs_to_gcj if options.datum == "GCJ-02" else None
 
 
 def shift_geometries(geoms: np.ndarray, shift: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
