@@ -7,7 +7,6 @@ CSV-injection rule), in every CSV and in report.xlsx.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import OutputError
-from .scratch import private_dir
+from .scratch import scratch_target
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
@@ -25,14 +24,8 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
     a run killed half-way leaves nothing a GIS client lists, and the next run removes it.
     """
     path = Path(path)
-    with contextlib.ExitStack() as stack:
+    with scratch_target(path) as tmp:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            folder = stack.enter_context(private_dir(path.parent))
-        except OSError as exc:
-            raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
-        try:
-            tmp = folder / path.name
             write(tmp)
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)

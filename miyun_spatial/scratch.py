@@ -23,6 +23,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import OutputError
+
 try:
     import fcntl
 except ImportError:  # Windows: no flock; stale folders are recognised by age instead
@@ -137,3 +139,18 @@ def _pid_alive(pid: int) -> bool:
 
 def _age(path: Path) -> float:
     return time.time() - path.stat().st_mtime
+
+
+@contextlib.contextmanager
+def scratch_target(path: Path) -> Iterator[Path]:
+    """Where to write ``path`` before renaming it into place: the same name in a private
+    scratch folder beside it (same filesystem, so the rename is atomic; nothing a GIS client
+    lists as data if the run dies). OutputError when the folder cannot be made."""
+    path = Path(path)
+    with contextlib.ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folder = stack.enter_context(private_dir(path.parent))
+        except OSError as exc:
+            raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
+        yield folder / path.name

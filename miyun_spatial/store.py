@@ -35,7 +35,7 @@ from pyproj import CRS
 from .catalogue import CATALOGUE, LayerSpec
 from .damage import Damage, find_damage
 from .errors import InputError, OutputError
-from .scratch import SNAPSHOT_PREFIX, private_dir
+from .scratch import SNAPSHOT_PREFIX, private_dir, scratch_target
 
 if TYPE_CHECKING:
     from .sources import Source
@@ -544,14 +544,8 @@ def write_gpkg(
     constraints) before the file is renamed into place.
     """
     path = Path(path)
-    with contextlib.ExitStack() as stack:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            folder = stack.enter_context(private_dir(path.parent))
-        except OSError as exc:
-            raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
-        # in a hidden scratch folder, with its -wal/-journal: nothing a GIS client lists as data
-        tmp = folder / path.name
+    # in a hidden scratch folder, with its -wal/-journal: nothing a GIS client lists as data
+    with scratch_target(path) as tmp:
         try:
             for i, (name, frame) in enumerate(layers.items()):
                 _write_layer(tmp, name, frame, first=i == 0, metadata=metadata, titles=titles)
