@@ -137,21 +137,15 @@ def _bases_layer(ax: Axes, data: MapData, *, zorder: int = 7) -> list:
     )
     code_labels(ax, bases.assign(geometry=points.translate(0, 900)))
     present = [c for c in colors if c in set(bases[field])]
-    return [
-        (
-            f"农民就业基地 {labels[c]}",
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="none",
-                markersize=5,
-                markerfacecolor=colors[c],
-                markeredgecolor="#222",
-            ),
-        )
-        for c in present
-    ]
+    return [(f"农民就业基地 {labels[c]}", _point_symbol(colors[c], 5)) for c in present]
+
+
+def _point_symbol(color: str, size: float) -> Line2D:
+    """A legend entry's symbol for point features: a filled circle with a dark edge."""
+    return Line2D(
+        [], [], marker="o", linestyle="none", markersize=size, markerfacecolor=color,
+        markeredgecolor="#222",
+    )  # fmt: skip
 
 
 def bases_map(data: MapData) -> Figure:
@@ -296,22 +290,8 @@ def projects_map(data: MapData) -> Figure:
             zorder=7,
         )
         code_labels(ax, projects.assign(geometry=projects.geometry), size=5.5)
-        entries += [
-            (
-                labels[s],
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    linestyle="none",
-                    markersize=6,
-                    markerfacecolor=colors[s],
-                    markeredgecolor="#222",
-                ),
-            )
-            for s in colors
-            if s in set(projects[field])
-        ]
+        present = set(projects[field])
+        entries += [(labels[s], _point_symbol(colors[s], 6)) for s in colors if s in present]
         entries.append(("点大小 = 固定资产投资 size = fixed investment", Line2D([], [])))
     town_labels(ax, data, bounds)
     set_extent(ax, bounds, pad=0.1)
