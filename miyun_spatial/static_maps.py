@@ -64,6 +64,7 @@ from .static_elements import (
 )
 
 STATIC_DIR = "static"
+VECTOR_PARCELS_MAX = 5_000  # parcels drawn as vectors, with outlines, in one panel
 
 
 @dataclass(frozen=True)
@@ -183,12 +184,29 @@ def _class_entries(codes: Sequence[str], data: MapData) -> list:
 
 
 def _parcels_by(ax: Axes, data: MapData, values: pd.Series, colors: Mapping[str, str], bounds):
+    """The parcels within ``bounds`` filled by ``values``; returns the values shown.
+
+    Above :data:`VECTOR_PARCELS_MAX` parcels a parcel is a few pixels wide: outlines are left
+    out and the layer is rasterised in the SVG as well, so the file stays small at any size.
+    """
     parcels = data.layer("land_parcels")
     x0, y0, x1, y1 = bounds
     shown = parcels.cx[x0:x1, y0:y1]
-    fills = [colors.get(str(values.get(i)), "#cccccc") for i in shown.index]
-    draw_polygons(ax, shown, facecolors=fills, edgecolor="#666666", linewidth=0.2, zorder=2)
-    return sorted({str(values.get(i)) for i in shown.index})
+    labels = values.reindex(shown.index).astype(str)
+    fills = labels.map(colors).fillna("#cccccc").tolist()
+    dense = len(shown) > VECTOR_PARCELS_MAX
+    collection = draw_polygons(
+        ax,
+        shown,
+        facecolors=fills,
+        edgecolor="none" if dense else "#666666",
+        linewidth=0 if dense else 0.2,
+        zorder=2,
+        by_fill=dense,
+    )
+    if dense and collection is not None:
+        collection.set_rasterized(True)
+    return sorted(set(labels))
 
 
 def _outline(ax: Axes, frame: gpd.GeoDataFrame, color: str, *, width: float = 1.4, zorder=6):

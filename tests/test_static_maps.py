@@ -102,3 +102,77 @@ def test_names_from_the_data_are_drawn_as_text(default_plan, default_work):
     svg = render(maps["base_B3"], ("svg",))["svg"].decode("utf-8")
     root = ET.fromstring(svg)
     assert f"B3 {hostile}：位置与用地变化" in _texts(_group(root, "map-title"))
+
+
+def _pixel(png: bytes, x: float, y: float) -> tuple[int, ...]:
+    """The RGBA pixel at axes fraction (x, y) of a PNG drawn edge to edge."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    return image.getpixel((int(x * (image.width - 1)), int((1 - y) * (image.height - 1))))
+
+
+@pytest.mark.parametrize("by_fill", [False, True])
+def test_holes_stay_empty_whatever_the_ring_order(by_fill):
+    """A hole drawn with the same orientation as its exterior, and a neighbour sharing the
+    fill: the hole shows the background, both polygons the fill."""
+    import io
+
+    from matplotlib.figure import Figure
+    from shapely import Polygon
+
+    from miyun_spatial.static_elements import draw_polygons
+
+    outer = [(0, 0), (0, 10), (10, 10), (10, 0)]  # clockwise, as is the hole below
+    hole = [(3, 3), (3, 7), (7, 7), (7, 3)]
+    frame = __import__("geopandas").GeoDataFrame(
+        geometry=[Polygon(outer, [hole]), Polygon([(10, 0), (20, 0), (20, 10), (10, 10)])]
+    )
+    figure = Figure(figsize=(4, 2), dpi=50)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    draw_polygons(ax, frame, facecolors=["#ff0000", "#ff0000"], edgecolor="none", by_fill=by_fill)
+    ax.set_xlim(0, 20)
+    ax.set_ylim(0, 10)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    png = buffer.getvalue()
+    assert _pixel(png, 0.25, 0.5)[:3] == (255, 255, 255)  # the hole's centre (5, 5)
+    assert _pixel(png, 0.05, 0.5)[:3] == (255, 0, 0)  # the ring around it (1, 5)
+    assert _pixel(png, 0.75, 0.5)[:3] == (255, 0, 0)  # the neighbour (15, 5)
+
+
+def test_dense_parcels_keep_the_svg_small(default_plan, default_work):
+    """20,000 parcels in the park: the parcel layer is rasterised inside the SVG (bounded
+    size), the legend and the PNG still show the classes."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+    import shapely
+
+    from miyun_spatial.static_maps import VECTOR_PARCELS_MAX, render, static_maps
+
+    work = dict(default_work)
+    parcels = work["land_parcels"]
+    park = work["zgc_park"]
+    x0, y0, x1, y1 = park[park["expansion_status"] == "current"].total_bounds
+    side = 100
+    xs, ys = np.meshgrid(np.linspace(x0, x1, side + 1)[:-1], np.linspace(y0, y1, side + 1)[:-1])
+    step = ((x1 - x0) / side, (y1 - y0) / side)
+    boxes = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + step[0], ys.ravel() + step[1])
+    dense = parcels.iloc[np.arange(len(boxes)) % len(parcels)].reset_index(drop=True)
+    dense = dense.set_geometry(boxes, crs=parcels.crs)
+    dense["parcel_code"] = [f"C9-{i:07d}" for i in range(len(dense))]
+    assert len(dense) > VECTOR_PARCELS_MAX
+    work["land_parcels"] = dense
+    maps = {m.key: m for m in static_maps(work, {}, default_plan["land_use_classes"],
+                                           generated=datetime(2026, 1, 2, tzinfo=UTC))}  # fmt: skip
+    out = render(maps["land_use_current"])
+    root = ET.fromstring(out["svg"])
+    assert list(root.iter(f"{SVG}image")), "the dense parcel layer is an image in the SVG"
+    assert len(out["svg"]) < 1_500_000, len(out["svg"])
+    legend = _texts(_group(root, "legend"))
+    shown = set(dense["current_use"].astype(str))
+    assert sum(any(e.startswith(f"{c} ") for e in legend) for c in shown) == len(shown)
