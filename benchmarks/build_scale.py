@@ -25,6 +25,7 @@ branch on the same GeoPackage). Nothing is asserted: the numbers are for benchma
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -33,6 +34,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +47,7 @@ import shapely
 from miyun_spatial import store
 from miyun_spatial.catalogue import CATALOGUE
 from miyun_spatial.default_data.parcels import ParkTargets, add_economics
+from miyun_spatial.workers import default_jobs
 
 PARCELS = CATALOGUE["land_parcels"]
 PARK_PREFIXES = ("A1", "C2", "C3")
@@ -161,43 +164,77 @@ def make_gpkg(path: Path, n: int, seed: int = SEED) -> Path:
 # --- the build, in a fresh process ----------------------------------------------------------
 
 
-def run_build(gpkg: Path, out: Path) -> dict:
-    """``build --offline`` of ``gpkg`` into ``out``: seconds per step, peak RSS, output sizes."""
+def run_build(gpkg: Path, out: Path, jobs: int) -> dict:
+    """``build --offline --jobs JOBS`` of ``gpkg`` into ``out``: seconds per step and task
+    (``BuildResult.timings``; tasks in parallel overlap), peak memory, output sizes."""
     from miyun_spatial.map_options import MapOptions
     from miyun_spatial.pipeline import build
 
-    marks: list[tuple[str, float]] = []
-    peak_before: dict[str, float] = {}  # step -> max RSS (MB) reached before it started
-
-    def progress(_i: int, _n: int, label: str) -> None:
-        if not marks or marks[-1][0] != label:
-            marks.append((label, time.perf_counter()))
-            peak_before[label] = _max_rss_mb()
-
+    sampler = PssSampler()
+    sampler.start()
     start = time.perf_counter()
-    result = build(gpkg, out, map_options=MapOptions(offline=True), progress=progress)
+    result = build(gpkg, out, map_options=MapOptions(offline=True), jobs=jobs)
     end = time.perf_counter()
-    steps = {}
-    for (label, t), (_next, t_next) in zip(marks, [*marks[1:], ("end", end)], strict=True):
-        if label != "done":
-            steps[label] = round(steps.get(label, 0.0) + t_next - t, 2)
+    sampler.stop()
     return {
         "seconds": round(end - start, 2),
-        "steps": steps,
-        "peak_rss_mb": _max_rss_mb(),
-        "peak_rss_mb_before_step": peak_before,
+        "jobs": jobs,
+        "steps": {label: round(seconds, 2) for label, seconds in result.timings},
+        "peak_rss_mb": _max_rss_mb(resource.RUSAGE_SELF),
+        "peak_rss_workers_mb": _max_rss_mb(resource.RUSAGE_CHILDREN),
+        "peak_pss_mb": round(sampler.peak_kb / 1024, 0),
         "outputs": {p.name: p.stat().st_size for p in sorted(result.outputs)},
         "validation": result.summary["validation"],
     }
 
 
-def _max_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
+def _max_rss_mb(who: int) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 0)
 
 
-def build_in_subprocess(gpkg: Path, out: Path) -> dict:
+class PssSampler(threading.Thread):
+    """The peak of the summed PSS (proportional set size: shared pages split between the
+    processes sharing them) of this process and its worker processes, every 50 ms: the
+    memory the build takes from the machine, with forked workers' shared pages counted once."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in _tree(os.getpid())))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in task.read_text().split()]
+    return pids
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def build_in_subprocess(gpkg: Path, out: Path, jobs: int) -> dict:
     done = subprocess.run(
-        [sys.executable, __file__, "--run-build", str(gpkg), str(out)],
+        [sys.executable, __file__, "--run-build", str(gpkg), str(out), str(jobs)],
         capture_output=True,
         text=True,
         check=False,
@@ -262,7 +299,9 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def measure(n: int, *, work: Path, seed: int, naive: bool, check: Path | None, browser: bool):
+def measure(
+    n: int, *, work: Path, seed: int, naive: bool, check: Path | None, browser: bool, jobs: int
+):
     gpkg = work / f"parcels_{n}.gpkg"
     t0 = time.perf_counter()
     if not gpkg.exists():
@@ -272,7 +311,7 @@ def measure(n: int, *, work: Path, seed: int, naive: bool, check: Path | None, b
     result["load_before"] = _load()
     out = work / f"out_{n}"
     shutil.rmtree(out, ignore_errors=True)
-    result.update(build_in_subprocess(gpkg, out))
+    result.update(build_in_subprocess(gpkg, out, jobs))
     result["load_after"] = _load()
     if naive:
         result.update(naive_validation(gpkg))
@@ -301,7 +340,9 @@ def _mb(n: float) -> str:
 
 def table(r: dict) -> str:
     lines = [
-        f"{r['parcels']:,} parcels: build {r['seconds']} s, peak RSS {r['peak_rss_mb']:.0f} MB "
+        f"{r['parcels']:,} parcels: build {r['seconds']} s with {r['jobs']} jobs, peak PSS "
+        f"{r['peak_pss_mb']:.0f} MB (RSS {r['peak_rss_mb']:.0f} MB, workers "
+        f"{r['peak_rss_workers_mb']:.0f} MB) "
         f"(load {r['load_before']} -> {r['load_after']}); validation {r['validation']}"
     ]
     lines += [f"  {step:<28} {s:>8.2f} s" for step, s in r["steps"].items()]
@@ -325,10 +366,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", type=Path, help="Compare the CSVs with those in this folder.")
     parser.add_argument("--browser", action="store_true", help="Load every page in Chromium.")
     parser.add_argument("--work", type=Path, help="Keep the GeoPackages and outputs here.")
-    parser.add_argument("--run-build", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--jobs", type=int, default=default_jobs(), help="Worker processes [the CPUs, at most 4]."
+    )
+    parser.add_argument("--run-build", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_build:
-        print(json.dumps(run_build(*args.run_build)))
+        gpkg, out, jobs = args.run_build
+        print(json.dumps(run_build(Path(gpkg), Path(out), int(jobs))))
         return 0
     results = []
     with tempfile.TemporaryDirectory(prefix="miyun-scale-") as tmp:
@@ -343,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                     naive=args.naive,
                     check=args.check,
                     browser=args.browser,
+                    jobs=args.jobs,
                 )
             )
             if not args.json:

@@ -8,10 +8,12 @@ output folder only, each written atomically.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from . import store
 from .analysis import (
@@ -33,10 +35,12 @@ from .validate import (
     summary_counts,
     validate,
 )
+from .workers import Task, run_tasks
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]
+Progress = Callable[[int, int, str, int], None]  # i, n, label, percent of the run
+T = TypeVar("T")
 
 __all__ = [
     "STEPS",
@@ -58,7 +62,6 @@ class BuildContext:
     out_dir: Path
     map_options: MapOptions = field(default_factory=MapOptions)
     generated: datetime = field(default_factory=lambda: datetime.now().astimezone())
-    detail: Callable[[str], None] = lambda _what: None  # a step's sub-step, for the progress
 
 
 @dataclass(frozen=True)
@@ -68,47 +71,52 @@ class BuildResult:
     outputs: tuple[Path, ...]
     findings: tuple[Finding, ...]
     summary: Mapping[str, object]
+    timings: tuple[tuple[str, float], ...] = ()  # (step or task, seconds it took)
 
 
-def _areas_step(ctx: BuildContext) -> list[Path]:
-    return [write_csv(ctx.results.areas, ctx.out_dir / "areas.csv")]
+def _areas_tasks(ctx: BuildContext) -> list[Task]:
+    return [Task("areas", lambda _: [write_csv(ctx.results.areas, ctx.out_dir / "areas.csv")])]
 
 
-def _metrics_step(ctx: BuildContext) -> list[Path]:
+def _metrics_tasks(ctx: BuildContext) -> list[Task]:
     """One CSV per metric table, and results.gpkg."""
     results = ctx.results
-    ctx.detail("CSV tables")
-    paths = [write_csv(table, ctx.out_dir / f"{key}.csv") for key, table in results.tables.items()]
-    ctx.detail(RESULTS_NAME)
-    paths.append(
-        write_results(
-            ctx.out_dir / RESULTS_NAME,
-            results.work,
-            results.tables,
-            source=results.plan,
-            finish=styles_for(results.plan),
-        )
-    )
-    return paths
+
+    def tables(_inputs) -> list[Path]:
+        return [
+            write_csv(table, ctx.out_dir / f"{key}.csv") for key, table in results.tables.items()
+        ]
+
+    def gpkg(_inputs) -> list[Path]:
+        finish = styles_for(results.plan)
+        target = ctx.out_dir / RESULTS_NAME
+        return [
+            write_results(target, results.work, results.tables, source=results.plan, finish=finish)
+        ]
+
+    return [Task(f"metrics: {RESULTS_NAME}", gpkg), Task("metrics: CSV tables", tables)]
 
 
-def _maps_step(ctx: BuildContext) -> list[Path]:
-    """The interactive maps (index.html and every page)."""
-    from .maps import write_maps
+def _map_inputs(ctx: BuildContext):
+    from .maps.page import MapInputs
 
     results = ctx.results
-    return write_maps(
-        results.plan,
-        results.work,
-        ctx.out_dir,
-        metrics=results.tables,
-        options=ctx.map_options,
-        progress=ctx.detail,
-    )
+    return MapInputs(results.plan, results.work, dict(results.tables), ctx.map_options)
 
 
-def _static_maps_step(ctx: BuildContext) -> list[Path]:
-    """static/*.png and *.svg: the thematic maps for documents (the report embeds the PNGs)."""
+def _maps_tasks(ctx: BuildContext) -> list[Task]:
+    """One task per page module; index.html is written once they are done (see build)."""
+    from .maps.writer import PAGE_MODULES, module_name, write_module_pages
+
+    inputs = _map_inputs(ctx)
+    return [
+        Task(f"maps: {module_name(m)}", lambda _, m=m: write_module_pages(inputs, m, ctx.out_dir))
+        for m in PAGE_MODULES
+    ]
+
+
+def _static_maps_tasks(ctx: BuildContext) -> list[Task]:
+    """static/<key>.png and .svg, one task per thematic map (the report embeds the PNGs)."""
     from .reports.review import local_time
     from .static_maps import static_maps, write_static_maps
 
@@ -119,31 +127,62 @@ def _static_maps_step(ctx: BuildContext) -> list[Path]:
         results.plan.layers.get("land_use_classes"),
         generated=local_time(ctx.generated),
     )
-    return list(write_static_maps(maps, ctx.out_dir).values())
+    return [
+        Task(
+            f"static maps: {m.key}",
+            lambda _, m=m: list(write_static_maps([m], ctx.out_dir).values()),
+        )
+        for m in maps
+    ]
 
 
-def _reports_step(ctx: BuildContext) -> list[Path]:
-    """report.xlsx and report.html, with the static maps the previous step drew."""
-    from .reports import report_maps, write_reports
+def _reports_tasks(ctx: BuildContext) -> list[Task]:
+    """report.xlsx, and report.html once the static maps it embeds are drawn."""
+    from .reports import (
+        HTML_NAME,
+        XLSX_NAME,
+        report_charts,
+        write_html_report,
+        write_xlsx_report,
+    )
     from .static_maps import STATIC_DIR
 
-    results = ctx.results
-    pngs = {path.stem: path.read_bytes() for path in (ctx.out_dir / STATIC_DIR).glob("*.png")}
-    maps = report_maps(
-        results.plan, results.work, results.tables, generated=ctx.generated, rendered=pngs
-    )
-    return write_reports(results, ctx.out_dir, generated=ctx.generated, maps=maps)
+    def html(inputs) -> list[Path]:
+        static = ctx.out_dir / STATIC_DIR
+        pngs = {path.stem: path.read_bytes() for path in static.glob("*.png")}
+        charts = inputs[CHARTS]
+        return [
+            write_html_report(
+                ctx.results, ctx.out_dir, generated=ctx.generated, rendered=pngs, charts=charts
+            )
+        ]
+
+    return [
+        Task(CHARTS, lambda _: report_charts(ctx.results, generated=ctx.generated)),
+        Task(
+            f"reports: {XLSX_NAME}",
+            lambda _: [write_xlsx_report(ctx.results, ctx.out_dir, generated=ctx.generated)],
+        ),
+        Task(f"reports: {HTML_NAME}", html, after=("static maps", CHARTS)),
+    ]
 
 
-Step = tuple[str, Callable[[BuildContext], list[Path]]]
+CHARTS = "reports: charts"  # report.html's charts (SVG text, no file of their own)
 
+Step = tuple[str, Callable[[BuildContext], list[Task]]]
+
+# The output steps, each a list of independent tasks. Tasks start in this order (the longest
+# first where it matters: static maps before the report that embeds them).
 STEPS: tuple[Step, ...] = (
-    ("areas", _areas_step),
-    ("metrics", _metrics_step),
-    ("maps", _maps_step),
-    ("static maps", _static_maps_step),
-    ("reports", _reports_step),
+    ("metrics", _metrics_tasks),
+    ("static maps", _static_maps_tasks),
+    ("maps", _maps_tasks),
+    ("reports", _reports_tasks),
+    ("areas", _areas_tasks),
 )
+
+# The order of the outputs in BuildResult.outputs (and in build --json)
+OUTPUT_ORDER = ("areas", "metrics", "maps", "static maps", "reports")
 
 
 def build(
@@ -153,37 +192,87 @@ def build(
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
     map_options: MapOptions | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> BuildResult:
     """Run the whole job on ``gpkg`` (default: the embedded GeoPackage) into ``out_dir``.
 
     The findings are always written to ``validation.csv``; with validation errors nothing
-    else is computed and DataError is raised. ``progress(i, total, label)`` is called as each
-    step starts (reading, validating, every step of ``STEPS``, then "done"), and with
-    ``"step: sub-step"`` labels within long steps.
+    else is computed and DataError is raised. The outputs are then written by the tasks of
+    ``STEPS``, on ``jobs`` worker processes (:mod:`miyun_spatial.workers`).
+    ``progress(i, n, label, percent)`` is called as each of the four phases starts (reading,
+    validating, analysing, writing), as each of the n tasks of the last starts, then with
+    "done"; ``BuildResult.timings`` holds the seconds of each.
     """
-    total = len(STEPS) + 4
-    tell = progress or (lambda i, n, label: log.info("[%d/%d] %s", i, n, label))
-    tell(1, total, "reading")
-    plan = store.load(gpkg)
-    tell(2, total, "validating")
-    findings = tuple(validate(plan, area_tolerance=area_tolerance))
+    timings: list[tuple[str, float]] = []
+    tell = progress or (lambda i, n, label, _pct: log.info("[%d/%d] %s", i, n, label))
+    tell(1, 4, "reading", 0)
+    plan = _timed(timings, "reading", lambda: store.load(gpkg))
+    tell(2, 4, "validating", 25)
+    findings = _timed(
+        timings, "validating", lambda: tuple(validate(plan, area_tolerance=area_tolerance))
+    )
     outputs = [write_csv(findings_frame(findings), Path(out_dir) / "validation.csv")]
     refuse_errors(plan, findings, see=f"{outputs[0]} or run 'miyun-spatial validate {plan.path}'")
-    tell(3, total, "computing areas, metrics and plan checks")
-    results = analyse(plan, findings, area_tolerance=area_tolerance)
-    current = [0, ""]
-    ctx = BuildContext(
-        results,
-        Path(out_dir),
-        map_options=map_options or MapOptions(),
-        detail=lambda what: tell(current[0], total, f"{current[1]}: {what}"),
+    analysing = "computing areas, metrics and plan checks"
+    tell(3, 4, analysing, 50)
+    results = _timed(
+        timings, analysing, lambda: analyse(plan, findings, area_tolerance=area_tolerance)
     )
-    for i, (label, step) in enumerate(STEPS, start=4):
-        current[:] = [i, label]
-        tell(i, total, label)
-        outputs.extend(step(ctx))
-    tell(total, total, "done")
-    return BuildResult(plan.path, Path(out_dir), tuple(outputs), findings, summary(results))
+    ctx = BuildContext(results, Path(out_dir), map_options=map_options or MapOptions())
+    tasks = _tasks(ctx)
+    tell(4, 4, f"writing the outputs: {len(tasks)} tasks", 75)
+    position = iter(range(len(tasks)))
+
+    def started(label: str) -> None:
+        k = next(position)
+        tell(k + 1, len(tasks), label, 75 + 25 * k // len(tasks))
+
+    done = run_tasks(tasks, jobs=jobs, started=started)
+    timings += [(d.label, d.seconds) for d in done]
+    steps = [*OUTPUT_ORDER, *(name for name, _make in STEPS if name not in OUTPUT_ORDER)]
+    by_step = {name: [d for d in done if _step_of(d.label) == name] for name in steps}
+    for name in steps:
+        if name == "maps" and by_step["maps"]:
+            from .maps.writer import write_index
+
+            pages = [page for d in by_step["maps"] for page in d.value]
+            outputs.append(write_index(_map_inputs(ctx), pages, ctx.out_dir))
+            outputs += [ctx.out_dir / page.filename for page in pages]
+            log.info("wrote %d maps to %s", len(pages) + 1, ctx.out_dir)
+        else:
+            # a task's list holds the files it wrote (the charts task returns SVG text)
+            outputs += [
+                path for d in by_step[name] if isinstance(d.value, list) for path in d.value
+            ]
+    tell(len(tasks), len(tasks), "done", 100)
+    return BuildResult(
+        plan.path, Path(out_dir), tuple(outputs), findings, summary(results), tuple(timings)
+    )
+
+
+def _tasks(ctx: BuildContext) -> list[Task]:
+    """The tasks of every step of STEPS. A task's ``after`` names tasks or steps: a step
+    stands for all of its tasks; one that is not run (not in STEPS) is not waited for."""
+    tasks = [task for _name, make in STEPS for task in make(ctx)]
+    by_label = {t.label: [t.label] for t in tasks}
+    by_step = {name: [t.label for t in tasks if _step_of(t.label) == name] for name, _ in STEPS}
+    expand = {**by_step, **by_label}
+    return [
+        replace(t, after=tuple(label for name in t.after for label in expand.get(name, ())))
+        for t in tasks
+    ]
+
+
+def _step_of(label: str) -> str:
+    return label.split(":", 1)[0]
+
+
+def _timed(timings: list[tuple[str, float]], label: str, run: Callable[[], T]) -> T:
+    """``run()``, its seconds appended to ``timings`` under ``label``."""
+    start = time.perf_counter()
+    value = run()
+    timings.append((label, time.perf_counter() - start))
+    return value
 
 
 def summary(results: Results) -> dict[str, object]:

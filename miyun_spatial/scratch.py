@@ -116,7 +116,10 @@ def _is_stale(folder: Path) -> bool:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False  # its owner is running
-    return True
+    # the lock was free: its owner died, or has just created the folder and not yet locked
+    # it (a worker process writing beside us): a live owner keeps its folder for an hour
+    pid = _pid_of(folder)
+    return pid is None or not _pid_alive(pid) or _age(folder) > STALE_AGE_S
 
 
 def _pid_of(folder: Path) -> int | None:

@@ -17,6 +17,7 @@ from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
 from ..outputs import csv_text
 from ..store import DEFAULT_GPKG
 from ..validate import DEFAULT_AREA_TOLERANCE
+from ..workers import default_jobs
 
 DEFAULT_OUT = Path("maps_out")
 LOGGER = "miyun_spatial"
@@ -280,3 +281,14 @@ def make_map_options(offline: bool, basemap: str, tianditu_key: str | None) -> M
     return MapOptions(
         offline=offline, basemap=basemap, tianditu_key=(tianditu_key or "").strip() or None
     )
+
+
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=default_jobs,
+    show_default="the CPUs available, at most 4",
+    envvar="MIYUN_JOBS",
+    help="Worker processes writing the outputs side by side (1: one by one, in this process).",
+)

@@ -14,6 +14,7 @@ from .common import (
     area_tolerance_option,
     emit_json,
     gpkg_argument,
+    jobs_option,
     make_map_options,
     map_options,
     out_option,
@@ -23,34 +24,25 @@ from .common import (
 
 
 class StepPrinter:
-    """Progress on stderr: one ``[i/n] pct% step`` line as each step starts, and its time."""
+    """Progress on stderr: one ``[i/n] pct% step`` line as each phase starts (reading,
+    validating, analysing, writing: n = 4), then one as each task of the writing starts."""
 
     def __init__(self, *, echo: bool = True) -> None:
         self.echo = echo
-        self.times: list[tuple[str, float]] = []  # label -> seconds, in order
-        self._label: str | None = None
-        self._start = time.perf_counter()
+        self.start = time.perf_counter()
 
-    def __call__(self, i: int, total: int, label: str) -> None:
-        self._close()
-        if label != "done":
-            self._label = label
+    def __call__(self, i: int, total: int, label: str, percent: int) -> None:
         if self.echo and label != "done":
-            click.echo(f"[{i}/{total}] {100 * (i - 1) // total:3d}% {label}", err=True)
+            click.echo(f"[{i}/{total}] {percent:3d}% {label}", err=True)
 
-    def _close(self) -> None:
-        now = time.perf_counter()
-        if self._label is not None:
-            self.times.append((self._label, now - self._start))
-        self._label, self._start = None, now
-
-    def table(self) -> str:
-        """Seconds per step, with the total (the per-step timing table of ``-v``)."""
-        self._close()
-        width = max((len(label) for label, _ in self.times), default=4) + 2
+    def table(self, timings) -> str:
+        """Seconds per step and task (``BuildResult.timings``; in parallel runs tasks overlap,
+        so they add up to more than the wall time), and the wall time."""
+        wall = time.perf_counter() - self.start
+        width = max((len(label) for label, _ in timings), default=4) + 2
         lines = [f"{'step':<{width}}{'seconds':>9}"]
-        lines += [f"{label:<{width}}{seconds:>9.2f}" for label, seconds in self.times]
-        lines.append(f"{'total':<{width}}{sum(s for _, s in self.times):>9.2f}")
+        lines += [f"{label:<{width}}{seconds:>9.2f}" for label, seconds in timings]
+        lines.append(f"{'total (wall)':<{width}}{wall:>9.2f}")
         return "\n".join(lines)
 
 
@@ -59,6 +51,7 @@ class StepPrinter:
 @out_option
 @area_tolerance_option
 @map_options
+@jobs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @verbosity
 def build_command(
@@ -68,12 +61,14 @@ def build_command(
     offline: bool,
     basemap: str,
     tianditu_key: str | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Validate GPKG and write every table, map and report to the output folder.
 
     Prints a line on stderr as each step starts (none with -q or --json) and, with -v, the
-    seconds each step took.
+    seconds each step took. Tables, maps and reports are written by --jobs worker processes
+    side by side (on Linux; elsewhere one by one).
     """
     verbosity = click.get_current_context().meta.get("verbosity", 0)
     printer = StepPrinter(echo=verbosity >= 0 and not as_json)
@@ -83,9 +78,10 @@ def build_command(
         area_tolerance=area_tolerance,
         map_options=make_map_options(offline, basemap, tianditu_key),
         progress=printer,
+        jobs=jobs,
     )
     if verbosity > 0:
-        click.echo(printer.table(), err=True)
+        click.echo(printer.table(result.timings), err=True)
     if as_json:
         emit_json(
             {

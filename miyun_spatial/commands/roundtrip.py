@@ -17,6 +17,7 @@ from .common import (
     emit_json,
     frame_records,
     gpkg_argument,
+    jobs_option,
     label_codes,
     make_map_options,
     map_options,
@@ -112,6 +113,7 @@ def diff_payload(result: PlanDiff) -> dict:
 )
 @area_tolerance_option
 @map_options
+@jobs_option
 @verbosity
 def watch_command(
     gpkg: Path,
@@ -124,6 +126,7 @@ def watch_command(
     offline: bool,
     basemap: str,
     tianditu_key: str | None,
+    jobs: int,
 ) -> None:
     """Build GPKG, then rebuild whenever its content changes (e.g. saved edits in QGIS).
 
@@ -150,6 +153,7 @@ def watch_command(
             build_options={
                 "area_tolerance": area_tolerance,
                 "map_options": make_map_options(offline, basemap, tianditu_key),
+                "jobs": jobs,
             },
         )
         code = state.exit_code

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 import geopandas as gpd
 import pandas as pd
@@ -29,9 +31,39 @@ def build_pages(inputs: MapInputs, *, progress: Callable[[str], None] | None = N
     pages: list[Page] = []
     for module in PAGE_MODULES:
         if progress is not None:
-            progress(module.__name__.rsplit(".", 1)[-1])
-        built = module.build(inputs)
-        pages.extend(built if isinstance(built, list) else [built])
+            progress(module_name(module))
+        pages.extend(module_pages(inputs, module))
+    _refuse_duplicates(pages)
+    return pages
+
+
+def module_name(module: ModuleType) -> str:
+    return module.__name__.rsplit(".", 1)[-1]
+
+
+def module_pages(inputs: MapInputs, module: ModuleType) -> list[Page]:
+    """The pages of one module of :data:`PAGE_MODULES`."""
+    built = module.build(inputs)
+    return built if isinstance(built, list) else [built]
+
+
+def write_module_pages(inputs: MapInputs, module: ModuleType, out_dir: Path) -> list[Page]:
+    """Write the pages of one page module into ``out_dir``; return them without their HTML
+    (what the index needs), so that a worker process sends back little."""
+    pages = module_pages(inputs, module)
+    _refuse_duplicates(pages)
+    for page in pages:
+        write_text(Path(out_dir) / page.filename, page.html)
+    return [replace(page, html="") for page in pages]
+
+
+def write_index(inputs: MapInputs, pages: Sequence[Page], out_dir: Path) -> Path:
+    """index.html listing ``pages`` (written by :func:`write_module_pages`)."""
+    _refuse_duplicates(pages)
+    return write_text(Path(out_dir) / index.FILENAME, index.build(inputs, pages).html)
+
+
+def _refuse_duplicates(pages: Sequence[Page]) -> None:
     names = [p.filename for p in pages]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -40,7 +72,6 @@ def build_pages(inputs: MapInputs, *, progress: Callable[[str], None] | None = N
             "codes that differ only in characters not allowed in file names; give each base "
             "its own code (B1, B2, ...)"
         )
-    return pages
 
 
 def write_maps(

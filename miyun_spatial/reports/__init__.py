@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .content import ReportInputs, assemble_report
-from .html import write_html
+from .html import chart_svgs, write_html
 from .model import Report
 from .review import MapFigure, local_time
 from .xlsx import write_xlsx
@@ -99,6 +99,38 @@ def write_reports(
     return write_report_files(assemble_report(inputs), out_dir)
 
 
+def write_xlsx_report(
+    results: Results, out_dir: Path, *, generated: datetime | None = None
+) -> Path:
+    """Write ``report.xlsx`` alone (it shows no maps)."""
+    report = assemble_report(gather_inputs(results, generated=generated, maps=()))
+    return write_xlsx(report, Path(out_dir) / XLSX_NAME)
+
+
+def write_html_report(
+    results: Results,
+    out_dir: Path,
+    *,
+    generated: datetime | None = None,
+    rendered: Mapping[str, bytes] | None = None,
+    charts: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``report.html`` alone, with the static maps ``rendered`` (key -> PNG bytes) and
+    the ``charts`` (key -> SVG, :func:`report_charts`) where given (a build draws them
+    first, side by side), else drawn here."""
+    generated = generated or datetime.now().astimezone()
+    maps = report_maps(
+        results.plan, results.work, results.tables, generated=generated, rendered=rendered
+    )
+    report = assemble_report(gather_inputs(results, generated=generated, maps=maps))
+    return write_html(report, Path(out_dir) / HTML_NAME, charts)
+
+
+def report_charts(results: Results, *, generated: datetime | None = None) -> dict[str, str]:
+    """The charts of report.html as inline SVG, by chart key."""
+    return chart_svgs(assemble_report(gather_inputs(results, generated=generated, maps=())))
+
+
 __all__ = [
     "HTML_NAME",
     "XLSX_NAME",
@@ -107,7 +139,10 @@ __all__ = [
     "ReportInputs",
     "assemble_report",
     "gather_inputs",
+    "report_charts",
     "report_maps",
+    "write_html_report",
     "write_report_files",
     "write_reports",
+    "write_xlsx_report",
 ]

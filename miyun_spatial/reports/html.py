@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -192,15 +193,27 @@ _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 _TEMPLATE = _ENV.from_string(TEMPLATE)
 
 
-def write_html(report: Report, path: Path) -> Path:
-    """Write ``report`` to ``path`` as one self-contained printable page, atomically."""
-    return write_text(Path(path), render_html(report))
+def write_html(report: Report, path: Path, charts: Mapping[str, str] | None = None) -> Path:
+    """Write ``report`` to ``path`` as one self-contained printable page, atomically.
+
+    ``charts``: chart key -> SVG already drawn by :func:`chart_svgs` (the rest are drawn here).
+    """
+    return write_text(Path(path), render_html(report, charts))
 
 
-def render_html(report: Report) -> str:
+def chart_svgs(report: Report) -> dict[str, str]:
+    """Every chart of ``report`` drawn as inline SVG, by chart key."""
+    return {
+        chart.key: chart_svg(chart, section.table(chart.table))
+        for section in report.sections
+        for chart in section.charts
+    }
+
+
+def render_html(report: Report, charts: Mapping[str, str] | None = None) -> str:
     front = report.front or Front(("", ""), None, "", ())
     listings = dict(front.listings)
-    sections = [_section_view(s, listings) for s in report.sections]
+    sections = [_section_view(s, listings, charts or {}) for s in report.sections]
     appendix = [
         _table_view(t, cap=front.listing_rows, full=listings[t.key])
         for s in report.sections
@@ -246,13 +259,13 @@ def render_html(report: Report) -> str:
     )
 
 
-def _section_view(section: Section, listings: dict[str, str]) -> dict:
+def _section_view(section: Section, listings: dict[str, str], drawn: Mapping[str, str]) -> dict:
     tables = [t for t in section.tables if t.key not in listings and t.key not in IN_FRONT]
     wide = section.key not in PORTRAIT or any(len(t.columns) > WIDE_COLUMNS for t in tables)
     shown = {t.key for t in tables}
     charts = []
     for chart in section.charts:
-        svg = chart_svg(chart, section.table(chart.table))
+        svg = drawn.get(chart.key) or chart_svg(chart, section.table(chart.table))
         # matplotlib escapes every text it writes into the SVG; the markup itself is ours.
         before = chart.table if chart.table in shown else ""
         charts.append(

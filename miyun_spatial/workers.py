@@ -1,0 +1,155 @@
+"""Run a build's independent output tasks side by side, in forked worker processes.
+
+Once the results are computed, every table, page, static map and report is written from the
+same frozen :class:`~miyun_spatial.analysis.Results` and none depends on another (except the
+report, which embeds the static maps' PNGs). :func:`run_tasks` runs such tasks on ``jobs``
+worker processes forked from this one, so they inherit the results without copying or
+pickling them (copy-on-write pages); only each task's return value (paths, page summaries)
+travels back. With ``jobs=1``, or where ``fork`` is not the way processes start (Windows,
+macOS), the tasks run one after the other in this process, in the same order.
+
+A task never writes outside its own files, and every file is written atomically, so a worker
+that dies leaves no half-written output; its death is reported as an :class:`OutputError`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import OutputError
+
+
+@dataclass(frozen=True)
+class Task:
+    """One output task: its progress label, what it runs, and the labels it must wait for.
+
+    ``run`` is called with the values of the tasks it waits for, by label (an empty mapping
+    when it waits for none); those values travel to its worker pickled.
+    """
+
+    label: str
+    run: Callable[[Mapping[str, Any]], Any]
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished task: its value and the seconds it took (in its worker)."""
+
+    label: str
+    value: Any
+    seconds: float
+
+
+Started = Callable[[str], None]
+
+# The tasks of the pool being run: set before the workers fork, so they inherit it.
+_TASKS: Sequence[Task] = ()
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the CPUs this process may use (at most 4)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def can_fork() -> bool:
+    """True where workers can be forked safely: Linux (macOS forks unsafely, Windows cannot)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def run_tasks(
+    tasks: Sequence[Task], *, jobs: int = 1, started: Started | None = None
+) -> list[Done]:
+    """Run ``tasks`` (listed so that each comes after those it waits for) on ``jobs`` workers.
+
+    ``started(label)`` is called as each task starts. Returns one :class:`Done` per task, in
+    the order of ``tasks``. A task's exception is raised here, once the tasks already running
+    have finished; no task is started after it.
+    """
+    labels = [task.label for task in tasks]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"task labels must be unique: {labels}")
+    started = started or (lambda _label: None)
+    if jobs <= 1 or len(tasks) <= 1 or not can_fork():
+        done: dict[str, Done] = {}
+        for task in tasks:
+            done[task.label] = _run_here(task, done, started)
+        return list(done.values())
+    return _run_forked(tasks, min(jobs, len(tasks)), started)
+
+
+def _run_here(task: Task, done: Mapping[str, Done], started: Started) -> Done:
+    started(task.label)
+    start = time.perf_counter()
+    value = task.run(_inputs(task, done))
+    return Done(task.label, value, time.perf_counter() - start)
+
+
+def _inputs(task: Task, done: Mapping[str, Done]) -> dict[str, Any]:
+    return {label: done[label].value for label in task.after}
+
+
+def _run_index(index: int, inputs: Mapping[str, Any]) -> tuple[Any, float]:
+    """In a worker: run task ``index`` of the inherited task list."""
+    start = time.perf_counter()
+    value = _TASKS[index].run(inputs)
+    return value, time.perf_counter() - start
+
+
+def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done]:
+    global _TASKS
+    _TASKS = tuple(tasks)
+    done: dict[str, Done] = {}
+    running: dict[Future, int] = {}
+    waiting = list(range(len(tasks)))
+    failure: BaseException | None = None
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            while waiting or running:
+                # start what may start, on free workers only, so that "started" means started
+                for index in list(waiting):
+                    if failure is not None or len(running) >= jobs:
+                        break
+                    if all(label in done for label in tasks[index].after):
+                        waiting.remove(index)
+                        started(tasks[index].label)
+                        inputs = _inputs(tasks[index], done)
+                        running[pool.submit(_run_index, index, inputs)] = index
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index = running.pop(future)
+                    try:
+                        value, seconds = future.result()
+                    except BrokenProcessPool as error:
+                        raise OutputError(
+                            f"a worker process died while writing '{tasks[index].label}' "
+                            "(out of memory? killed?): run again with --jobs 1 to write "
+                            "the outputs one by one in this process"
+                        ) from error
+                    except BaseException as error:  # re-raised below, once running tasks end
+                        failure = failure or error
+                        continue
+                    done[tasks[index].label] = Done(tasks[index].label, value, seconds)
+    finally:
+        _TASKS = ()
+    if failure is not None:
+        raise failure
+    return [done[label] for label in (task.label for task in tasks)]
+
+
+__all__ = ["Done", "Task", "can_fork", "default_jobs", "run_tasks"]

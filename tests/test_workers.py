@@ -1,0 +1,93 @@
+"""The build's outputs written by forked worker processes (``--jobs``): the same files as one
+by one, tasks that wait for others, and failures that reach the user as one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from miyun_spatial.errors import OutputError
+from miyun_spatial.workers import Task, can_fork, run_tasks
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="workers are forked on Linux only")
+
+
+def _write_after_a_while(path: Path) -> str:
+    time.sleep(0.4)
+    path.write_text("a")
+    return "a"
+
+
+@needs_fork
+def test_a_task_starts_after_those_it_waits_for(tmp_path):
+    first = tmp_path / "first"
+    tasks = [
+        Task("a", lambda _: _write_after_a_while(first)),
+        Task("b", lambda got: (first.exists(), got), after=("a",)),
+        Task("c", lambda _: os.getpid()),
+    ]
+    started = []
+    done = run_tasks(tasks, jobs=2, started=started.append)
+    assert [d.label for d in done] == ["a", "b", "c"]
+    assert done[1].value == (True, {"a": "a"})  # b saw a's file: it started once a had finished
+    assert started.index("b") > started.index("a")
+    assert done[2].value != os.getpid()  # ran in a worker process
+    assert all(d.seconds >= 0 for d in done)
+
+
+@needs_fork
+def test_a_task_error_reaches_the_caller_as_raised(tmp_path):
+    def fail(_inputs):
+        raise OutputError(f"cannot write {tmp_path / 'x.csv'}: disk full")
+
+    with pytest.raises(OutputError, match=r"x\.csv: disk full"):
+        run_tasks([Task("ok", lambda _: 1), Task("bad", fail)], jobs=2)
+
+
+@needs_fork
+def test_a_worker_killed_is_an_output_error():
+    def die(_inputs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(OutputError, match=r"worker process died while writing 'killed'.*--jobs 1"):
+        run_tasks([Task("killed", die), Task("other", lambda _: 2)], jobs=2)
+
+
+def _outputs(stdout: str) -> list[str]:
+    import json
+
+    return [Path(p).name for p in json.loads(stdout)["outputs"]]
+
+
+@needs_fork
+def test_two_workers_write_what_one_writes(cli, default_gpkg, tmp_path):
+    """Same files, same order in --json, byte-identical tables (pages and reports carry the
+    time of the run)."""
+    one = cli("build", default_gpkg, "--offline", "--out", tmp_path / "one", "-j", "1", "--json")
+    two = cli("build", default_gpkg, "--offline", "--out", tmp_path / "two", "-j", "2", "--json")
+    assert one.returncode == two.returncode == 0, one.stderr + two.stderr
+    assert _outputs(one.stdout) == _outputs(two.stdout)
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*"))
+    assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*"))
+    for name in files:
+        if name.suffix in (".csv", ".png", ".svg"):
+            assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    leftovers = [p for p in (tmp_path / "two").iterdir() if p.name.startswith(".miyun-tmp-")]
+    assert not leftovers
+
+
+@needs_fork
+def test_an_output_a_worker_cannot_write_fails_the_build_in_one_line(cli, default_gpkg, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "static").write_text("a file where the static maps' folder goes")
+    result = cli("build", default_gpkg, "--offline", "--out", out, "-j", "2")
+    assert result.returncode == 3, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and "static" in last, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (out / "report.html").exists()  # it waits for the static maps, which failed
