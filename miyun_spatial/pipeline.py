@@ -35,7 +35,7 @@ from .validate import (
     summary_counts,
     validate,
 )
-from .workers import Task, run_tasks
+from .workers import Task, beside, can_fork, run_tasks
 
 log = logging.getLogger(__name__)
 
@@ -207,17 +207,31 @@ def build(
     tell = progress or (lambda i, n, label, _pct: log.info("[%d/%d] %s", i, n, label))
     tell(1, 4, "reading", 0)
     plan = _timed(timings, "reading", lambda: store.load(gpkg))
+    analysing = "computing areas, metrics and plan checks"
+    side_by_side = jobs > 1 and can_fork()
+
+    def validating() -> tuple[tuple[Finding, ...], float]:
+        start = time.perf_counter()
+        found = tuple(validate(plan, area_tolerance=area_tolerance))
+        return found, time.perf_counter() - start
+
+    # With workers, the figures are computed while a worker validates; they are kept only
+    # when the data has no errors (and their own errors only count then).
     tell(2, 4, "validating", 25)
-    findings = _timed(
-        timings, "validating", lambda: tuple(validate(plan, area_tolerance=area_tolerance))
-    )
+    with beside(validating, enabled=side_by_side) as validation:
+        if side_by_side:
+            tell(3, 4, analysing, 50)
+            results, failure = _attempt(timings, analysing, plan, area_tolerance)
+        findings, seconds = validation()
+    timings.insert(1, ("validating", seconds))
     outputs = [write_csv(findings_frame(findings), Path(out_dir) / "validation.csv")]
     refuse_errors(plan, findings, see=f"{outputs[0]} or run 'miyun-spatial validate {plan.path}'")
-    analysing = "computing areas, metrics and plan checks"
-    tell(3, 4, analysing, 50)
-    results = _timed(
-        timings, analysing, lambda: analyse(plan, findings, area_tolerance=area_tolerance)
-    )
+    if not side_by_side:
+        tell(3, 4, analysing, 50)
+        results, failure = _attempt(timings, analysing, plan, area_tolerance)
+    if failure is not None:
+        raise failure
+    results = replace(results, findings=findings)
     ctx = BuildContext(results, Path(out_dir), map_options=map_options or MapOptions())
     tasks = _tasks(ctx)
     tell(4, 4, f"writing the outputs: {len(tasks)} tasks", 75)
@@ -265,6 +279,16 @@ def _tasks(ctx: BuildContext) -> list[Task]:
 
 def _step_of(label: str) -> str:
     return label.split(":", 1)[0]
+
+
+def _attempt(timings, label: str, plan, area_tolerance: float):
+    """``analyse(plan)`` timed: (results, None), or (None, the exception it raised)."""
+    try:
+        return _timed(
+            timings, label, lambda: analyse(plan, (), area_tolerance=area_tolerance)
+        ), None
+    except Exception as error:
+        return None, error
 
 
 def _timed(timings: list[tuple[str, float]], label: str, run: Callable[[], T]) -> T:

@@ -14,11 +14,12 @@ that dies leaves no half-written output; its death is reported as an :class:`Out
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -51,8 +52,9 @@ class Done:
 
 Started = Callable[[str], None]
 
-# The tasks of the pool being run: set before the workers fork, so they inherit it.
+# The tasks of the pool being run: set before the workers fork, so they inherit them.
 _TASKS: Sequence[Task] = ()
+_BESIDE: Callable[[], Any] | None = None
 
 
 def default_jobs() -> int:
@@ -88,6 +90,37 @@ def run_tasks(
             done[task.label] = _run_here(task, done, started)
         return list(done.values())
     return _run_forked(tasks, min(jobs, len(tasks)), started)
+
+
+@contextlib.contextmanager
+def beside(run: Callable[[], Any], *, enabled: bool = True) -> Iterator[Callable[[], Any]]:
+    """Start ``run()`` in a forked worker while the ``with`` block runs here; the block gets
+    a function returning its value (raising its exception). Without ``enabled`` or ``fork``,
+    ``run()`` is called here, when the value is first asked for."""
+    if not (enabled and can_fork()):
+        yield run
+        return
+    global _BESIDE
+    _BESIDE = run  # inherited by the worker, forked when the pool starts
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            future = pool.submit(_run_beside)
+
+            def result() -> Any:
+                try:
+                    return future.result()
+                except BrokenProcessPool as error:
+                    raise OutputError(
+                        "a worker process died (out of memory? killed?): run again with --jobs 1"
+                    ) from error
+
+            yield result
+    finally:
+        _BESIDE = None
+
+
+def _run_beside() -> Any:
+    return _BESIDE()
 
 
 def _run_here(task: Task, done: Mapping[str, Done], started: Started) -> Done:
@@ -152,4 +185,4 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
     return [done[label] for label in (task.label for task in tasks)]
 
 
-__all__ = ["Done", "Task", "can_fork", "default_jobs", "run_tasks"]
+__all__ = ["Done", "Task", "beside", "can_fork", "default_jobs", "run_tasks"]

@@ -91,3 +91,21 @@ def test_an_output_a_worker_cannot_write_fails_the_build_in_one_line(cli, defaul
     assert last.startswith("error:") and "static" in last, result.stderr
     assert "Traceback" not in result.stderr
     assert not (out / "report.html").exists()  # it waits for the static maps, which failed
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_validation_errors_win_over_the_figures_computed_beside(cli, gpkg_copy, tmp_path, jobs):
+    """A parcel without a current use is a validation error, and makes the figures fail too:
+    whether they are computed after validation or beside it, the user reads the validation
+    error and only validation.csv is written."""
+    from gpkg_edit import read, set_value
+
+    first = read(gpkg_copy, "land_parcels")["parcel_code"].iloc[0]
+    set_value(gpkg_copy, "land_parcels", "parcel_code", first, "current_use", None)
+    out = tmp_path / "out"
+    result = cli("build", gpkg_copy, "--offline", "--out", out, "-j", jobs)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and "validation" in last and "land_parcels" in last, last
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["validation.csv"]
