@@ -16,6 +16,7 @@ from . import __version__
 from .commands import data, importing, maps, metrics, pipeline, postgis, report, roundtrip
 from .commands.common import LOGGER
 from .errors import EXIT_INPUT, EXIT_INTERNAL, MiyunError
+from .outputs import terminal_text
 
 COMMAND_MODULES = (data, pipeline, maps, metrics, report, roundtrip, importing, postgis)
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status = cli.main(args=argv, prog_name="miyun-spatial", standalone_mode=False)
     except MiyunError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(terminal_text(f"error: {exc}"), err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -8,6 +8,7 @@ CSV-injection rule), in every CSV and in report.xlsx.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -82,3 +83,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """
     text = csv_text(frame)
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8-sig", newline=""))
+
+
+# C0 controls but tab and newline, DEL and C1 controls: a terminal acts on them (ESC starts a
+# sequence that can move the cursor, retitle the window or hide the text before it)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters from the data are shown as
+    escapes (``\\x1b``), never acted on."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -29,6 +29,8 @@ from miyun_spatial.outputs import inert_frame
 
 PWNED_DIR = "pwned_dir"  # what the Jinja payload below would create in the working folder
 JINJA = "ZQ{{ 7*7 }}QZ"  # rendered by a template this becomes ZQ49QZ
+# retitles the window, clears the screen and turns the text red, if a terminal acts on it
+TERMINAL = "\x1b]0;PWNED\x07\x1b[2J\x1b[31mRED\x9b1m"
 PAYLOADS = (
     JINJA,
     "{{ lipsum.__globals__.os.mkdir(dict(pwned_dir=1)|first) }}",
@@ -48,6 +50,7 @@ PAYLOADS = (
     "\r=1+1",
     "$\\nocommand{x}$ (matplotlib mathtext)",
     "VT\x0bSOH\x01<&>\"' (XML-illegal control characters)",
+    TERMINAL,
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # text fields the pipeline interprets (units are converted), not free text
@@ -253,6 +256,9 @@ def test_maps_report_validate_and_diff_run_no_payload(hostile, tmp_path, default
         assert result.returncode == 0, (args[0], result.stderr[-600:])
         assert "ZQ49QZ" not in result.stdout + result.stderr
         assert list(work.iterdir()) == [], args  # the payload created nothing
+        if "--json" not in args:  # on a terminal, control characters show as escapes
+            for control in ("\x1b", "\x07", "\x9b"):
+                assert control not in result.stdout + result.stderr, (args[0], control)
     diff = run_cli("diff", default_gpkg, gpkg, "--json", cwd=work)
     assert JINJA in diff.stdout  # shown as typed (JSON keeps it literal)
     for page in (tmp_path / "maps").glob("*.html"):

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import sources
 from ..errors import MiyunError
 from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
-from ..outputs import csv_text
+from ..outputs import csv_text, terminal_text
 from ..store import DEFAULT_GPKG
 from ..validate import DEFAULT_AREA_TOLERANCE
 from ..workers import default_jobs
@@ -50,12 +50,19 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+class _TerminalFormatter(logging.Formatter):
+    """Log lines with the data's control characters shown, not acted on by the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().format(record))
+
+
 def configure_logging(level: int) -> None:
     logger = logging.getLogger(LOGGER)
     logger.setLevel(level)
     if not any(getattr(h, "_miyun", False) for h in logger.handlers):
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.setFormatter(_TerminalFormatter("%(levelname)s: %(message)s"))
         handler._miyun = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.propagate = False
@@ -70,7 +77,7 @@ def quiet() -> bool:
 def say(message: str, *, err: bool = False) -> None:
     """Print a status line, unless ``-q`` asked for silence."""
     if not quiet():
-        click.echo(message, err=err)
+        click.echo(terminal_text(message), err=err)
 
 
 def verbosity(fn: Callable) -> Callable:
@@ -234,7 +241,7 @@ def emit_frame(
     elif as_csv:
         click.echo(csv_text(frame), nl=False)
     else:
-        click.echo(text_table(frame, floatfmt=floatfmt))
+        click.echo(terminal_text(text_table(frame, floatfmt=floatfmt)))
 
 
 def text_table(frame: pd.DataFrame, *, floatfmt: str = "{:,.2f}") -> str:

@@ -10,6 +10,7 @@ from .. import store
 from ..errors import EXIT_DATA
 from ..importing import CLASSIFICATIONS, LAYERS, ImportOptions, render_text, run_import
 from ..importing.fields import parse_pairs
+from ..outputs import terminal_text
 from .common import emit_json, verbosity
 
 
@@ -117,7 +118,7 @@ def import_command(
     if as_json:
         emit_json(report.to_dict())
     else:
-        click.echo(render_text(report))
+        click.echo(terminal_text(render_text(report)))
     if not report.valid:
         raise click.exceptions.Exit(EXIT_DATA)
 

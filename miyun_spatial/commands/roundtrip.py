@@ -9,6 +9,7 @@ import click
 
 from .. import store
 from ..diff import PlanDiff, changed_layers, describe_change, diff_plans
+from ..outputs import terminal_text
 from ..watch import DEFAULT_DEBOUNCE_S, DEFAULT_INTERVAL_S, WatchEvent, watch
 from .common import (
     SOURCE,
@@ -46,8 +47,8 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
     if as_json:
         emit_json(diff_payload(result))
         return
-    click.echo(f"old  {result.old}")
-    click.echo(f"new  {result.new}")
+    click.echo(terminal_text(f"old  {result.old}"))
+    click.echo(terminal_text(f"new  {result.new}"))
     touched = changed_layers(result)
     if not touched:
         click.echo(f"no differences in {len(result.layers)} layers")
@@ -59,7 +60,8 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
         click.echo("\nchanges")
         for (layer, code), row in result.changes.iterrows():
             name = f" {row['name']}" if isinstance(row["name"], str) else ""
-            click.echo(f"  {layer} {code}{name}: {describe_change(labelled_change(row, labels))}")
+            change = describe_change(labelled_change(row, labels))
+            click.echo(terminal_text(f"  {layer} {code}{name}: {change}"))
     summary = result.summary.loc[[name for name in touched if name in result.summary.index]]
     click.echo("\nsummary by category (areas in ha)")
     emit_frame(label_codes(summary, labels), as_json=False, as_csv=False, floatfmt="{:,.4f}")
@@ -171,9 +173,9 @@ def print_event(event: WatchEvent) -> None:
     if event.kind == "changed":
         say(f"[{stamp}] change in {', '.join(event.layers)}; waiting for edits to settle")
     elif event.kind == "unreadable":
-        click.echo(f"[{stamp}] cannot read the file yet: {event.message}", err=True)
+        click.echo(terminal_text(f"[{stamp}] cannot read the file yet: {event.message}"), err=True)
     elif event.kind == "failed":
-        click.echo(f"[{stamp}] {label} failed: {event.message}", err=True)
+        click.echo(terminal_text(f"[{stamp}] {label} failed: {event.message}"), err=True)
     else:
         seconds = f" in {event.seconds:.1f} s" if event.seconds else ""
         say(f"[{stamp}] {label} done{seconds}: {event.message}")
