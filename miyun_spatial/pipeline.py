@@ -106,13 +106,9 @@ def _map_inputs(ctx: BuildContext):
 
 def _maps_tasks(ctx: BuildContext) -> list[Task]:
     """One task per page module; index.html is written once they are done (see build)."""
-    from .maps.writer import PAGE_MODULES, module_name, write_module_pages
+    from .maps.writer import page_tasks
 
-    inputs = _map_inputs(ctx)
-    return [
-        Task(f"maps: {module_name(m)}", lambda _, m=m: write_module_pages(inputs, m, ctx.out_dir))
-        for m in PAGE_MODULES
-    ]
+    return page_tasks(_map_inputs(ctx), ctx.out_dir)
 
 
 def _static_maps_tasks(ctx: BuildContext) -> list[Task]:
@@ -247,12 +243,10 @@ def build(
     by_step = {name: [d for d in done if _step_of(d.label) == name] for name in steps}
     for name in steps:
         if name == "maps" and by_step["maps"]:
-            from .maps.writer import write_index
+            from .maps.writer import write_pages_index
 
             pages = [page for d in by_step["maps"] for page in d.value]
-            outputs.append(write_index(_map_inputs(ctx), pages, ctx.out_dir))
-            outputs += [ctx.out_dir / page.filename for page in pages]
-            log.info("wrote %d maps to %s", len(pages) + 1, ctx.out_dir)
+            outputs += write_pages_index(_map_inputs(ctx), pages, ctx.out_dir)
         else:
             # a task's list holds the files it wrote (the charts task returns SVG text)
             outputs += [

@@ -73,6 +73,7 @@ PLACEHOLDERS = {
     "DIR": "out",
     "B": "light",
     "KEY": "0123456789abcdef",
+    "N": "2",
 }
 
 

@@ -7,16 +7,25 @@ from pathlib import Path
 import click
 
 from ..analysis import load_and_analyse
-from .common import gpkg_argument, make_map_options, map_options, out_option, say, verbosity
+from .common import (
+    gpkg_argument,
+    jobs_option,
+    make_map_options,
+    map_options,
+    out_option,
+    say,
+    verbosity,
+)
 
 
 @click.command("maps")
 @gpkg_argument
 @out_option
 @map_options
+@jobs_option
 @verbosity
 def maps_command(
-    gpkg: Path, out_dir: Path, offline: bool, basemap: str, tianditu_key: str | None
+    gpkg: Path, out_dir: Path, offline: bool, basemap: str, tianditu_key: str | None, jobs: int
 ) -> None:
     """Write index.html and every map of GPKG into the output folder.
 
@@ -27,7 +36,9 @@ def maps_command(
 
     options = make_map_options(offline, basemap, tianditu_key)
     results = load_and_analyse(gpkg, checks=False)
-    paths = write_maps(results.plan, results.work, out_dir, metrics=results.tables, options=options)
+    paths = write_maps(
+        results.plan, results.work, out_dir, metrics=results.tables, options=options, jobs=jobs
+    )
     say(f"wrote {len(paths)} maps to {out_dir}/ (open {out_dir / 'index.html'})")
     for path in paths:
         say(f"  {path}")

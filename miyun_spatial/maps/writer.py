@@ -15,6 +15,7 @@ from ..errors import DataError
 from ..map_options import MapOptions
 from ..outputs import write_text
 from ..store import PlanData
+from ..workers import Task, run_tasks
 from .page import MapInputs, Page
 from .pages import base_detail, bases, index, land_use, overview, projects, yields
 
@@ -81,19 +82,31 @@ def write_maps(
     *,
     metrics: Mapping[str, pd.DataFrame] | None = None,
     options: MapOptions | None = None,
-    progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> list[Path]:
     """Write index.html and every map for ``plan`` into ``out_dir``; return the paths.
 
     ``work`` holds the plan's spatial layers in EPSG:4548 (``pipeline.work_layers``);
     ``metrics`` the tables of ``metrics.compute_all`` (pages that need them say so when
-    they are missing). Each file is written atomically. ``progress(name)`` is called as each
-    page module starts.
+    they are missing). Each file is written atomically; the page modules run on ``jobs``
+    worker processes (:mod:`miyun_spatial.workers`).
     """
     inputs = MapInputs(plan, work, dict(metrics or {}), options or MapOptions())
-    pages = build_pages(inputs, progress=progress)
-    entry = index.build(inputs, pages)
+    done = run_tasks(page_tasks(inputs, out_dir), jobs=jobs)
+    return write_pages_index(inputs, [page for d in done for page in d.value], out_dir)
+
+
+def page_tasks(inputs: MapInputs, out_dir: Path) -> list[Task]:
+    """One task per page module, labelled 'maps: <module>', returning its pages (no HTML)."""
+    return [
+        Task(f"maps: {module_name(m)}", lambda _, m=m: write_module_pages(inputs, m, out_dir))
+        for m in PAGE_MODULES
+    ]
+
+
+def write_pages_index(inputs: MapInputs, pages: Sequence[Page], out_dir: Path) -> list[Path]:
+    """index.html for ``pages`` (already written); the paths of the index and the pages."""
     out_dir = Path(out_dir)
-    paths = [write_text(out_dir / page.filename, page.html) for page in (entry, *pages)]
+    paths = [write_index(inputs, pages, out_dir), *(out_dir / page.filename for page in pages)]
     log.info("wrote %d maps to %s", len(paths), out_dir)
     return paths
