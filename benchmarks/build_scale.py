@@ -180,6 +180,7 @@ def run_build(gpkg: Path, out: Path, jobs: int) -> dict:
         "seconds": round(end - start, 2),
         "jobs": jobs,
         "steps": {label: round(seconds, 2) for label, seconds in result.timings},
+        "task_peak_rss_mb": dict(result.peaks),
         "peak_rss_mb": _max_rss_mb(resource.RUSAGE_SELF),
         "peak_rss_workers_mb": _max_rss_mb(resource.RUSAGE_CHILDREN),
         "peak_pss_mb": round(sampler.peak_kb / 1024, 0),

@@ -72,6 +72,7 @@ class BuildResult:
     findings: tuple[Finding, ...]
     summary: Mapping[str, object]
     timings: tuple[tuple[str, float], ...] = ()  # (step or task, seconds it took)
+    peaks: tuple[tuple[str, float], ...] = ()  # (task, peak RSS in MB of its process as it ended)
 
 
 def _areas_tasks(ctx: BuildContext) -> list[Task]:
@@ -253,8 +254,9 @@ def build(
                 path for d in by_step[name] if isinstance(d.value, list) for path in d.value
             ]
     tell(len(tasks), len(tasks), "done", 100)
+    peaks = tuple((d.label, round(d.peak_mb)) for d in done)
     return BuildResult(
-        plan.path, Path(out_dir), tuple(outputs), findings, summary(results), tuple(timings)
+        plan.path, Path(out_dir), tuple(outputs), findings, summary(results), tuple(timings), peaks
     )
 
 

@@ -50,6 +50,7 @@ from .static_elements import (
     boundary_entry,
     code_labels,
     district_boundary,
+    draw_groups,
     draw_plan_layer,
     draw_polygons,
     finish_map,
@@ -187,26 +188,25 @@ def _parcels_by(ax: Axes, data: MapData, values: pd.Series, colors: Mapping[str,
     """The parcels within ``bounds`` filled by ``values``; returns the values shown.
 
     Above :data:`VECTOR_PARCELS_MAX` parcels a parcel is a few pixels wide: outlines are left
-    out and the layer is rasterised in the SVG as well, so the file stays small at any size.
+    out, the parcels of a value are drawn as one path and the layer is rasterised in the SVG
+    as well, so the file stays small at any size.
     """
     parcels = data.layer("land_parcels")
     x0, y0, x1, y1 = bounds
     shown = parcels.cx[x0:x1, y0:y1]
     labels = values.reindex(shown.index).astype(str)
-    fills = labels.map(colors).fillna("#cccccc").tolist()
-    dense = len(shown) > VECTOR_PARCELS_MAX
-    collection = draw_polygons(
-        ax,
-        shown,
-        facecolors=fills,
-        edgecolor="none" if dense else "#666666",
-        linewidth=0 if dense else 0.2,
-        zorder=2,
-        by_fill=dense,
-    )
-    if dense and collection is not None:
-        collection.set_rasterized(True)
-    return sorted(set(labels))
+    codes, uniques = pd.factorize(labels)
+    fills = [colors.get(str(u), "#cccccc") for u in uniques]
+    if len(shown) > VECTOR_PARCELS_MAX:
+        collection = draw_groups(
+            ax, shown.geometry.values, codes, fills, edgecolor="none", linewidth=0, zorder=2
+        )
+        if collection is not None:
+            collection.set_rasterized(True)
+    else:
+        each = [fills[c] for c in codes]
+        draw_polygons(ax, shown, facecolors=each, edgecolor="#666666", linewidth=0.2, zorder=2)
+    return sorted(str(u) for u in uniques)
 
 
 def _outline(ax: Axes, frame: gpd.GeoDataFrame, color: str, *, width: float = 1.4, zorder=6):

@@ -27,6 +27,11 @@ from typing import Any
 
 from .errors import OutputError
 
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
+
 
 @dataclass(frozen=True)
 class Task:
@@ -43,11 +48,13 @@ class Task:
 
 @dataclass(frozen=True)
 class Done:
-    """A finished task: its value and the seconds it took (in its worker)."""
+    """A finished task: its value, the seconds it took, and the peak resident memory (MB) of
+    the process that ran it, as it ended (a worker's peak is its largest task's)."""
 
     label: str
     value: Any
     seconds: float
+    peak_mb: float = 0.0
 
 
 Started = Callable[[str], None]
@@ -127,18 +134,24 @@ def _run_here(task: Task, done: Mapping[str, Done], started: Started) -> Done:
     started(task.label)
     start = time.perf_counter()
     value = task.run(_inputs(task, done))
-    return Done(task.label, value, time.perf_counter() - start)
+    return Done(task.label, value, time.perf_counter() - start, _peak_mb())
 
 
 def _inputs(task: Task, done: Mapping[str, Done]) -> dict[str, Any]:
     return {label: done[label].value for label in task.after}
 
 
-def _run_index(index: int, inputs: Mapping[str, Any]) -> tuple[Any, float]:
+def _run_index(index: int, inputs: Mapping[str, Any]) -> tuple[Any, float, float]:
     """In a worker: run task ``index`` of the inherited task list."""
     start = time.perf_counter()
     value = _TASKS[index].run(inputs)
-    return value, time.perf_counter() - start
+    return value, time.perf_counter() - start, _peak_mb()
+
+
+def _peak_mb() -> float:
+    if resource is None:
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
 def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done]:
@@ -167,7 +180,7 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
                 for future in finished:
                     index = running.pop(future)
                     try:
-                        value, seconds = future.result()
+                        value, seconds, peak = future.result()
                     except BrokenProcessPool as error:
                         raise OutputError(
                             f"a worker process died while writing '{tasks[index].label}' "
@@ -177,7 +190,7 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
                     except BaseException as error:  # re-raised below, once running tasks end
                         failure = failure or error
                         continue
-                    done[tasks[index].label] = Done(tasks[index].label, value, seconds)
+                    done[tasks[index].label] = Done(tasks[index].label, value, seconds, peak)
     finally:
         _TASKS = ()
     if failure is not None:

@@ -114,34 +114,44 @@ def _pixel(png: bytes, x: float, y: float) -> tuple[int, ...]:
     return image.getpixel((int(x * (image.width - 1)), int((1 - y) * (image.height - 1))))
 
 
-@pytest.mark.parametrize("by_fill", [False, True])
-def test_holes_stay_empty_whatever_the_ring_order(by_fill):
+@pytest.mark.parametrize("with_multi", [False, True])
+@pytest.mark.parametrize("grouped", [False, True])
+def test_holes_stay_empty_whatever_the_ring_order(grouped, with_multi):
     """A hole drawn with the same orientation as its exterior, and a neighbour sharing the
     fill: the hole shows the background, both polygons the fill."""
     import io
 
     from matplotlib.figure import Figure
-    from shapely import Polygon
+    from shapely import MultiPolygon, Polygon
+    from shapely.affinity import translate
 
-    from miyun_spatial.static_elements import draw_polygons
+    from miyun_spatial.static_elements import draw_groups, draw_polygons
 
     outer = [(0, 0), (0, 10), (10, 10), (10, 0)]  # clockwise, as is the hole below
     hole = [(3, 3), (3, 7), (7, 7), (7, 3)]
-    frame = __import__("geopandas").GeoDataFrame(
-        geometry=[Polygon(outer, [hole]), Polygon([(10, 0), (20, 0), (20, 10), (10, 10)])]
-    )
-    figure = Figure(figsize=(4, 2), dpi=50)
+    holed = Polygon(outer, [hole])
+    neighbour = Polygon([(10, 0), (20, 0), (20, 10), (10, 10)])
+    multi = MultiPolygon([translate(holed, 20), translate(neighbour, 30, 20)])  # 20-30, 50-60
+    shapes = [holed, neighbour, multi] if with_multi else [holed, neighbour]
+    frame = __import__("geopandas").GeoDataFrame(geometry=shapes)
+    figure = Figure(figsize=(6, 2), dpi=50)
     ax = figure.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
-    draw_polygons(ax, frame, facecolors=["#ff0000", "#ff0000"], edgecolor="none", by_fill=by_fill)
-    ax.set_xlim(0, 20)
+    if grouped:
+        draw_groups(ax, frame.geometry.values, [0] * len(shapes), ["#ff0000"], edgecolor="none")
+    else:
+        draw_polygons(ax, frame, facecolors=["#ff0000"] * len(shapes), edgecolor="none")
+    ax.set_xlim(0, 30)
     ax.set_ylim(0, 10)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", facecolor="white")
     png = buffer.getvalue()
-    assert _pixel(png, 0.25, 0.5)[:3] == (255, 255, 255)  # the hole's centre (5, 5)
-    assert _pixel(png, 0.05, 0.5)[:3] == (255, 0, 0)  # the ring around it (1, 5)
-    assert _pixel(png, 0.75, 0.5)[:3] == (255, 0, 0)  # the neighbour (15, 5)
+    assert _pixel(png, 5 / 30, 0.5)[:3] == (255, 255, 255)  # the hole's centre (5, 5)
+    assert _pixel(png, 1 / 30, 0.5)[:3] == (255, 0, 0)  # the ring around it (1, 5)
+    assert _pixel(png, 15 / 30, 0.5)[:3] == (255, 0, 0)  # the neighbour (15, 5)
+    if with_multi:
+        assert _pixel(png, 25 / 30, 0.5)[:3] == (255, 255, 255)  # the multipolygon's hole
+        assert _pixel(png, 21 / 30, 0.5)[:3] == (255, 0, 0)  # and its ring
 
 
 def test_dense_parcels_keep_the_svg_small(default_plan, default_work):
