@@ -20,7 +20,7 @@ from ..crs import WORK_CRS
 from ..store import PlanData
 from ..validate import Finding, findings_frame, summary_counts
 from ..vocabulary import VOCABULARY, role_code
-from . import metric_sections, review
+from . import metric_sections, review, yield_section
 from .model import Column, Front, Report, Section, Table, column_for, make_table
 
 TITLE_ZH = "密云区“十四五”时期高精尖产业发展规划 用地与面积报告"
@@ -64,7 +64,7 @@ def assemble_report(inputs: ReportInputs) -> Report:
             areas_section(inputs),
             metric_sections.mix_section(inputs.tables, inputs.plan),
             metric_sections.adjustments_section(inputs.tables, inputs.plan),
-            metric_sections.yield_section(inputs.tables, inputs.plan),
+            yield_section.yield_section(inputs.tables, inputs.plan),
             indicators_section(inputs),
             projects_section(inputs),
             checks_section(inputs),

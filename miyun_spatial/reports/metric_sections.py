@@ -1,4 +1,5 @@
-"""The sections drawn from the metric tables of ``metrics.compute_all``: mix, adjustments, yield.
+"""The sections drawn from the metric tables of ``metrics.compute_all``: mix and adjustments
+(the yield section is in :mod:`.yield_section`), and the key figures.
 
 The metrics are never recomputed here. Each metric table is shown whole, as ``compute_all``
 returns it (index levels as leading columns, numbers untouched), with labelled headers; a few
@@ -18,47 +19,19 @@ from ..catalogue import CATALOGUE
 from ..checks.recompute import PARK_LAYER, park_code
 from ..metrics.adjustments import KIND_LABELS
 from ..metrics.mix import UNCOVERED, UNCOVERED_LABEL, USE_LABELS
-from ..metrics.yields import MIYUN_PARK_ZH
-from ..palette import UNCOVERED_COLOR, grade_labels, land_use_colors
+from ..palette import UNCOVERED_COLOR, land_use_colors
 from ..store import PlanData
-from .model import MISSING, Chart, Column, Section, Table, column_for, make_table
+from .metric_tables import cap_note, cap_rows, metric_table, missing, zone_names
+from .model import Chart, Column, Section, Table, make_table
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 CHART_USES = ("current", "adjusted")  # the mix before and after the plan's changes
-MAX_PARCEL_ROWS = 200  # parcels listed per report table; the CSVs list every parcel
-
-
-def metric_table(key: str, zh: str, en: str, frame: pd.DataFrame, *, note: str = "") -> Table:
-    """A metric table shown whole: index levels first, every column labelled."""
-    flat = frame.reset_index()
-    for name in flat.columns:
-        if pd.api.types.is_bool_dtype(flat[name]):
-            flat[name] = flat[name].map({True: "是 yes", False: "否 no"}).astype(object)
-    columns = [column_for(str(name)) for name in flat.columns]
-    return make_table(key, zh, en, flat, tuple(columns), note=note)
-
-
-def _missing(tables: Mapping[str, pd.DataFrame], names: tuple[str, ...]) -> tuple[str, ...]:
-    absent = [n for n in names if n not in tables]
-    return (f"Not computed: {', '.join(absent)} (metrics unavailable).",) if absent else ()
-
-
-def zone_names(plan: PlanData) -> dict[tuple[str, str], str]:
-    """(layer, code) -> Chinese name of every plan feature."""
-    names = {}
-    for spec in CATALOGUE.plan_layers:
-        frame = plan.layers.get(spec.name)
-        if frame is not None and "name_zh" in frame.columns:
-            for code, name in zip(frame[spec.id_field], frame["name_zh"], strict=True):
-                names[(spec.name, str(code))] = "" if name is None else str(name)
-    return names
-
 
 # --- 用地结构 Land-use mix ------------------------------------------------------------------
 
 
 def mix_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> Section:
-    notes = _missing(tables, ("mix", "mix_indices"))
+    notes = missing(tables, ("mix", "mix_indices"))
     if notes:
         return Section("mix", "用地结构", "Land-use mix", "Not available.", notes=notes)
     mix, indices = tables["mix"], tables["mix_indices"]
@@ -175,7 +148,7 @@ def share_view(
 
 def adjustments_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> Section:
     names = ("adjustment_totals", "transitions", "base_land_changes", "changing_parcels")
-    notes = _missing(tables, names)
+    notes = missing(tables, names)
     out: list[Table] = []
     if "adjustment_totals" in tables:
         out.append(
@@ -221,7 +194,7 @@ def adjustments_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> S
             {"area_ha": [changing["area_ha"].sum()], "area_mu": [changing["area_mu"].sum()]},
             index=pd.Index(["合计 Total"], name="parcel_code"),
         )
-        shown, capped = _capped(changing, by=["area_ha"], ascending=[False])
+        shown, capped = cap_rows(changing, by=["area_ha"], ascending=[False])
         out.append(
             metric_table(
                 "changing_parcels",
@@ -229,7 +202,7 @@ def adjustments_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> S
                 f"Parcels whose use changes ({len(changing)})"
                 + (f": the {len(shown)} largest" if capped else ""),
                 shown,
-                note=_cap_note("changing_parcels.csv") if capped else "",
+                note=cap_note("changing_parcels.csv") if capped else "",
             )
         )
         out.append(metric_table("changing_total", "用地变化地块合计", "Total", total))
@@ -307,176 +280,6 @@ def matrix_views(transitions: pd.DataFrame, plan: PlanData) -> list[Table]:
                 )
             )
     return views
-
-
-# --- 地均产出 Yield -----------------------------------------------------------------------
-
-
-def yield_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> Section:
-    notes = _missing(tables, ("zone_yields", "parcel_yields", "benchmark"))
-    out: list[Table] = []
-    charts: list[Chart] = []
-    if "zone_yields" in tables:
-        view = yield_view(tables["zone_yields"], zone_names(plan))
-        out.append(view)
-        charts.append(
-            Chart(
-                "yield_vs_target",
-                "地均收入与2025年目标",
-                "Revenue per built ha vs the 2025 target",
-                view.key,
-                "label",
-                ("revenue_per_ha", "target_revenue_per_ha"),
-                kind="bar",
-                value_label="万元/公顷",
-                colors={"revenue_per_ha": "#4c78a8", "target_revenue_per_ha": "#bbbbbb"},
-            )
-        )
-        out.append(
-            metric_table(
-                "zone_yields", "各分区地均产出", "Yield per zone (all zones)", tables["zone_yields"]
-            )
-        )
-    if "benchmark" in tables:
-        bench = tables["benchmark"].sort_values("revenue_rank", kind="stable")
-        miyun = bench.index[bench["is_miyun"]]
-        out.append(
-            metric_table(
-                "benchmark",
-                "中关村各分园单位土地产出（表1-1，按单位面积收入排序）",
-                "Table 1-1, 2020, ranked by revenue per ha",
-                bench,
-            )
-        )
-        charts.append(
-            Chart(
-                "benchmark_rank",
-                "中关村各分园单位面积收入排名（2020）",
-                "Zhongguancun sub-parks ranked by revenue per ha, 2020",
-                "benchmark",
-                "park_zh",
-                ("revenue_per_ha_10k_cny",),
-                kind="barh",
-                value_label="万元/公顷",
-                highlight=str(miyun[0]) if len(miyun) else MIYUN_PARK_ZH,
-            )
-        )
-    if "parcel_yields" in tables:
-        parcels = tables["parcel_yields"]
-        enterprise = parcels["enterprise"].notna() | parcels["revenue_10k_cny"].notna()
-        listed = parcels[enterprise]
-        shown, capped = _capped(
-            listed, by=["low_efficiency", "pct_of_target"], ascending=[False, True]
-        )
-        shown = shown.copy()
-        labels = grade_labels()
-        shown["grade"] = shown["grade"].map(lambda g: labels.get(g, g)).astype(object)
-        out.append(parcel_summary(parcels))
-        out.append(
-            metric_table(
-                "parcel_yields",
-                "企业地块地均产出与亩均等级",
-                f"Enterprise parcels: yield and grade ({len(listed)} of {len(parcels)} parcels)"
-                + (f": the {len(shown)} lowest-yielding" if capped else ""),
-                shown,
-                note="Grades on revenue per ha of parcel area against the 2025 target; "
-                "低效用地 low-efficiency = built and below the threshold (腾退 candidates)."
-                + (" " + _cap_note("parcel_yields.csv") if capped else ""),
-            )
-        )
-    return Section(
-        "yield",
-        "地均产出",
-        "Yield",
-        "Yield per zone and per enterprise parcel against the targets, the revenue each zone "
-        "needs to reach them, and the Table 1-1 benchmark with Miyun's rank.",
-        tuple(out),
-        tuple(charts),
-        notes=notes,
-    )
-
-
-def _capped(
-    frame: pd.DataFrame, *, by: list[str], ascending: list[bool]
-) -> tuple[pd.DataFrame, bool]:
-    """``frame`` whole when it has at most MAX_PARCEL_ROWS rows, else its first rows by ``by``."""
-    if len(frame) <= MAX_PARCEL_ROWS:
-        return frame, False
-    order = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
-    return order.head(MAX_PARCEL_ROWS), True
-
-
-def _cap_note(csv_name: str) -> str:
-    return (
-        f"仅列出前 {MAX_PARCEL_ROWS} 个地块，完整列表见 {csv_name}。 Only {MAX_PARCEL_ROWS} "
-        f"parcels are listed here; {csv_name} beside this report lists every one."
-    )
-
-
-SUMMARY_KEYS = ("clusters", "current_use", "grade")
-
-
-def parcel_summary(parcels: pd.DataFrame) -> Table:
-    """Parcels by cluster, current land-use class and grade: counts, area, revenue.
-
-    A fixed-size digest of ``parcel_yields`` whatever the number of parcels (sums of its
-    columns, nothing recomputed).
-    """
-    keys = [k for k in SUMMARY_KEYS if k in parcels.columns]
-    frame = parcels[keys].astype(object).fillna(MISSING)
-    labels = grade_labels()
-    if "grade" in frame.columns:
-        frame["grade"] = frame["grade"].map(lambda g: labels.get(g, g))
-    frame["parcels"] = 1
-    frame["low_efficiency_parcels"] = parcels["low_efficiency"].astype(bool).astype(int)
-    for column in ("area_ha", "area_mu", "revenue_10k_cny"):
-        frame[column] = pd.to_numeric(parcels[column], errors="coerce")
-    summary = frame.groupby(keys, sort=True).sum(min_count=1).reset_index()
-    summary["low_efficiency_parcels"] = summary["low_efficiency_parcels"].fillna(0)
-    columns = (
-        *(column_for(k) for k in keys),
-        Column("parcels", "地块数", "Parcels", "", "int"),
-        column_for("area_ha"),
-        column_for("area_mu"),
-        column_for("revenue_10k_cny", kind="money"),
-        Column("low_efficiency_parcels", "低效用地地块", "Low-efficiency parcels", "", "int"),
-    )
-    return make_table(
-        "parcel_summary",
-        "地块汇总（按组团、现状用地、亩均等级）",
-        f"Parcels by cluster, current use and grade ({len(parcels)} parcels)",
-        summary,
-        columns,
-    )
-
-
-def yield_view(zone_yields: pd.DataFrame, names: Mapping[tuple[str, str], str]) -> Table:
-    """Zones with built land and revenue: revenue per ha beside the target (chart data)."""
-    rows = zone_yields[zone_yields["revenue_per_ha"].notna()]
-    frame = pd.DataFrame(
-        {
-            "label": [
-                f"{code} {names.get((layer, code), '')}".strip() for layer, code in rows.index
-            ],
-            "layer": rows.index.get_level_values(0),
-            "revenue_per_ha": rows["revenue_per_ha"].to_numpy(),
-            "target_revenue_per_ha": rows["target_revenue_per_ha"].to_numpy(),
-            "pct_of_target": rows["pct_of_target"].to_numpy(),
-            "revenue_needed_10k_cny": rows["revenue_needed_10k_cny"].to_numpy(),
-        }
-    )
-    columns = (
-        Column("label", "分区", "Zone"),
-        Column("layer", "图层", "Layer"),
-        *(column_for(c) for c in frame.columns[2:]),
-    )
-    return make_table(
-        "yield_vs_target",
-        "地均收入与目标",
-        "Revenue per built ha against the 2025 target (zones with revenue)",
-        frame,
-        columns,
-    )
 
 
 # --- figures for the summary and the indicators -------------------------------------------

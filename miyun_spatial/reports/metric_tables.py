@@ -1,0 +1,56 @@
+"""Metric tables as report tables: shown whole, labelled, and capped where they list parcels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from ..catalogue import CATALOGUE
+from ..store import PlanData
+from .model import Table, column_for, make_table
+
+MAX_PARCEL_ROWS = 200  # parcels listed per report table; the CSVs list every parcel
+
+
+def metric_table(key: str, zh: str, en: str, frame: pd.DataFrame, *, note: str = "") -> Table:
+    """A metric table shown whole: index levels first, every column labelled."""
+    flat = frame.reset_index()
+    for name in flat.columns:
+        if pd.api.types.is_bool_dtype(flat[name]):
+            flat[name] = flat[name].map({True: "是 yes", False: "否 no"}).astype(object)
+    columns = [column_for(str(name)) for name in flat.columns]
+    return make_table(key, zh, en, flat, tuple(columns), note=note)
+
+
+def missing(tables: Mapping[str, pd.DataFrame], names: tuple[str, ...]) -> tuple[str, ...]:
+    absent = [n for n in names if n not in tables]
+    return (f"Not computed: {', '.join(absent)} (metrics unavailable).",) if absent else ()
+
+
+def zone_names(plan: PlanData) -> dict[tuple[str, str], str]:
+    """(layer, code) -> Chinese name of every plan feature."""
+    names = {}
+    for spec in CATALOGUE.plan_layers:
+        frame = plan.layers.get(spec.name)
+        if frame is not None and "name_zh" in frame.columns:
+            for code, name in zip(frame[spec.id_field], frame["name_zh"], strict=True):
+                names[(spec.name, str(code))] = "" if name is None else str(name)
+    return names
+
+
+def cap_rows(
+    frame: pd.DataFrame, *, by: list[str], ascending: list[bool]
+) -> tuple[pd.DataFrame, bool]:
+    """``frame`` whole when it has at most MAX_PARCEL_ROWS rows, else its first rows by ``by``."""
+    if len(frame) <= MAX_PARCEL_ROWS:
+        return frame, False
+    order = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
+    return order.head(MAX_PARCEL_ROWS), True
+
+
+def cap_note(csv_name: str) -> str:
+    return (
+        f"仅列出前 {MAX_PARCEL_ROWS} 个地块，完整列表见 {csv_name}。 Only {MAX_PARCEL_ROWS} "
+        f"parcels are listed here; {csv_name} beside this report lists every one."
+    )
