@@ -13,7 +13,7 @@ import pandas as pd
 from ...catalogue import CATALOGUE
 from ...metrics.mix import parcel_uses
 from ...palette import UNCOVERED_COLOR, land_use_colors, land_use_labels
-from ..aggregate import MAX_EMBEDDED, aggregate_parcels
+from ..aggregate import CELL_M, MAX_EMBEDDED, aggregate_parcels
 from ..controls import LegendEntry, LegendSection, add_view_switch
 from ..fields import (
     Column,
@@ -89,25 +89,15 @@ def add_parcels(
     More than ``MAX_EMBEDDED`` parcels are aggregated (dissolved by their three uses within
     grid cells) so the page stays small; popups then give parcel counts instead of codes.
     """
-    colors = land_use_colors(classes) if classes is not None else {}
-    style = LayerStyle(
-        color="#555555",
-        weight=0.5,
-        fill_opacity=0.75,
-        colors=colors,
-        fill=UNCOVERED_COLOR,
-        field=INITIAL_VIEW,
-    )
-    views = view_classes(parcels)
     if len(parcels) > MAX_EMBEDDED:
-        return _add_aggregated(target, inputs, parcels, classes, views, style, show=show)
+        return add_parcel_groups(target, inputs, parcels, classes, show=show)
     return add_layer(
         target,
         key="land_parcels",
         name=PARCELS.title,
         geometry=inputs.display(parcels.geometry, decimals=PARCEL_DECIMALS),
-        style=style,
-        extra_classes=views,
+        style=parcel_style(classes),
+        extra_classes=view_classes(parcels),
         schematic=is_schematic(parcels),
         columns=parcel_columns(parcels, classes),
         tooltip=4,
@@ -116,21 +106,49 @@ def add_parcels(
     )
 
 
-def _add_aggregated(target, inputs, parcels, classes, views, style, *, show):
-    keys = pd.DataFrame(views)
-    groups = aggregate_parcels(parcels, keys)
+def parcel_style(classes: pd.DataFrame | None) -> LayerStyle:
+    """Parcels filled by land-use class (the initial view's), thin grey outlines."""
+    return LayerStyle(
+        color="#555555",
+        weight=0.5,
+        fill_opacity=0.75,
+        colors=land_use_colors(classes) if classes is not None else {},
+        fill=UNCOVERED_COLOR,
+        field=INITIAL_VIEW,
+    )
+
+
+def add_parcel_groups(
+    target,
+    inputs: MapInputs,
+    parcels: gpd.GeoDataFrame,
+    classes: pd.DataFrame | None,
+    *,
+    key: str = "land_parcels",
+    name: str = f"{PARCELS.title}（按用地聚合 aggregated）",
+    cell_m: float = CELL_M,
+    show: bool = True,
+) -> StyledGeoJson:
+    """Parcels dissolved by their three uses within ``cell_m`` grid cells (``aggregate``).
+
+    Popups give the three uses, the number of parcels and their area; a bounded number of
+    polygons whatever the number of parcels.
+    """
+    views = view_classes(parcels)
+    groups = aggregate_parcels(parcels, pd.DataFrame(views), cell_m=cell_m)
     columns = [
-        class_label_column(f"{key}_label", label, groups[key], classes) for key, _, label in VIEWS
+        class_label_column(f"{view}_label", label, groups[view], classes)
+        for view, _, label in VIEWS
     ]
     columns.append(text_column("_n", "地块数 Parcels", groups["parcels"].map(str)))
     columns.append(area_column(groups["area_ha"]))
     return add_layer(
         target,
-        key="land_parcels",
-        name=f"{PARCELS.title}（按用地聚合 aggregated）",
+        key=key,
+        name=name,
         geometry=inputs.display(groups.geometry, decimals=PARCEL_DECIMALS),
-        style=style,
-        extra_classes={key: groups[key] for key, _, _ in VIEWS},
+        style=parcel_style(classes),
+        extra_classes={view: groups[view] for view, _, _ in VIEWS},
         schematic=pd.Series(True, index=groups.index),
         columns=columns,
         tooltip=4,
