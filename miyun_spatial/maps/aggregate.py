@@ -90,15 +90,21 @@ def grid_note(csv_name: str, cell_m: float) -> str:
 
 
 def grid_view(
-    parcels: gpd.GeoDataFrame, classes: pd.Series, *, cell_m: float = GRID_M
+    parcels: gpd.GeoDataFrame,
+    classes: pd.Series,
+    *,
+    cell_m: float = GRID_M,
+    max_cells: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, float]:
     """Parcels summarised on a square grid: no geometry is merged, so it is fast at any size.
 
     Each parcel goes to the cell of its bounding-box centre. Returns one row per cell holding
     parcels (``k``: the class with the most parcel area there, ``parcels``, ``area_ha``, and
     ``n_<class>`` parcel counts per class; geometry: the square, EPSG:4548) and the cell size
-    used: ``cell_m``, doubled until at most ``MAX_GRID_CELLS`` cells hold parcels.
+    used: ``cell_m``, doubled until at most ``max_cells`` (default ``MAX_GRID_CELLS``) cells
+    hold parcels.
     """
+    max_cells = MAX_GRID_CELLS if max_cells is None else max_cells
     require_projected(parcels, layer="land_parcels")
     bounds = shapely.bounds(parcels.geometry.values)
     mid_x, mid_y = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
@@ -110,7 +116,7 @@ def grid_view(
         frame = pd.DataFrame({"_cx": cx, "_cy": cy, "k": keys, "area_ha": area, "n": 1})
         per_class = frame.groupby(["_cx", "_cy", "k"], sort=True)[["area_ha", "n"]].sum()
         cells = per_class.index.droplevel("k").unique()
-        if len(cells) <= MAX_GRID_CELLS:
+        if len(cells) <= max_cells:
             break
         cell_m *= 2
     areas = per_class["area_ha"].unstack("k", fill_value=0.0)
@@ -133,6 +139,70 @@ def grid_view(
     return out, cell_m
 
 
+def counts_text(cells: gpd.GeoDataFrame, order: list[str]) -> pd.Series:
+    """'A 3 · B 12' per grid cell: the parcels of each class in ``order`` present there."""
+    parts = [[f"{name} {n}" if n else "" for n in cells[f"n_{name}"].tolist()] for name in order]
+    return pd.Series(
+        [" · ".join(p for p in row if p) for row in zip(*parts, strict=True)]
+        if parts
+        else [""] * len(cells),
+        index=cells.index,
+        dtype=object,
+    )
+
+
+def grid_layer_data(
+    inputs,
+    parcels: gpd.GeoDataFrame,
+    classes: pd.Series,
+    *,
+    key: str,
+    name: str,
+    style,
+    labels: dict[str, str],
+    order: list[str],
+    main_label: str,
+    counts_label: str,
+    max_cells: int | None = None,
+    cut=None,
+):
+    """A :func:`grid_view` of ``parcels`` by ``classes`` as a layer (``layers.LayerData``).
+
+    Squares are coloured by the class covering most parcel area (``style.colors``); popups
+    give that class (``labels``), the number of parcels, their area and the count per class
+    (classes in ``order`` first). ``cut`` (a geometry in EPSG:4548, e.g. parcels drawn one by
+    one) is cut out of the squares. Returns the layer and the grid size.
+    """
+    from .fields import area_column, text_column
+    from .layers import layer_data
+
+    cells, cell_m = grid_view(parcels, classes, max_cells=max_cells)
+    present = [c[2:] for c in cells.columns if c.startswith("n_")]
+    order = [c for c in order if c in present] + [c for c in present if c not in order]
+    columns = [
+        text_column("_main", main_label, cells["k"].map(lambda k: labels.get(k, k))),
+        text_column("_n", "地块数 Parcels", cells["parcels"].map(str)),
+        area_column(cells["area_ha"]),
+        text_column("_by", counts_label, counts_text(cells, order)),
+    ]
+    geometry = cells.geometry
+    if cut is not None and not cut.is_empty:
+        geometry = gpd.GeoSeries(
+            shapely.difference(np.asarray(geometry.array), cut), index=cells.index, crs=cells.crs
+        )
+    data = layer_data(
+        key=key,
+        name=name,
+        geometry=inputs.display(geometry, simplify_m=0),
+        style=style,
+        classes=cells["k"],
+        schematic=pd.Series(False, index=cells.index),
+        columns=columns,
+        tooltip=3,
+    )
+    return data, cell_m
+
+
 def add_aggregated_grades(target, inputs, parcels: gpd.GeoDataFrame, grades: pd.Series, *, name):
     """The yield page's parcels as a grid view (:func:`grid_view`) coloured by grade.
 
@@ -140,34 +210,18 @@ def add_aggregated_grades(target, inputs, parcels: gpd.GeoDataFrame, grades: pd.
     Returns the layer and the grid size.
     """
     from ..palette import GRADES, NO_DATA, grade_colors, grade_labels
-    from .fields import area_column, text_column
-    from .layers import LayerStyle, add_layer
+    from .layers import LayerStyle
 
-    cells, cell_m = grid_view(parcels, grades)
-    labels = grade_labels()
-    order = [g for g in (*GRADES, NO_DATA) if f"n_{g}" in cells.columns]
-    per_grade = pd.Series(
-        [
-            " · ".join(f"{g} {int(row[f'n_{g}'])}" for g in order if row[f"n_{g}"])
-            for _, row in cells[[f"n_{g}" for g in order]].iterrows()
-        ],
-        index=cells.index,
-    )
-    columns = [
-        text_column("_grade", "面积最大等级 Main grade (by area)", cells["k"].map(labels.get)),
-        text_column("_n", "地块数 Parcels", cells["parcels"].map(str)),
-        area_column(cells["area_ha"]),
-        text_column("_by", "各等级地块数 Parcels by grade", per_grade),
-    ]
-    layer = add_layer(
-        target,
+    data, cell_m = grid_layer_data(
+        inputs,
+        parcels,
+        grades,
         key="yield_parcels",
         name=name,
-        geometry=inputs.display(cells.geometry, simplify_m=0),
         style=LayerStyle(color="#555555", weight=0.3, fill_opacity=0.8, colors=grade_colors()),
-        classes=cells["k"],
-        schematic=pd.Series(False, index=cells.index),
-        columns=columns,
-        tooltip=3,
+        labels=grade_labels(),
+        order=[*GRADES, NO_DATA],
+        main_label="面积最大等级 Main grade (by area)",
+        counts_label="各等级地块数 Parcels by grade",
     )
-    return layer, cell_m
+    return data.add_to(target), cell_m

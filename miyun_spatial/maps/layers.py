@@ -59,11 +59,12 @@ def to_json(obj: object) -> str:
     )
 
 
-def safe_json_text(text: str) -> str:
+def safe_json_text(text: str, *, braces: bool = True) -> str:
     """JSON text (one document, or several joined by newlines) made safe as :func:`to_json`'s.
 
     JSON never holds a raw newline (inside strings it is ``\\n``), so documents joined by
-    ``"\\n"`` are escaped in one pass and split again.
+    ``"\\n"`` are escaped in one pass and split again. ``braces=False`` skips the search for
+    ``{``/``}`` in string literals: only for text whose strings are known to hold none.
     """
     text = (
         text.replace("<", "\\u003c")
@@ -73,7 +74,19 @@ def safe_json_text(text: str) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
-    return _JSON_STRING.sub(_inert_braces, text)
+    return _JSON_STRING.sub(_inert_braces, text) if braces else text
+
+
+def _strings_hold_braces(frame: pd.DataFrame) -> bool:
+    """Whether any column name or text value of ``frame`` holds ``{`` or ``}``."""
+    for column in frame.columns:
+        values = frame[column]
+        text = str(column)
+        if not pd.api.types.is_numeric_dtype(values.dtype):  # object or str columns
+            text += "".join(v for v in values.tolist() if isinstance(v, str))
+        if "{" in text or "}" in text:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -201,7 +214,10 @@ def feature_texts(
         f'{{"type":"Feature","geometry":{shape},"properties":{encode(record)}}}'
         for shape, record in zip(shapes, records, strict=True)
     )
-    return pd.Series(safe_json_text(text).split("\n"), index=geoms.index, dtype=object)
+    # geometry text holds no strings but its type; property strings are searched only when
+    # one of them holds a brace (escaped values never do)
+    safe = safe_json_text(text, braces=_strings_hold_braces(props))
+    return pd.Series(safe.split("\n"), index=geoms.index, dtype=object)
 
 
 class StyledGeoJson(folium.GeoJson):

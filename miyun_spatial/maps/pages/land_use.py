@@ -163,14 +163,15 @@ def class_legend(
     views = view_classes(parcels)
     colors = land_use_colors(classes) if classes is not None else {}
     labels = land_use_labels(classes) if classes is not None else {}
-    used = set().union(*(set(v.dropna()) for v in views.values()))
+    counts = {k: v.value_counts() for k, v in views.items()}
+    used = set().union(*(set(c.index) for c in counts.values()))
     order = [c for c in labels if c in used] + sorted(used - set(labels))
     entries = tuple(
         LegendEntry(
             value=str(code),
             label=labels.get(code, str(code)),
             color=colors.get(code, UNCOVERED_COLOR),
-            views=tuple((k, str(int((views[k] == code).sum()))) for k, _, _ in VIEWS),
+            views=tuple((k, str(int(counts[k].get(code, 0)))) for k, _, _ in VIEWS),
         )
         for code in order
     )
