@@ -26,7 +26,7 @@ from ..metrics.areas import planar_area_ha
 
 log = logging.getLogger(__name__)
 
-MAX_EMBEDDED = 20_000  # polygons per page beyond which parcels are aggregated
+MAX_EMBEDDED = 10_000  # parcels per page beyond which they are aggregated (a page ~4 MB)
 CELL_M = 1_000.0
 
 
