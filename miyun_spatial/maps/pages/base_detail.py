@@ -4,6 +4,11 @@ Each page shows the base (thick outline in its category colour), what lies withi
 ``SURROUNDINGS_M`` of it (other plan features, parcels, projects), the district and town
 labels, and a panel with the base's facts and its role as a support node (承载支点) or as a
 candidate for the Zhongguancun park's expansion.
+
+A page stays small at any number of parcels: at most ``MAX_BASE_PARCELS`` parcels around the
+base are drawn one by one (those nearest it); the others are summarised as grid squares (at
+most ``MAX_REST_CELLS``), with a note in the legend. What every page draws alike (context,
+plan layers, bases, projects) is serialised once for the seven pages (:class:`SharedLayers`).
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ VIEW_MARGIN_M = 1200.0
 NEAREST_PLACES = 2
 PLACES_WITHIN_M = 8000.0
 NEIGHBOURS_WITHIN_M = 1500.0
-# parcels around a base drawn one by one (the nearest); the others are merged by class
+# parcels around a base drawn one by one (the nearest); the others are summarised on a grid
 MAX_BASE_PARCELS = 2_000
 MAX_REST_CELLS = 2_500  # grid squares for the others (100 m, doubled until they fit)
 REST_KEY = "land_parcels_rest"
