@@ -225,13 +225,14 @@ def add_surrounding_parcels(
     """
     detail, rest = nearest_parcels(parcels, geometry, MAX_BASE_PARCELS)
     drawn = {}
-    section = class_legend(parcels, classes, title="地块规划用地 Parcels, planned use")
+    views = view_classes(parcels)
+    section = class_legend(parcels, classes, title="地块规划用地 Parcels, planned use", views=views)
     if len(rest):
         # under the parcels drawn one by one, and cut around them
         grid, cell_m = grid_layer_data(
             inputs,
             rest,
-            view_classes(rest)[INITIAL_VIEW],
+            views[INITIAL_VIEW].drop(detail.index),
             key=REST_KEY,
             name=f"{PARCELS.title}（较远地块，网格汇总 farther parcels, grid）",
             style=replace(parcel_style(classes), field="k", weight=0.3),

@@ -83,21 +83,23 @@ def add_parcels(
     classes: pd.DataFrame | None,
     *,
     show: bool = True,
+    views: dict[str, pd.Series] | None = None,
 ) -> StyledGeoJson:
     """Parcels coloured by land-use class; ``miyun.setView`` switches the use shown.
 
     More than ``MAX_EMBEDDED`` parcels are aggregated (dissolved by their three uses within
     grid cells) so the page stays small; popups then give parcel counts instead of codes.
     """
+    views = view_classes(parcels) if views is None else views
     if len(parcels) > MAX_EMBEDDED:
-        return add_parcel_groups(target, inputs, parcels, classes, show=show)
+        return add_parcel_groups(target, inputs, parcels, classes, show=show, views=views)
     return add_layer(
         target,
         key="land_parcels",
         name=PARCELS.title,
         geometry=inputs.display(parcels.geometry, decimals=PARCEL_DECIMALS),
         style=parcel_style(classes),
-        extra_classes=view_classes(parcels),
+        extra_classes=views,
         schematic=is_schematic(parcels),
         columns=parcel_columns(parcels, classes),
         tooltip=4,
@@ -128,13 +130,14 @@ def add_parcel_groups(
     name: str = f"{PARCELS.title}（按用地聚合 aggregated）",
     cell_m: float = CELL_M,
     show: bool = True,
+    views: dict[str, pd.Series] | None = None,
 ) -> StyledGeoJson:
     """Parcels dissolved by their three uses within ``cell_m`` grid cells (``aggregate``).
 
     Popups give the three uses, the number of parcels and their area; a bounded number of
-    polygons whatever the number of parcels.
+    polygons whatever the number of parcels. ``views``: :func:`view_classes` of ``parcels``.
     """
-    views = view_classes(parcels)
+    views = view_classes(parcels) if views is None else views
     groups = aggregate_parcels(parcels, pd.DataFrame(views), cell_m=cell_m)
     columns = [
         class_label_column(f"{view}_label", label, groups[view], classes)
@@ -157,10 +160,17 @@ def add_parcel_groups(
 
 
 def class_legend(
-    parcels: pd.DataFrame, classes: pd.DataFrame | None, *, title: str | None = None
+    parcels: pd.DataFrame,
+    classes: pd.DataFrame | None,
+    *,
+    title: str | None = None,
+    views: dict[str, pd.Series] | None = None,
 ) -> LegendSection:
-    """Every class used by a parcel in any view, with parcel counts per view."""
-    views = view_classes(parcels)
+    """Every class used by a parcel in any view, with parcel counts per view.
+
+    ``views``: :func:`view_classes` of ``parcels``, when the caller has them already.
+    """
+    views = view_classes(parcels) if views is None else views
     colors = land_use_colors(classes) if classes is not None else {}
     labels = land_use_labels(classes) if classes is not None else {}
     counts = {k: v.value_counts() for k, v in views.items()}
@@ -297,9 +307,10 @@ def build(inputs: MapInputs) -> Page:
         drawn[layer.key] = layer.feature_count
     legend = []
     if parcels is not None and len(parcels):
-        layer = add_parcels(m, inputs, parcels, classes)
+        views = view_classes(parcels)  # once: 1M parcels take a while
+        layer = add_parcels(m, inputs, parcels, classes, views=views)
         drawn[layer.key] = layer.feature_count
-        legend.append(class_legend(parcels, classes))
+        legend.append(class_legend(parcels, classes, views=views))
         add_view_switch(
             m,
             layer=layer.key,
