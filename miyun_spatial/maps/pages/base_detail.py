@@ -369,7 +369,8 @@ def view_geometries(inputs: MapInputs, focus: gpd.GeoDataFrame) -> list[gpd.GeoS
         if frame is not None and len(frame):
             # other features count with their part near the base only (a cluster can be huge)
             parts.append(frame.geometry.intersection(close))
-    return [inputs.display(g, simplify_m=5) for g in parts if len(g)]
+    together = np.concatenate([np.asarray(g.array) for g in parts])  # one transform
+    return [inputs.display(gpd.GeoSeries(together, crs=focus.crs), simplify_m=5)]
 
 
 def build(inputs: MapInputs) -> list[Page]:
