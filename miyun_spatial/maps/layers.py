@@ -171,7 +171,7 @@ def display_geometry(
     return gpd.GeoSeries(values, index=work.index, crs=web.crs)
 
 
-_LONG_FLOAT = re.compile(r"-?\d+\.\d{7,}")  # GEOS writes 17 significant digits
+_LONG_FLOAT = re.compile(r"-?\d+\.\d{7,}(?![\deE])")  # GEOS writes 17 significant digits
 
 
 def _shortest(match: re.Match) -> str:
