@@ -21,6 +21,7 @@ from branca.element import Element
 
 from miyun_spatial.maps import MapInputs, MapOptions
 from miyun_spatial.maps.aggregate import grid_layer_data
+from miyun_spatial.maps.fields import esc
 from miyun_spatial.maps.layers import LayerStyle, feature_texts, to_json
 from miyun_spatial.maps.pages import base_detail
 from miyun_spatial.maps.pages.base_detail import REST_KEY, nearest_parcels, outline
@@ -36,6 +37,12 @@ TEXTS = (
     "a'b&c\"d\\e",
     "line\u2028separator\u2029and\nnewline",
 )
+
+
+def folium_map():
+    import folium
+
+    return folium.Map(location=None, tiles=None)
 
 
 def _collection(geometry: gpd.GeoSeries, props: pd.DataFrame) -> str:
@@ -137,6 +144,39 @@ def test_grid_squares_count_the_other_parcels_and_avoid_those_drawn(default_plan
     squares = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in features])
     web = gpd.GeoSeries([outline(drawn)], crs=4548).to_crs(4326).iloc[0]
     assert squares.intersection(web).area < 1e-3 * web.area  # cut around (display rounding)
+
+
+def test_grid_squares_keep_class_codes_and_labels_as_data(default_plan, default_work):
+    x0, y0 = 486_000.0, 4_467_000.0
+    boxes = [shapely.box(x0 + x, y0, x0 + x + 45, y0 + 45) for x in range(0, 2000, 50)]
+    codes = ["ZQ{{ 7*7 }}QZ", "</script><b>"]
+    parcels = gpd.GeoDataFrame(
+        {"use": [codes[i * 2 // len(boxes)] for i in range(len(boxes))]}, geometry=boxes, crs=4548
+    )
+    labels = {code: f"{code} {{% if 1 %}}IF-RAN{{% endif %}}" for code in codes}
+    inputs = MapInputs(default_plan, default_work, {}, MapOptions(offline=True))
+    data, _ = grid_layer_data(
+        inputs,
+        parcels,
+        parcels["use"],
+        key="rest",
+        name="rest",
+        style=LayerStyle(colors=dict.fromkeys(codes, "#ff0000")),
+        labels=labels,
+        order=codes,
+        main_label="main",
+        counts_label="by use",
+    )
+    m = folium_map()
+    data.add_to(m)
+    html = m.get_root().render()
+    assert "ZQ49QZ" not in html  # Jinja never ran on the data
+    assert html.count("IF-RAN") == html.count("#125;IF-RAN") > 0  # only as escaped text
+    assert "</script><b>" not in html
+    texts = [json.loads(t)["properties"] for t in data.features]
+    lookups = data.spec["details"]["lookups"]
+    shown = {lookups["c0"][p["c0"]] if "c0" in lookups else p["c0"] for p in texts}
+    assert shown == {esc(labels[c]) for c in codes}  # escaped once, as typed in the browser
 
 
 @pytest.fixture(scope="module")
