@@ -10,6 +10,7 @@ GeoJSON text once (``layers.feature_texts``) and reused across pages: the text m
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import geopandas as gpd
@@ -19,11 +20,11 @@ import pytest
 import shapely
 from branca.element import Element
 
-from miyun_spatial.maps import MapInputs, MapOptions
+from miyun_spatial.maps import MapInputs, MapOptions, aggregate
 from miyun_spatial.maps.aggregate import grid_layer_data
 from miyun_spatial.maps.fields import esc
 from miyun_spatial.maps.layers import LayerStyle, feature_texts, to_json
-from miyun_spatial.maps.pages import base_detail
+from miyun_spatial.maps.pages import base_detail, land_use
 from miyun_spatial.maps.pages.base_detail import REST_KEY, nearest_parcels, outline
 from miyun_spatial.metrics import compute_all
 
@@ -177,6 +178,43 @@ def test_grid_squares_keep_class_codes_and_labels_as_data(default_plan, default_
     lookups = data.spec["details"]["lookups"]
     shown = {lookups["c0"][p["c0"]] if "c0" in lookups else p["c0"] for p in texts}
     assert shown == {esc(labels[c]) for c in codes}  # escaped once, as typed in the browser
+
+
+def test_dissolved_outlines_stay_within_the_vertex_budget():
+    rng = np.random.default_rng(11)
+    points = shapely.multipoints(rng.uniform(0, 3000, (3000, 2)))
+    box = shapely.box(0, 0, 3000, 3000)
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(points)), box)
+    parcels = gpd.GeoDataFrame(
+        {"use": rng.choice(["M1", "R2", "G1"], len(cells))}, geometry=cells, crs=4548
+    )
+    groups = aggregate.aggregate_parcels(parcels, parcels[["use"]], cell_m=1000)
+    before = int(shapely.get_num_coordinates(np.asarray(groups.geometry.array)).sum())
+    outlines, tolerance = aggregate.simplified_outlines(groups.geometry, max_coordinates=8000)
+    after = shapely.get_num_coordinates(np.asarray(outlines.array))
+    assert before > 8000 >= after.sum() and tolerance > 0
+    assert (after >= 4).all()  # every group keeps a polygon
+    # a coverage still: no overlaps, no holes opened between neighbours
+    assert outlines.area.sum() == pytest.approx(shapely.union_all(outlines).area, rel=1e-6)
+    assert outlines.area.sum() == pytest.approx(box.area, rel=1e-3)  # the edge is simplified too
+    same, zero = aggregate.simplified_outlines(groups.geometry, max_coordinates=before)
+    assert zero == 0 and same.geom_equals(groups.geometry).all()
+
+
+def test_land_use_page_bounds_its_polygons_and_says_so(default_plan, default_work):
+    inputs = MapInputs(default_plan, default_work, {}, MapOptions(offline=True))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(land_use, "MAX_EMBEDDED", 100)
+        free = land_use.build(inputs)
+        patch.setattr(aggregate, "MAX_GROUPS", 70)
+        page = land_use.build(inputs)
+    assert free.features["land_parcels"] > 70  # 1 km cells give more polygons
+    assert 0 < page.features["land_parcels"] <= 70
+    assert "km cells for display" in page.html and "changing_parcels.csv" in page.html
+    cell = re.search(r"merged within ([0-9.]+) km cells", page.html)
+    assert cell and float(cell.group(1)) >= 2  # grown from 1 km until the polygons fit
+    parcels = len(default_work["land_parcels"])
+    assert f"{parcels} 个地块" in page.figures[0]
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,9 @@ from ..metrics.areas import planar_area_ha
 log = logging.getLogger(__name__)
 
 MAX_EMBEDDED = 10_000  # parcels per page beyond which they are aggregated (a page ~4 MB)
-CELL_M = 1_000.0
+CELL_M = 1_000.0  # first cell size of the dissolve; doubled until MAX_GROUPS fit
+MAX_GROUPS = 2_000  # dissolved polygons per page
+MAX_COORDINATES = 150_000  # vertices of their outlines (about 3 MB), simplified beyond
 
 
 def aggregate_parcels(
@@ -63,11 +65,61 @@ def aggregate_parcels(
     return groups.drop(columns=["_cx", "_cy"])
 
 
+def aggregation_cell(
+    parcels: gpd.GeoDataFrame,
+    keys: pd.DataFrame,
+    *,
+    cell_m: float = CELL_M,
+    max_groups: int | None = None,
+) -> float:
+    """The cell size for :func:`aggregate_parcels`: ``cell_m``, doubled until the parcels
+    make at most ``max_groups`` (default ``MAX_GROUPS``) polygons, or all lie in one cell
+    (more combinations of classes than that). Counted, not dissolved."""
+    max_groups = MAX_GROUPS if max_groups is None else max_groups
+    bounds = shapely.bounds(parcels.geometry.values)
+    mid_x, mid_y = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    codes = pd.DataFrame(
+        {
+            f"_k{i}": pd.factorize(keys[c].astype(object).fillna("—"))[0]
+            for i, c in enumerate(keys.columns)
+        }
+    )
+    while True:
+        codes["_cx"] = np.floor(mid_x / cell_m).astype("int64")
+        codes["_cy"] = np.floor(mid_y / cell_m).astype("int64")
+        one_cell = codes["_cx"].nunique() == 1 and codes["_cy"].nunique() == 1
+        if one_cell or len(codes) - int(codes.duplicated().sum()) <= max_groups:
+            return cell_m
+        cell_m *= 2
+
+
+def simplified_outlines(geometry: gpd.GeoSeries, *, max_coordinates: int | None = None):
+    """Dissolved outlines (EPSG:4548) simplified for display until they hold at most
+    ``max_coordinates`` (default ``MAX_COORDINATES``) vertices in all.
+
+    Coverage simplification (shared edges stay shared; tolerance doubled from 4 m), or
+    topology-preserving simplification of each polygon where the groups are not a clean
+    coverage. Returns the geometries and the tolerance used (0: unchanged).
+    """
+    limit = MAX_COORDINATES if max_coordinates is None else max_coordinates
+    original = np.asarray(geometry.array)
+    values, tolerance = original, 0.0
+    while shapely.get_num_coordinates(values).sum() > limit and tolerance < 100_000:
+        tolerance = tolerance * 2 if tolerance else 4.0
+        try:
+            values = shapely.coverage_simplify(original, tolerance)
+        except shapely.errors.GEOSException:
+            values = shapely.simplify(original, tolerance, preserve_topology=True)
+    if tolerance:
+        log.info("aggregated outlines simplified at %g m for display", tolerance)
+    return gpd.GeoSeries(values, index=geometry.index, crs=geometry.crs), tolerance
+
+
 AGGREGATED_NOTE = (
     "地块超过 {limit:,} 个：同类地块按 {cell:g} km 网格合并显示，面积为地块面积之和；"
-    "逐地块数据见 {csv} 与 results.gpkg。 More than {limit:,} parcels: parcels of the same "
-    "class are merged within {cell:g} km cells for display (areas are the parcels' own); "
-    "{csv} and results.gpkg hold every parcel."
+    "逐地块数据见 results.gpkg（用地有变化的地块另见 {csv}）。 More than {limit:,} parcels: "
+    "parcels of the same classes are merged within {cell:g} km cells for display (areas are "
+    "the parcels' own); results.gpkg holds every parcel ({csv}: those whose use changes)."
 )
 GRID_NOTE = (
     "地块超过 {limit:,} 个：按 {cell:g} m 网格显示，每格着色为面积最大的等级，弹窗列出各等级地块数；"

@@ -7,13 +7,21 @@ land-use mix index per zone (Shannon entropy normalised by ln K, and HHI) from t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import pandas as pd
 
 from ...catalogue import CATALOGUE
 from ...metrics.mix import parcel_uses
 from ...palette import UNCOVERED_COLOR, land_use_colors, land_use_labels
-from ..aggregate import CELL_M, MAX_EMBEDDED, aggregate_parcels
+from ..aggregate import (
+    MAX_EMBEDDED,
+    aggregate_parcels,
+    aggregated_note,
+    aggregation_cell,
+    simplified_outlines,
+)
 from ..controls import LegendEntry, LegendSection, add_view_switch
 from ..fields import (
     Column,
@@ -92,7 +100,7 @@ def add_parcels(
     """
     views = view_classes(parcels) if views is None else views
     if len(parcels) > MAX_EMBEDDED:
-        return add_parcel_groups(target, inputs, parcels, classes, show=show, views=views)
+        return add_parcel_groups(target, inputs, parcels, classes, show=show, views=views)[0]
     return add_layer(
         target,
         key="land_parcels",
@@ -128,17 +136,21 @@ def add_parcel_groups(
     *,
     key: str = "land_parcels",
     name: str = f"{PARCELS.title}（按用地聚合 aggregated）",
-    cell_m: float = CELL_M,
     show: bool = True,
     views: dict[str, pd.Series] | None = None,
-) -> StyledGeoJson:
-    """Parcels dissolved by their three uses within ``cell_m`` grid cells (``aggregate``).
+) -> tuple[StyledGeoJson, float]:
+    """Parcels dissolved by their three uses within grid cells (``aggregate``).
 
-    Popups give the three uses, the number of parcels and their area; a bounded number of
-    polygons whatever the number of parcels. ``views``: :func:`view_classes` of ``parcels``.
+    Popups give the three uses, the number of parcels and their area. A bounded page whatever
+    the number of parcels: cells of 1 km, larger if needed for at most ``MAX_GROUPS``
+    polygons, whose outlines are simplified for display beyond ``MAX_COORDINATES`` vertices.
+    ``views``: :func:`view_classes` of ``parcels``. Returns the layer and the cell size.
     """
     views = view_classes(parcels) if views is None else views
-    groups = aggregate_parcels(parcels, pd.DataFrame(views), cell_m=cell_m)
+    keys = pd.DataFrame(views)
+    cell_m = aggregation_cell(parcels, keys)
+    groups = aggregate_parcels(parcels, keys, cell_m=cell_m)
+    outlines, _ = simplified_outlines(groups.geometry)
     columns = [
         class_label_column(f"{view}_label", label, groups[view], classes)
         for view, _, label in VIEWS
@@ -149,14 +161,14 @@ def add_parcel_groups(
         target,
         key=key,
         name=name,
-        geometry=inputs.display(groups.geometry, decimals=PARCEL_DECIMALS),
+        geometry=inputs.display(outlines, decimals=PARCEL_DECIMALS),
         style=parcel_style(classes),
         extra_classes={view: groups[view] for view, _, _ in VIEWS},
         schematic=pd.Series(True, index=groups.index),
         columns=columns,
         tooltip=4,
         show=show,
-    )
+    ), cell_m
 
 
 def class_legend(
@@ -308,9 +320,15 @@ def build(inputs: MapInputs) -> Page:
     legend = []
     if parcels is not None and len(parcels):
         views = view_classes(parcels)  # once: 1M parcels take a while
-        layer = add_parcels(m, inputs, parcels, classes, views=views)
+        section = class_legend(parcels, classes, views=views)
+        if len(parcels) > MAX_EMBEDDED:
+            layer, cell_m = add_parcel_groups(m, inputs, parcels, classes, views=views)
+            note = aggregated_note("changing_parcels.csv", cell_m=cell_m)
+            section = replace(section, note=f"{section.note} {note}")
+        else:
+            layer = add_parcels(m, inputs, parcels, classes, views=views)
         drawn[layer.key] = layer.feature_count
-        legend.append(class_legend(parcels, classes, views=views))
+        legend.append(section)
         add_view_switch(
             m,
             layer=layer.key,
