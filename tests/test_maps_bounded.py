@@ -201,13 +201,19 @@ def test_dissolved_outlines_stay_within_the_vertex_budget():
     assert zero == 0 and same.geom_equals(groups.geometry).all()
 
 
-def test_land_use_page_bounds_its_polygons_and_says_so(default_plan, default_work):
+@pytest.fixture(scope="module")
+def land_use_pages(default_plan, default_work):
     inputs = MapInputs(default_plan, default_work, {}, MapOptions(offline=True))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(land_use, "MAX_EMBEDDED", 100)
         free = land_use.build(inputs)
         patch.setattr(aggregate, "MAX_GROUPS", 70)
         page = land_use.build(inputs)
+    return free, page
+
+
+def test_land_use_page_bounds_its_polygons_and_says_so(land_use_pages, default_work):
+    free, page = land_use_pages
     assert free.features["land_parcels"] > 70  # 1 km cells give more polygons
     assert 0 < page.features["land_parcels"] <= 70
     assert "km cells for display" in page.html and "changing_parcels.csv" in page.html
@@ -276,4 +282,26 @@ def test_bounded_base_page_draws_and_shows_the_note_in_chromium(browser, bounded
     time.sleep(0.2)
     legend = browser.execute_script("return document.body.innerText")
     assert NOTE in legend
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+@pytest.mark.browser
+def test_aggregated_land_use_page_draws_and_shows_the_note_in_chromium(
+    browser, land_use_pages, tmp_path
+):
+    _, page = land_use_pages
+    path = tmp_path / page.filename
+    path.write_text(page.html, encoding="utf-8")
+    browser.get(path.as_uri())
+    deadline = time.monotonic() + 20
+    while browser.execute_script("return document.readyState") != "complete":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    drawn = browser.execute_script(
+        "const g = miyun.layers['land_parcels']; let n = 0; g.eachLayer(() => { n++; });"
+        "return [miyun.map.hasLayer(g), n];"
+    )
+    assert drawn == [True, page.features["land_parcels"]]
+    legend = browser.execute_script("return document.body.innerText")
+    assert "km cells for display" in legend and "changing_parcels.csv" in legend
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
