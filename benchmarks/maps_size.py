@@ -2,6 +2,7 @@
 
     python benchmarks/maps_size.py                      # default data + 1k and 10k parcels
     python benchmarks/maps_size.py --parcels 1000 10000 100000 --json
+    python benchmarks/maps_size.py --gpkg parcels_100000.gpkg   # each page module of a build
 
 Two measurements:
 
@@ -14,6 +15,11 @@ Two measurements:
   ``style_function`` and a ``GeoJsonTooltip`` (folium emits one JavaScript ``switch`` case per
   feature), with Leaflet inlined the same way so both pages load offline.
 
+* ``--gpkg PATH``: the GeoPackage read and analysed once (``load_and_analyse``), then each page
+  module of the build timed on its own (``module.build(MapInputs(...))``, offline, as
+  ``write_maps`` calls it), with every page's size, the features it embeds (all layers, and the
+  largest layer) and its load time; the 1-minute load average before and after.
+
 "Load" is the navigation's ``loadEventEnd`` (every inline script, hence every layer, has run),
 median of ``--runs`` loads in a fresh headless Chromium. Ratios are baseline / ours. Nothing
 here is asserted: the numbers are for the README and for regressions.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -197,6 +204,60 @@ def measure_parcels(sizes: list[int], out: Path, browser: Browser | None, runs: 
     return rows
 
 
+def measure_gpkg(path: Path, out: Path, browser: Browser | None, runs: int) -> dict:
+    """Seconds of each page module for ``path``'s build, and each page's size and load."""
+    from miyun_spatial.analysis import load_and_analyse
+    from miyun_spatial.maps.writer import PAGE_MODULES
+
+    results = load_and_analyse(path)
+    inputs = MapInputs(results.plan, results.work, dict(results.tables), MapOptions(offline=True))
+    out.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()[0]
+    modules, pages = [], []
+    for module in PAGE_MODULES:
+        t0 = time.perf_counter()
+        built = module.build(inputs)
+        seconds = time.perf_counter() - t0
+        built = built if isinstance(built, list) else [built]
+        modules.append({"module": module.__name__.rsplit(".", 1)[-1], "seconds": seconds})
+        for page in built:
+            target = out / page.filename
+            target.write_text(page.html, encoding="utf-8")
+            pages.append(
+                {
+                    "page": page.filename,
+                    "bytes": target.stat().st_size,
+                    "features": sum(page.features.values()),
+                    "largest_layer": max(page.features.values(), default=0),
+                }
+            )
+    load_after = os.getloadavg()[0]
+    for row in pages:
+        row["seconds"] = median_load(browser, out / row["page"], runs)
+    return {
+        "gpkg": str(path),
+        "parcels": len(inputs.layer("land_parcels")),
+        "load_before": load_before,
+        "load_after": load_after,
+        "modules": modules,
+        "pages": pages,
+    }
+
+
+def print_gpkg(result: dict) -> None:
+    print(
+        f"{result['gpkg']}: {result['parcels']} parcels, "
+        f"load {result['load_before']:.1f} -> {result['load_after']:.1f}"
+    )
+    for row in result["modules"]:
+        print(f"  {row['module']:<12} {row['seconds']:6.2f} s")
+    for row in result["pages"]:
+        print(
+            f"  {row['page']:<16} {_mb(row['bytes']):>9} {row['features']:>7} features "
+            f"(largest layer {row['largest_layer']}) {_s(row['seconds']):>8}"
+        )
+
+
 def _mb(n: int) -> str:
     return f"{n / 1_048_576:.2f} MB"
 
@@ -211,8 +272,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="loads per page (median)")
     parser.add_argument("--no-browser", action="store_true", help="sizes only")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--gpkg", type=Path, help="time each page module of this GeoPackage")
     args = parser.parse_args(argv)
     browser = None if args.no_browser else Browser()
+    if args.gpkg is not None:
+        try:
+            with tempfile.TemporaryDirectory(prefix="miyun-maps-bench-") as tmp:
+                result = measure_gpkg(args.gpkg, Path(tmp), browser, args.runs)
+        finally:
+            if browser is not None:
+                browser.close()
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            print_gpkg(result)
+        return 0
     try:
         with tempfile.TemporaryDirectory(prefix="miyun-maps-bench-") as tmp:
             default = measure_default(Path(tmp) / "default", browser, args.runs)

@@ -26,8 +26,10 @@ from ..metrics.areas import planar_area_ha
 
 log = logging.getLogger(__name__)
 
-MAX_EMBEDDED = 20_000  # polygons per page beyond which parcels are aggregated
-CELL_M = 1_000.0
+MAX_EMBEDDED = 10_000  # parcels per page beyond which they are aggregated (a page ~4 MB)
+CELL_M = 1_000.0  # first cell size of the dissolve; doubled until MAX_GROUPS fit
+MAX_GROUPS = 2_000  # dissolved polygons per page
+MAX_COORDINATES = 150_000  # vertices of their outlines (about 3 MB), simplified beyond
 
 
 def aggregate_parcels(
@@ -63,11 +65,61 @@ def aggregate_parcels(
     return groups.drop(columns=["_cx", "_cy"])
 
 
+def aggregation_cell(
+    parcels: gpd.GeoDataFrame,
+    keys: pd.DataFrame,
+    *,
+    cell_m: float = CELL_M,
+    max_groups: int | None = None,
+) -> float:
+    """The cell size for :func:`aggregate_parcels`: ``cell_m``, doubled until the parcels
+    make at most ``max_groups`` (default ``MAX_GROUPS``) polygons, or all lie in one cell
+    (more combinations of classes than that). Counted, not dissolved."""
+    max_groups = MAX_GROUPS if max_groups is None else max_groups
+    bounds = shapely.bounds(parcels.geometry.values)
+    mid_x, mid_y = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    codes = pd.DataFrame(
+        {
+            f"_k{i}": pd.factorize(keys[c].astype(object).fillna("—"))[0]
+            for i, c in enumerate(keys.columns)
+        }
+    )
+    while True:
+        codes["_cx"] = np.floor(mid_x / cell_m).astype("int64")
+        codes["_cy"] = np.floor(mid_y / cell_m).astype("int64")
+        one_cell = codes["_cx"].nunique() == 1 and codes["_cy"].nunique() == 1
+        if one_cell or len(codes) - int(codes.duplicated().sum()) <= max_groups:
+            return cell_m
+        cell_m *= 2
+
+
+def simplified_outlines(geometry: gpd.GeoSeries, *, max_coordinates: int | None = None):
+    """Dissolved outlines (EPSG:4548) simplified for display until they hold at most
+    ``max_coordinates`` (default ``MAX_COORDINATES``) vertices in all.
+
+    Coverage simplification (shared edges stay shared; tolerance doubled from 4 m), or
+    topology-preserving simplification of each polygon where the groups are not a clean
+    coverage. Returns the geometries and the tolerance used (0: unchanged).
+    """
+    limit = MAX_COORDINATES if max_coordinates is None else max_coordinates
+    original = np.asarray(geometry.array)
+    values, tolerance = original, 0.0
+    while shapely.get_num_coordinates(values).sum() > limit and tolerance < 100_000:
+        tolerance = tolerance * 2 if tolerance else 4.0
+        try:
+            values = shapely.coverage_simplify(original, tolerance)
+        except shapely.errors.GEOSException:
+            values = shapely.simplify(original, tolerance, preserve_topology=True)
+    if tolerance:
+        log.info("aggregated outlines simplified at %g m for display", tolerance)
+    return gpd.GeoSeries(values, index=geometry.index, crs=geometry.crs), tolerance
+
+
 AGGREGATED_NOTE = (
     "地块超过 {limit:,} 个：同类地块按 {cell:g} km 网格合并显示，面积为地块面积之和；"
-    "逐地块数据见 {csv} 与 results.gpkg。 More than {limit:,} parcels: parcels of the same "
-    "class are merged within {cell:g} km cells for display (areas are the parcels' own); "
-    "{csv} and results.gpkg hold every parcel."
+    "逐地块数据见 results.gpkg（用地有变化的地块另见 {csv}）。 More than {limit:,} parcels: "
+    "parcels of the same classes are merged within {cell:g} km cells for display (areas are "
+    "the parcels' own); results.gpkg holds every parcel ({csv}: those whose use changes)."
 )
 GRID_NOTE = (
     "地块超过 {limit:,} 个：按 {cell:g} m 网格显示，每格着色为面积最大的等级，弹窗列出各等级地块数；"
@@ -90,15 +142,21 @@ def grid_note(csv_name: str, cell_m: float) -> str:
 
 
 def grid_view(
-    parcels: gpd.GeoDataFrame, classes: pd.Series, *, cell_m: float = GRID_M
+    parcels: gpd.GeoDataFrame,
+    classes: pd.Series,
+    *,
+    cell_m: float = GRID_M,
+    max_cells: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, float]:
     """Parcels summarised on a square grid: no geometry is merged, so it is fast at any size.
 
     Each parcel goes to the cell of its bounding-box centre. Returns one row per cell holding
     parcels (``k``: the class with the most parcel area there, ``parcels``, ``area_ha``, and
     ``n_<class>`` parcel counts per class; geometry: the square, EPSG:4548) and the cell size
-    used: ``cell_m``, doubled until at most ``MAX_GRID_CELLS`` cells hold parcels.
+    used: ``cell_m``, doubled until at most ``max_cells`` (default ``MAX_GRID_CELLS``) cells
+    hold parcels.
     """
+    max_cells = MAX_GRID_CELLS if max_cells is None else max_cells
     require_projected(parcels, layer="land_parcels")
     bounds = shapely.bounds(parcels.geometry.values)
     mid_x, mid_y = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
@@ -110,7 +168,7 @@ def grid_view(
         frame = pd.DataFrame({"_cx": cx, "_cy": cy, "k": keys, "area_ha": area, "n": 1})
         per_class = frame.groupby(["_cx", "_cy", "k"], sort=True)[["area_ha", "n"]].sum()
         cells = per_class.index.droplevel("k").unique()
-        if len(cells) <= MAX_GRID_CELLS:
+        if len(cells) <= max_cells:
             break
         cell_m *= 2
     areas = per_class["area_ha"].unstack("k", fill_value=0.0)
@@ -133,6 +191,70 @@ def grid_view(
     return out, cell_m
 
 
+def counts_text(cells: gpd.GeoDataFrame, order: list[str]) -> pd.Series:
+    """'A 3 · B 12' per grid cell: the parcels of each class in ``order`` present there."""
+    parts = [[f"{name} {n}" if n else "" for n in cells[f"n_{name}"].tolist()] for name in order]
+    return pd.Series(
+        [" · ".join(p for p in row if p) for row in zip(*parts, strict=True)]
+        if parts
+        else [""] * len(cells),
+        index=cells.index,
+        dtype=object,
+    )
+
+
+def grid_layer_data(
+    inputs,
+    parcels: gpd.GeoDataFrame,
+    classes: pd.Series,
+    *,
+    key: str,
+    name: str,
+    style,
+    labels: dict[str, str],
+    order: list[str],
+    main_label: str,
+    counts_label: str,
+    max_cells: int | None = None,
+    cut=None,
+):
+    """A :func:`grid_view` of ``parcels`` by ``classes`` as a layer (``layers.LayerData``).
+
+    Squares are coloured by the class covering most parcel area (``style.colors``); popups
+    give that class (``labels``), the number of parcels, their area and the count per class
+    (classes in ``order`` first). ``cut`` (a geometry in EPSG:4548, e.g. parcels drawn one by
+    one) is cut out of the squares. Returns the layer and the grid size.
+    """
+    from .fields import area_column, text_column
+    from .layers import layer_data
+
+    cells, cell_m = grid_view(parcels, classes, max_cells=max_cells)
+    present = [c[2:] for c in cells.columns if c.startswith("n_")]
+    order = [c for c in order if c in present] + [c for c in present if c not in order]
+    columns = [
+        text_column("_main", main_label, cells["k"].map(lambda k: labels.get(k, k))),
+        text_column("_n", "地块数 Parcels", cells["parcels"].map(str)),
+        area_column(cells["area_ha"]),
+        text_column("_by", counts_label, counts_text(cells, order)),
+    ]
+    geometry = cells.geometry
+    if cut is not None and not cut.is_empty:
+        geometry = gpd.GeoSeries(
+            shapely.difference(np.asarray(geometry.array), cut), index=cells.index, crs=cells.crs
+        )
+    data = layer_data(
+        key=key,
+        name=name,
+        geometry=inputs.display(geometry, simplify_m=0),
+        style=style,
+        classes=cells["k"],
+        schematic=pd.Series(False, index=cells.index),
+        columns=columns,
+        tooltip=3,
+    )
+    return data, cell_m
+
+
 def add_aggregated_grades(target, inputs, parcels: gpd.GeoDataFrame, grades: pd.Series, *, name):
     """The yield page's parcels as a grid view (:func:`grid_view`) coloured by grade.
 
@@ -140,34 +262,18 @@ def add_aggregated_grades(target, inputs, parcels: gpd.GeoDataFrame, grades: pd.
     Returns the layer and the grid size.
     """
     from ..palette import GRADES, NO_DATA, grade_colors, grade_labels
-    from .fields import area_column, text_column
-    from .layers import LayerStyle, add_layer
+    from .layers import LayerStyle
 
-    cells, cell_m = grid_view(parcels, grades)
-    labels = grade_labels()
-    order = [g for g in (*GRADES, NO_DATA) if f"n_{g}" in cells.columns]
-    per_grade = pd.Series(
-        [
-            " · ".join(f"{g} {int(row[f'n_{g}'])}" for g in order if row[f"n_{g}"])
-            for _, row in cells[[f"n_{g}" for g in order]].iterrows()
-        ],
-        index=cells.index,
-    )
-    columns = [
-        text_column("_grade", "面积最大等级 Main grade (by area)", cells["k"].map(labels.get)),
-        text_column("_n", "地块数 Parcels", cells["parcels"].map(str)),
-        area_column(cells["area_ha"]),
-        text_column("_by", "各等级地块数 Parcels by grade", per_grade),
-    ]
-    layer = add_layer(
-        target,
+    data, cell_m = grid_layer_data(
+        inputs,
+        parcels,
+        grades,
         key="yield_parcels",
         name=name,
-        geometry=inputs.display(cells.geometry, simplify_m=0),
         style=LayerStyle(color="#555555", weight=0.3, fill_opacity=0.8, colors=grade_colors()),
-        classes=cells["k"],
-        schematic=pd.Series(False, index=cells.index),
-        columns=columns,
-        tooltip=3,
+        labels=grade_labels(),
+        order=[*GRADES, NO_DATA],
+        main_label="面积最大等级 Main grade (by area)",
+        counts_label="各等级地块数 Parcels by grade",
     )
-    return layer, cell_m
+    return data.add_to(target), cell_m

@@ -84,11 +84,37 @@ def strip_cdn_links(m: folium.Map) -> None:
     m.default_css = []
 
 
+class Verbatim(Element):
+    """An element whose text goes into the page as it is, never compiled as a template.
+
+    branca compiles a plain ``Element``'s text as a Jinja template on every page (hundreds of
+    kB for Leaflet, megabytes for a large layer's data); this renders what that would for text
+    holding no template syntax (a single trailing newline dropped, as Jinja does), for free.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text[:-1] if text.endswith("\n") else text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+@cache
+def _head(extra_js: str, extra_css: str) -> tuple[str, str, str]:
+    return (
+        style_tag(leaflet_css() + "\n" + extra_css),
+        script_tag(leaflet_js()),
+        script_tag(extra_js) if extra_js else "",
+    )
+
+
 def inline_assets(m: folium.Map, *, extra_js: str = "", extra_css: str = "") -> None:
     """Put Leaflet (and the page's own client code) inline in the page's ``<head>``."""
     strip_cdn_links(m)
     header = m.get_root().header
-    header.add_child(Element(style_tag(leaflet_css() + "\n" + extra_css)), name="miyun_css")
-    header.add_child(Element(script_tag(leaflet_js())), name="leaflet_js")
-    if extra_js:
-        header.add_child(Element(script_tag(extra_js)), name="miyun_js")
+    css, leaflet, extra = _head(extra_js, extra_css)
+    header.add_child(Verbatim(css), name="miyun_css")
+    header.add_child(Verbatim(leaflet), name="leaflet_js")
+    if extra:
+        header.add_child(Verbatim(extra), name="miyun_js")

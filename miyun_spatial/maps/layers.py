@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import folium
 import geopandas as gpd
@@ -25,6 +25,7 @@ from folium.template import Template
 from ..catalogue import CATALOGUE
 from ..crs import to_web_crs
 from ..palette import SCHEMATIC_DASH, layer_style
+from .assets import Verbatim
 from .basemaps import shift_geometries
 from .fields import Column, esc, safe_color
 
@@ -53,16 +54,39 @@ def to_json(obj: object) -> str:
     such as ``{{ 7*7 }}`` or ``{% ... %}`` would otherwise run (or crash the page). Structural
     braces stay: JSON never puts ``{{``, ``{%`` or ``{#`` outside a string.
     """
-    text = (
+    return safe_json_text(
         json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        .replace("<", "\\u003c")
+    )
+
+
+def safe_json_text(text: str, *, braces: bool = True) -> str:
+    """JSON text (one document, or several joined by newlines) made safe as :func:`to_json`'s.
+
+    JSON never holds a raw newline (inside strings it is ``\\n``), so documents joined by
+    ``"\\n"`` are escaped in one pass and split again. ``braces=False`` skips the search for
+    ``{``/``}`` in string literals: only for text whose strings are known to hold none.
+    """
+    text = (
+        text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
         .replace("'", "\\u0027")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
-    return _JSON_STRING.sub(_inert_braces, text)
+    return _JSON_STRING.sub(_inert_braces, text) if braces else text
+
+
+def _strings_hold_braces(frame: pd.DataFrame) -> bool:
+    """Whether any column name or text value of ``frame`` holds ``{`` or ``}``."""
+    for column in frame.columns:
+        values = frame[column]
+        text = str(column)
+        if not pd.api.types.is_numeric_dtype(values.dtype):  # object or str columns
+            text += "".join(v for v in values.tolist() if isinstance(v, str))
+        if "{" in text or "}" in text:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -147,30 +171,61 @@ def display_geometry(
     return gpd.GeoSeries(values, index=work.index, crs=web.crs)
 
 
-def feature_collection(
+_LONG_FLOAT = re.compile(r"-?\d+\.\d{7,}(?![\deE])")  # GEOS writes 17 significant digits
+
+
+def _shortest(match: re.Match) -> str:
+    return repr(float(match.group(0)))
+
+
+def geometry_json(values: np.ndarray) -> list[str]:
+    """GeoJSON text of each geometry, its numbers written as Python's ``json`` writes them.
+
+    GEOS writes 17 significant digits (116.84619000000001); the same double is written in its
+    shortest form (116.84619), as ``json.dumps(json.loads(...))`` would, without the round trip.
+    """
+    if not len(values):
+        return []
+    return _LONG_FLOAT.sub(_shortest, "\n".join(shapely.to_geojson(values))).split("\n")
+
+
+def feature_texts(
     geometry: gpd.GeoSeries, properties: pd.DataFrame, *, layer: str = "layer"
-) -> dict:
-    """A GeoJSON FeatureCollection; features without geometry are left out (and logged)."""
+) -> pd.Series:
+    """Each feature as GeoJSON text, safe as :func:`to_json`'s, indexed like ``geometry``.
+
+    Features without geometry are left out (and logged). Joined with commas inside
+    ``{"type":"FeatureCollection","features":[...]}`` they are the text ``to_json`` writes
+    for the collection.
+    """
     present = geometry.notna() & ~geometry.is_empty
     if not present.all():
         log.warning(
             "layer '%s': %d features have no geometry and are not drawn", layer, (~present).sum()
         )
     geoms = geometry[present]
+    if not len(geoms):
+        return pd.Series([], index=geoms.index, dtype=object)
     props = properties.loc[geoms.index]
     records = props.astype(object).where(props.notna(), None).to_dict(orient="records")
-    shapes = shapely.to_geojson(np.asarray(geoms.array, dtype=object))
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "geometry": json.loads(shape), "properties": record}
-            for shape, record in zip(shapes, records, strict=True)
-        ],
-    }
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+    shapes = geometry_json(np.asarray(geoms.array, dtype=object))
+    text = "\n".join(
+        f'{{"type":"Feature","geometry":{shape},"properties":{encode(record)}}}'
+        for shape, record in zip(shapes, records, strict=True)
+    )
+    # geometry text holds no strings but its type; property strings are searched only when
+    # one of them holds a brace (escaped values never do)
+    safe = safe_json_text(text, braces=_strings_hold_braces(props))
+    return pd.Series(safe.split("\n"), index=geoms.index, dtype=object)
 
 
 class StyledGeoJson(folium.GeoJson):
-    """A GeoJSON layer styled in the browser (``miyun.layerOptions``) and drawn on canvas."""
+    """A GeoJSON layer styled in the browser (``miyun.layerOptions``) and drawn on canvas.
+
+    ``features`` are GeoJSON texts already made safe (:func:`feature_texts`), so a layer
+    serialised once can be drawn on many pages.
+    """
 
     _template = Template(
         """
@@ -182,22 +237,98 @@ miyun.register({{ this.key_json }}, {{ this.get_name() }}, {{ this.parent_map.ge
 """
     )
 
-    def __init__(self, data: dict, *, key: str, spec: dict, name: str, show: bool = True):
-        super().__init__(data, name=name, show=show, overlay=True, control=True)
+    def __init__(
+        self, features: Sequence[str], *, key: str, spec_json: str, name: str, show: bool = True
+    ):
+        empty = {"type": "FeatureCollection", "features": []}  # the features are text, below
+        super().__init__(empty, name=name, show=show, overlay=True, control=True)
         self.key = key
         self.key_json = to_json(key)
-        self.spec_json = to_json(spec)
+        self.spec_json = spec_json
+        self.features = list(features)
+        self._placeholder = False
 
     def data_json(self) -> str:
-        return to_json(self.data)
+        if self._placeholder:
+            return "null"
+        return '{"type":"FeatureCollection","features":[' + ",".join(self.features) + "]}"
+
+    def render(self, **kwargs) -> None:
+        """Render as folium does, but add the script with the data verbatim.
+
+        branca compiles each element's script output as a Jinja template a second time
+        (megabytes for a large layer): that pass is made on the script with ``null`` as data,
+        then the real script (data inert to a template engine: :func:`to_json`) replaces it,
+        in the same place.
+        """
+        self._placeholder = True
+        try:
+            super().render(**kwargs)
+        finally:
+            self._placeholder = False
+        script = self._template.module.__dict__["script"](self, kwargs)
+        self.get_root().script.add_child(Verbatim(str(script)), name=self.get_name())
 
     @property
     def feature_count(self) -> int:
-        return len(self.data["features"])
+        return len(self.features)
 
 
-def add_layer(
-    target: folium.Map | folium.FeatureGroup,
+@dataclass(frozen=True)
+class LayerData:
+    """A layer serialised once (:func:`layer_data`): added to any number of pages, or part of it.
+
+    ``features`` holds each drawn feature's safe GeoJSON text, indexed like the layer's frame;
+    ``spec`` the style (:meth:`LayerStyle.spec`) and popup table; ``name`` is plain text.
+    """
+
+    key: str
+    name: str
+    spec: dict
+    features: pd.Series
+    show: bool = True
+
+    @property
+    def feature_count(self) -> int:
+        return len(self.features)
+
+    def subset(self, index: pd.Index) -> LayerData:
+        """The features whose index label is in ``index``, in this layer's order."""
+        return replace(self, features=self.features[self.features.index.isin(index)])
+
+    def restyled(self, style: LayerStyle) -> LayerData:
+        """The same features and popups drawn in ``style``."""
+        spec = style.spec()
+        if "details" in self.spec and style.interactive:
+            spec["details"] = self.spec["details"]
+        return replace(self, spec=spec)
+
+    def add_to(
+        self,
+        target: folium.Map | folium.FeatureGroup,
+        *,
+        name: str | None = None,
+        show: bool | None = None,
+    ) -> StyledGeoJson:
+        """Draw the layer on ``target`` (under ``name``, plain text, if given)."""
+        # the layer control puts names into innerHTML: escape them like every other text
+        layer = StyledGeoJson(
+            self.features.tolist(),
+            key=self.key,
+            spec_json=to_json(self.spec),
+            name=esc(self.name if name is None else name),
+            show=self.show if show is None else show,
+        )
+        layer.add_to(target)
+        return layer
+
+
+def add_layer(target: folium.Map | folium.FeatureGroup, **kwargs) -> StyledGeoJson:
+    """Add a styled layer to ``target``: :func:`layer_data` (same keywords), drawn once."""
+    return layer_data(**kwargs).add_to(target)
+
+
+def layer_data(
     *,
     key: str,
     name: str,
@@ -213,8 +344,8 @@ def add_layer(
     short_label: pd.Series | None = None,
     radius: pd.Series | None = None,
     show: bool = True,
-) -> StyledGeoJson:
-    """Add a styled layer: ``columns`` fill the popup, the first ``tooltip`` of them the tooltip.
+) -> LayerData:
+    """A styled layer: ``columns`` fill the popup, the first ``tooltip`` of them the tooltip.
 
     Popups and tooltips are tables built in the browser (``miyun.details``) from the escaped
     column values; text that repeats is sent once per page (:func:`encode_repeats`).
@@ -254,13 +385,13 @@ def add_layer(
     spec = style.spec()
     if columns and style.interactive:
         spec["details"] = details
-    # the layer control puts names into innerHTML: escape them like every other text
-    layer = StyledGeoJson(
-        feature_collection(geometry, props, layer=key), key=key, spec=spec, name=esc(name),
+    return LayerData(
+        key=key,
+        name=name,
+        spec=spec,
+        features=feature_texts(geometry, props, layer=key),
         show=show,
-    )  # fmt: skip
-    layer.add_to(target)
-    return layer
+    )
 
 
 def label_anchors(geometry: gpd.GeoSeries) -> list:

@@ -33,7 +33,7 @@ from .controls import (
     title_html,
 )
 from .fields import esc, search_text
-from .layers import LayerStyle, StyledGeoJson, add_layer, display_geometry
+from .layers import LayerData, LayerStyle, StyledGeoJson, display_geometry, layer_data
 from .mapface import FitView, generated_on, source_html
 
 DISTRICT_SIMPLIFY_M = 15.0
@@ -110,12 +110,20 @@ def new_map(inputs: MapInputs, *, title_zh: str, title_en: str, subtitle: str = 
 
 def add_context(
     m: folium.Map, inputs: MapInputs, *, labels: bool = True, label_priority: int = -10
-) -> list:
+) -> list[StyledGeoJson]:
     """District boundary and town labels: the context offline pages have instead of tiles.
 
     Town labels are placed after the plan features' (``label_priority`` -10) on most pages;
     a page about one small feature places them first, so its label moves aside instead.
     """
+    layers = context_layers(inputs, labels=labels, label_priority=label_priority)
+    return [data.add_to(m) for data in layers]
+
+
+def context_layers(
+    inputs: MapInputs, *, labels: bool = True, label_priority: int = -10
+) -> list[LayerData]:
+    """The layers of :func:`add_context`, to draw on several pages."""
     added = []
     district = inputs.layer("district")
     if district is not None and len(district):
@@ -128,8 +136,7 @@ def add_context(
             solid_dash=DISTRICT_DASH,
         )
         added.append(
-            add_layer(
-                m,
+            layer_data(
                 key="district",
                 name=CATALOGUE["district"].title,
                 geometry=inputs.display(district.geometry, simplify_m=DISTRICT_SIMPLIFY_M),
@@ -141,8 +148,7 @@ def add_context(
     if labels and places is not None and len(places):
         names = places["name_zh"].map(esc) if "name_zh" in places else None
         added.append(
-            add_layer(
-                m,
+            layer_data(
                 key="places",
                 name=CATALOGUE["places"].title,
                 geometry=inputs.display(places.geometry, simplify_m=0),
@@ -219,7 +225,7 @@ def provenance_html(inputs: MapInputs) -> str:
     parcels = inputs.layer("land_parcels")
     economics = ""
     if parcels is not None and "data_basis" in parcels:
-        counts = parcels["data_basis"].astype(object).value_counts()
+        counts = parcels["data_basis"].value_counts()  # no copy as Python objects: 1M rows
         synthetic = int(counts.get("synthetic", 0))
         economics = (
             f"<p>地块经济数据：{synthetic}/{len(parcels)} 为合成（示意）数据 "

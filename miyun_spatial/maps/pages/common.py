@@ -23,7 +23,7 @@ from ..fields import (
     search_text,
     text_column,
 )
-from ..layers import LayerStyle, StyledGeoJson, add_layer, catalogue_style
+from ..layers import LayerData, LayerStyle, StyledGeoJson, catalogue_style, layer_data
 from ..page import MapInputs, feature_areas_ha
 
 HEAD_FIELDS = ("code", "name_zh", "name_en")
@@ -88,8 +88,13 @@ def plan_labels(frame: pd.DataFrame, id_field: str) -> tuple[pd.Series, pd.Serie
     return pd.Series(long, index=frame.index, dtype=object), codes
 
 
-def add_plan_layer(
-    target,
+def add_plan_layer(target, inputs: MapInputs, layer: str, **kwargs) -> StyledGeoJson | None:
+    """:func:`plan_layer_data` (same keywords) drawn on ``target``; None without the layer."""
+    data = plan_layer_data(inputs, layer, **kwargs)
+    return None if data is None else data.add_to(target)
+
+
+def plan_layer_data(
     inputs: MapInputs,
     layer: str,
     *,
@@ -103,7 +108,7 @@ def add_plan_layer(
     extra_columns: list[Column] | None = None,
     classes: pd.Series | None = None,
     labels: tuple[pd.Series, pd.Series] | None = None,
-) -> StyledGeoJson | None:
+) -> LayerData | None:
     """A plan layer (or ``frame``, a subset of it) with catalogue colours and full popups.
 
     ``extra_columns`` (e.g. metrics) go into the popup after the feature's own fields;
@@ -127,8 +132,7 @@ def add_plan_layer(
     if labels is None:
         labels = plan_labels(frame, id_field) if id_field in frame else (None, None)
     long, short = labels
-    return add_layer(
-        target,
+    return layer_data(
         key=key or layer,
         name=name or spec.title,
         geometry=inputs.display(frame.geometry),

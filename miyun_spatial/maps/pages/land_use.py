@@ -7,13 +7,21 @@ land-use mix index per zone (Shannon entropy normalised by ln K, and HHI) from t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import pandas as pd
 
 from ...catalogue import CATALOGUE
 from ...metrics.mix import parcel_uses
 from ...palette import UNCOVERED_COLOR, land_use_colors, land_use_labels
-from ..aggregate import MAX_EMBEDDED, aggregate_parcels
+from ..aggregate import (
+    MAX_EMBEDDED,
+    aggregate_parcels,
+    aggregated_note,
+    aggregation_cell,
+    simplified_outlines,
+)
 from ..controls import LegendEntry, LegendSection, add_view_switch
 from ..fields import (
     Column,
@@ -83,30 +91,22 @@ def add_parcels(
     classes: pd.DataFrame | None,
     *,
     show: bool = True,
+    views: dict[str, pd.Series] | None = None,
 ) -> StyledGeoJson:
     """Parcels coloured by land-use class; ``miyun.setView`` switches the use shown.
 
     More than ``MAX_EMBEDDED`` parcels are aggregated (dissolved by their three uses within
     grid cells) so the page stays small; popups then give parcel counts instead of codes.
     """
-    colors = land_use_colors(classes) if classes is not None else {}
-    style = LayerStyle(
-        color="#555555",
-        weight=0.5,
-        fill_opacity=0.75,
-        colors=colors,
-        fill=UNCOVERED_COLOR,
-        field=INITIAL_VIEW,
-    )
-    views = view_classes(parcels)
+    views = view_classes(parcels) if views is None else views
     if len(parcels) > MAX_EMBEDDED:
-        return _add_aggregated(target, inputs, parcels, classes, views, style, show=show)
+        return add_parcel_groups(target, inputs, parcels, classes, show=show, views=views)[0]
     return add_layer(
         target,
         key="land_parcels",
         name=PARCELS.title,
         geometry=inputs.display(parcels.geometry, decimals=PARCEL_DECIMALS),
-        style=style,
+        style=parcel_style(classes),
         extra_classes=views,
         schematic=is_schematic(parcels),
         columns=parcel_columns(parcels, classes),
@@ -116,43 +116,84 @@ def add_parcels(
     )
 
 
-def _add_aggregated(target, inputs, parcels, classes, views, style, *, show):
+def parcel_style(classes: pd.DataFrame | None) -> LayerStyle:
+    """Parcels filled by land-use class (the initial view's), thin grey outlines."""
+    return LayerStyle(
+        color="#555555",
+        weight=0.5,
+        fill_opacity=0.75,
+        colors=land_use_colors(classes) if classes is not None else {},
+        fill=UNCOVERED_COLOR,
+        field=INITIAL_VIEW,
+    )
+
+
+def add_parcel_groups(
+    target,
+    inputs: MapInputs,
+    parcels: gpd.GeoDataFrame,
+    classes: pd.DataFrame | None,
+    *,
+    key: str = "land_parcels",
+    name: str = f"{PARCELS.title}（按用地聚合 aggregated）",
+    show: bool = True,
+    views: dict[str, pd.Series] | None = None,
+) -> tuple[StyledGeoJson, float]:
+    """Parcels dissolved by their three uses within grid cells (``aggregate``).
+
+    Popups give the three uses, the number of parcels and their area. A bounded page whatever
+    the number of parcels: cells of 1 km, larger if needed for at most ``MAX_GROUPS``
+    polygons, whose outlines are simplified for display beyond ``MAX_COORDINATES`` vertices.
+    ``views``: :func:`view_classes` of ``parcels``. Returns the layer and the cell size.
+    """
+    views = view_classes(parcels) if views is None else views
     keys = pd.DataFrame(views)
-    groups = aggregate_parcels(parcels, keys)
+    cell_m = aggregation_cell(parcels, keys)
+    groups = aggregate_parcels(parcels, keys, cell_m=cell_m)
+    outlines, _ = simplified_outlines(groups.geometry)
     columns = [
-        class_label_column(f"{key}_label", label, groups[key], classes) for key, _, label in VIEWS
+        class_label_column(f"{view}_label", label, groups[view], classes)
+        for view, _, label in VIEWS
     ]
     columns.append(text_column("_n", "地块数 Parcels", groups["parcels"].map(str)))
     columns.append(area_column(groups["area_ha"]))
     return add_layer(
         target,
-        key="land_parcels",
-        name=f"{PARCELS.title}（按用地聚合 aggregated）",
-        geometry=inputs.display(groups.geometry, decimals=PARCEL_DECIMALS),
-        style=style,
-        extra_classes={key: groups[key] for key, _, _ in VIEWS},
+        key=key,
+        name=name,
+        geometry=inputs.display(outlines, decimals=PARCEL_DECIMALS),
+        style=parcel_style(classes),
+        extra_classes={view: groups[view] for view, _, _ in VIEWS},
         schematic=pd.Series(True, index=groups.index),
         columns=columns,
         tooltip=4,
         show=show,
-    )
+    ), cell_m
 
 
 def class_legend(
-    parcels: pd.DataFrame, classes: pd.DataFrame | None, *, title: str | None = None
+    parcels: pd.DataFrame,
+    classes: pd.DataFrame | None,
+    *,
+    title: str | None = None,
+    views: dict[str, pd.Series] | None = None,
 ) -> LegendSection:
-    """Every class used by a parcel in any view, with parcel counts per view."""
-    views = view_classes(parcels)
+    """Every class used by a parcel in any view, with parcel counts per view.
+
+    ``views``: :func:`view_classes` of ``parcels``, when the caller has them already.
+    """
+    views = view_classes(parcels) if views is None else views
     colors = land_use_colors(classes) if classes is not None else {}
     labels = land_use_labels(classes) if classes is not None else {}
-    used = set().union(*(set(v.dropna()) for v in views.values()))
+    counts = {k: v.value_counts() for k, v in views.items()}
+    used = set().union(*(set(c.index) for c in counts.values()))
     order = [c for c in labels if c in used] + sorted(used - set(labels))
     entries = tuple(
         LegendEntry(
             value=str(code),
             label=labels.get(code, str(code)),
             color=colors.get(code, UNCOVERED_COLOR),
-            views=tuple((k, str(int((views[k] == code).sum()))) for k, _, _ in VIEWS),
+            views=tuple((k, str(int(counts[k].get(code, 0)))) for k, _, _ in VIEWS),
         )
         for code in order
     )
@@ -278,9 +319,16 @@ def build(inputs: MapInputs) -> Page:
         drawn[layer.key] = layer.feature_count
     legend = []
     if parcels is not None and len(parcels):
-        layer = add_parcels(m, inputs, parcels, classes)
+        views = view_classes(parcels)  # once: 1M parcels take a while
+        section = class_legend(parcels, classes, views=views)
+        if len(parcels) > MAX_EMBEDDED:
+            layer, cell_m = add_parcel_groups(m, inputs, parcels, classes, views=views)
+            note = aggregated_note("changing_parcels.csv", cell_m=cell_m)
+            section = replace(section, note=f"{section.note} {note}")
+        else:
+            layer = add_parcels(m, inputs, parcels, classes, views=views)
         drawn[layer.key] = layer.feature_count
-        legend.append(class_legend(parcels, classes))
+        legend.append(section)
         add_view_switch(
             m,
             layer=layer.key,

@@ -19,7 +19,7 @@ from ..fields import (
     provenance_column,
     search_text,
 )
-from ..layers import LayerStyle, StyledGeoJson, add_layer
+from ..layers import LayerData, LayerStyle, StyledGeoJson, layer_data
 from ..page import MapInputs, Page, add_context, bounds_of, finish, new_map
 from .common import add_plan_layer
 
@@ -57,15 +57,20 @@ def marker_radius(investment: pd.Series, top: float, *, largest: float = MAX_RAD
     return radius.fillna(MIN_RADIUS).clip(lower=min(MIN_RADIUS, largest))
 
 
-def add_projects(
-    target,
+def add_projects(target, inputs: MapInputs, **kwargs) -> StyledGeoJson | None:
+    """:func:`projects_data` (same keywords) drawn on ``target``; None without projects."""
+    data = projects_data(inputs, **kwargs)
+    return None if data is None else data.add_to(target)
+
+
+def projects_data(
     inputs: MapInputs,
     *,
     frame: pd.DataFrame | None = None,
     show: bool = True,
     largest: float = MAX_RADIUS,
     label_priority: int = 0,
-) -> StyledGeoJson | None:
+) -> LayerData | None:
     """The projects (or ``frame``, some of them) coloured by stage, sized by fixed investment.
 
     Sizes are relative to the largest investment of the whole layer, so a page showing some
@@ -82,8 +87,7 @@ def add_projects(
         columns.append(notes_column(frame["notes"], label=spec.field("notes").label))
     columns.append(provenance_column(frame, spec))
     long, short = project_labels(frame)
-    return add_layer(
-        target,
+    return layer_data(
         key=LAYER,
         name=spec.title,
         geometry=inputs.display(frame.geometry, simplify_m=0),

@@ -155,11 +155,12 @@ def build(inputs: MapInputs) -> Page:
             name = f"{PARCELS.title} 亩均等级 grade（网格 grid）"
             layer, cell_m = add_aggregated_grades(m, inputs, parcels, grades, name=name)
             labels, colors = grade_labels(), grade_colors()
+            counts = grades.value_counts()
             legend.append(
                 LegendSection(
                     "地块亩均等级 Parcel grade (per 亩)",
                     tuple(
-                        LegendEntry(g, labels[g], colors[g], count=int((grades == g).sum()))
+                        LegendEntry(g, labels[g], colors[g], count=int(counts.get(g, 0)))
                         for g in (*GRADES, NO_DATA)
                     ),
                     grid_note("parcel_yields.csv", cell_m),
