@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ from .catalogue import CATALOGUE, FieldSpec, LayerSpec
 from .crs import WORK_CRS, crs_problem
 from .metrics.overlay import _chunked
 from .store import PlanData
+from .validate_overlap import interior_pairs
 
 LEVELS = ("error", "warning", "info")
 DEFAULT_AREA_TOLERANCE = 0.05
@@ -29,7 +31,7 @@ OVERLAP_MIN_M2 = 1.0  # overlaps smaller than this are snapping noise
 OUTSIDE_TOLERANCE = 0.001  # share of a feature's area allowed outside its container
 LONG_NAME = 120  # characters; names longer than this break labels and tables
 LONG_TEXT = 2000
-PARALLEL_PAIRS = 50_000  # feature pairs beyond which the overlap predicate runs in threads
+PARALLEL_FEATURES = 50_000  # features beyond which per-feature GEOS tests run in threads
 _MARKUP = re.compile(r"<[a-zA-Z/!]|javascript:|on[a-z]+\s*=", re.IGNORECASE)
 _FIONA_TYPES = {
     "text": ("str",),
@@ -82,6 +84,33 @@ def validate(plan: PlanData, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE) 
     """Every finding for ``plan``, errors first."""
     from .validate_input import input_findings  # it builds on this module's Finding
 
+    token = _MEMO.set({})  # validity and usable layers, computed once per run
+    try:
+        return _validate(plan, area_tolerance, input_findings)
+    finally:
+        _MEMO.reset(token)
+
+
+# Within one validate() call: id(frame) -> (frame, validity mask), ("usable", name) -> frame.
+# The frame is kept alongside its mask, so that its id cannot be reused meanwhile.
+_MEMO: ContextVar[dict | None] = ContextVar("miyun_validate_memo", default=None)
+
+
+def _validity(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(present, valid) masks of ``frame``'s geometries: not null or empty / also valid."""
+    memo = _MEMO.get()
+    if memo is not None and id(frame) in memo:
+        return memo[id(frame)][1]
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    valid = present.copy()
+    valid[present] = _chunked(shapely.is_valid, geoms[present], min_items=PARALLEL_FEATURES)
+    if memo is not None:
+        memo[id(frame)] = (frame, (present, valid))
+    return present, valid
+
+
+def _validate(plan: PlanData, area_tolerance: float, input_findings) -> list[Finding]:
     findings: list[Finding] = list(input_findings(plan))
     for spec in CATALOGUE.layers:
         if spec.name not in plan.info:
@@ -216,7 +245,8 @@ def _check_features(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
 
 def _check_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
     geoms = frame.geometry.values
-    for fid in frame.index[pd.isna(geoms) | shapely.is_empty(geoms)]:
+    present, valid = _validity(frame)
+    for fid in frame.index[~present]:
         yield Finding(
             "error",
             "geometry_empty",
@@ -226,8 +256,7 @@ def _check_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Find
             int(fid),
             _label(frame, spec, fid),
         )
-    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
-    invalid = present & ~shapely.is_valid(geoms)
+    invalid = present & ~valid
     for fid, geom in zip(frame.index[invalid], geoms[invalid], strict=True):
         yield Finding(
             "error",
@@ -407,14 +436,19 @@ def _check_references(plan: PlanData) -> Iterator[Finding]:
 
 def _usable(plan: PlanData, name: str) -> gpd.GeoDataFrame | None:
     """The layer's valid, non-empty features in EPSG:4548, or None when it cannot be measured."""
+    memo = _MEMO.get()
+    if memo is not None and ("usable", name) in memo:
+        return memo["usable", name]
     frame = plan.layers.get(name)
     if not isinstance(frame, gpd.GeoDataFrame) or not convertible(frame.crs):
         return None
-    geoms = frame.geometry.values
-    keep = ~(pd.isna(geoms) | shapely.is_empty(geoms))
-    keep &= shapely.is_valid(geoms)
-    frame = frame[keep]
-    return frame if frame.crs.equals(WORK_CRS) else frame.to_crs(WORK_CRS)
+    _present, valid = _validity(frame)
+    if not valid.all():
+        frame = frame[valid]
+    usable = frame if frame.crs.equals(WORK_CRS) else frame.to_crs(WORK_CRS)
+    if memo is not None:
+        memo["usable", name] = usable
+    return usable
 
 
 def _check_geometry_rules(plan: PlanData, tolerance: float) -> Iterator[Finding]:
@@ -444,7 +478,7 @@ def _check_geometry_rules(plan: PlanData, tolerance: float) -> Iterator[Finding]
 
 def _overlaps(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
     geoms = np.asarray(frame.geometry.values)
-    left, right = _interior_pairs(frame)
+    left, right = interior_pairs(geoms)
     if not len(left):
         return
     # The overlap of two features is at most the overlap of their bounding boxes: pairs whose
@@ -473,27 +507,6 @@ def _overlaps(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
         )
 
 
-def _interior_pairs(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (i < j, sorted) of the feature pairs whose interiors intersect.
-
-    Only those can overlap by a positive area. Neighbours that merely touch (most pairs of a
-    parcel layer: about three per parcel) are told apart by one DE-9IM predicate instead of an
-    intersection each; the predicate runs on bounding-box candidates, split over threads.
-    """
-    geoms = np.asarray(frame.geometry.values)
-    left, right = frame.sindex.query(geoms)
-    keep = left < right
-    left, right = left[keep], right[keep]
-    order = np.lexsort((right, left))
-    left, right = left[order], right[order]
-    inner = _chunked(_interiors_meet, geoms[left], geoms[right], min_items=PARALLEL_PAIRS)
-    return left[inner], right[inner]
-
-
-def _interiors_meet(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return shapely.relate_pattern(a, b, "T********")
-
-
 def _outside(frame, spec, container, what: str, check: str) -> Iterator[Finding]:
     areas = frame.geometry.area
     outside = _area_outside(np.asarray(frame.geometry.values), container)
@@ -517,13 +530,20 @@ def _area_outside(geoms: np.ndarray, container) -> np.ndarray:
     The container is prepared and tested with ``covers`` first: features it covers (nearly
     all of them) are 0 without any overlay; only the others pay for an exact difference.
     """
-    container = shapely.from_wkb(shapely.to_wkb(container))  # a private copy to prepare
-    shapely.prepare(container)
+    wkb = shapely.to_wkb(container)
     outside = np.zeros(len(geoms))
-    rest = np.flatnonzero(~shapely.covers(container, geoms))
+    covered = _chunked(lambda g: _covered_by(wkb, g), geoms, min_items=PARALLEL_FEATURES)
+    rest = np.flatnonzero(~covered)
     if len(rest):
         outside[rest] = shapely.area(shapely.difference(geoms[rest], container))
     return outside
+
+
+def _covered_by(container_wkb: bytes, geoms: np.ndarray) -> np.ndarray:
+    """``covers(container, geoms)`` on a private prepared copy (one per thread)."""
+    container = shapely.from_wkb(container_wkb)
+    shapely.prepare(container)
+    return shapely.covers(container, geoms)
 
 
 def _codes_to_geoms(frame: gpd.GeoDataFrame | None, id_field: str) -> dict[str, object]:
