@@ -80,15 +80,25 @@ def edge_separated(geoms: np.ndarray, left: np.ndarray, right: np.ndarray) -> np
         return out
     bounds = [*range(0, len(geoms), CHUNK), len(geoms)]
     chunks = [(lo, geoms[lo:hi]) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+
+    small = np.int32 if len(geoms) < 2**31 else np.int64
+
+    def edges(chunk: tuple[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        owner, start, end = _convex_edges(chunk[1], offset=chunk[0])
+        with np.errstate(over="ignore"):
+            undirected = _point_hash(start) + _point_hash(end)  # the same for the reverse
+        return owner.astype(small), np.concatenate([start, end], axis=1), undirected
+
     with ThreadPoolExecutor(_threads()) as pool:
-        parts = list(pool.map(lambda chunk: _convex_edges(chunk[1], offset=chunk[0]), chunks))
+        parts = list(pool.map(edges, chunks))
     owner = np.concatenate([p[0] for p in parts])
     if not len(owner):
         return out
-    start = np.concatenate([p[1] for p in parts])
-    end = np.concatenate([p[2] for p in parts])
+    packed = np.concatenate([p[1] for p in parts])
+    undirected = np.concatenate([p[2] for p in parts])
+    del parts
     n = np.int64(len(geoms))
-    separated = _opposite_edges(owner, start, end, n)
+    separated = _opposite_edges(owner, packed, undirected, n)
     if not len(separated):
         return out
     key = left.astype(np.int64) * n + right.astype(np.int64)
@@ -164,19 +174,22 @@ def _point_hash(xy: np.ndarray) -> np.ndarray:
     return mixed[:, 0] ^ (mixed[:, 1] >> np.uint64(29)) ^ (mixed[:, 1] << np.uint64(35))
 
 
-def _opposite_edges(owner: np.ndarray, start: np.ndarray, end: np.ndarray, n: np.int64):
+def _opposite_edges(owner: np.ndarray, edges: np.ndarray, undirected: np.ndarray, n: np.int64):
     """Sorted keys ``i * n + j`` (i < j, possibly repeated) of the polygons sharing an edge in
-    opposite directions, by exact coordinate equality (a hash that is the same for an edge
-    and its reverse only brings the candidates together)."""
-    with np.errstate(over="ignore"):
-        undirected = _point_hash(start) + _point_hash(end)
+    opposite directions, by exact coordinate equality.
+
+    ``edges``: rows (x0, y0, x1, y1); ``undirected``: a hash of each edge that is the same for
+    its reverse, which only brings the candidates together.
+    """
     order = np.argsort(undirected)
-    h, owner = undirected[order], owner[order]
-    edges = np.concatenate([start, end], axis=1)[order]  # one gather of whole rows
-    match = h[:-1] == h[1:]  # neighbours in hash order: an edge and its reverse
-    match &= (edges[:-1, :2] == edges[1:, 2:]).all(axis=1)
-    match &= (edges[:-1, 2:] == edges[1:, :2]).all(axis=1)
-    i, j = owner[:-1][match], owner[1:][match]
+    h = undirected[order]
+    same = h[:-1] == h[1:]  # neighbours in hash order: an edge and its reverse
+    del h
+    a, b = order[:-1][same], order[1:][same]
+    del order, same
+    match = (edges[a, 0] == edges[b, 2]) & (edges[a, 1] == edges[b, 3])
+    match &= (edges[a, 2] == edges[b, 0]) & (edges[a, 3] == edges[b, 1])
+    i, j = owner[a[match]].astype(np.int64), owner[b[match]].astype(np.int64)
     lo, hi = np.minimum(i, j), np.maximum(i, j)
     distinct = lo != hi
     return np.sort(lo[distinct] * n + hi[distinct])

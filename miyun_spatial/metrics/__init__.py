@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ..catalogue import CATALOGUE
@@ -58,13 +59,15 @@ from .mix import (
     parcel_uses,
     source_class_mix,
 )
-from .overlay import main_zone, overlay_pieces
+from .overlay import main_zone_positions, overlay_pieces
 from .yields import (
     BENCHMARK,
     FACTS,
     Grading,
     Targets,
     benchmark_table,
+    parcel_flags,
+    parcel_money,
     parcel_yields,
     zone_yields,
 )
@@ -84,7 +87,9 @@ class MetricInputs:
 
     ``zones``: zone layer -> GeoDataFrame indexed by ``code``; ``parcels``: indexed by
     ``parcel_code``; ``pieces``: zone layer -> ``overlay_pieces(zones, parcels)``;
-    ``classes``, ``facts``, ``benchmark``: the attribute tables.
+    ``classes``, ``facts``, ``benchmark``: the attribute tables; ``uses``: ``parcel_uses``
+    of the parcels as categoricals sharing one list of classes (integer codes for the
+    group-bys; computed by ``prepare`` when not given).
     """
 
     zones: Mapping[str, gpd.GeoDataFrame]
@@ -93,6 +98,26 @@ class MetricInputs:
     classes: pd.DataFrame
     facts: pd.DataFrame | None
     benchmark: pd.DataFrame | None
+    uses: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.uses is None:
+            object.__setattr__(self, "uses", coded_uses(parcel_uses(self.parcels)))
+
+
+def coded_uses(uses: pd.DataFrame) -> pd.DataFrame:
+    """``parcel_uses`` as categoricals sharing one list of classes (in order of appearance)."""
+    values = np.concatenate([uses[c].to_numpy(dtype=object) for c in uses.columns])
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    categories = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    n = len(uses)
+    return pd.DataFrame(
+        {
+            column: pd.Categorical.from_codes(codes[i * n : (i + 1) * n], categories)
+            for i, column in enumerate(uses.columns)
+        },
+        index=uses.index,
+    )
 
 
 def by_code(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
@@ -141,6 +166,7 @@ def prepare(
         classes=classes,
         facts=plan.layers.get(FACTS.name),
         benchmark=plan.layers.get(BENCHMARK.name),
+        uses=coded_uses(uses),
     )
 
 
@@ -163,10 +189,16 @@ def _per_layer(parts: Mapping[str, pd.DataFrame], classes: pd.DataFrame) -> pd.D
 
 def parcel_zone_codes(inputs: MetricInputs) -> pd.DataFrame:
     """Per parcel, the code of the zone of each layer holding most of it (None outside all)."""
-    out = pd.DataFrame(index=pd.Index(inputs.parcels.index, name=PARCELS.id_field))
+    index = pd.Index(inputs.parcels.index, name=PARCELS.id_field)
+    columns = {}
     for name, pieces in inputs.pieces.items():
-        out[name] = main_zone(pieces).reindex(out.index).astype(object)
-    return out.astype(object).where(out.notna(), None)
+        position = main_zone_positions(pieces)
+        codes = np.asarray(pieces.index.levels[0], dtype=object)
+        column = np.full(len(index), None, dtype=object)
+        inside = position >= 0
+        column[inside] = codes[position[inside]]
+        columns[name] = column
+    return pd.DataFrame(columns, index=index, dtype=object)
 
 
 def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
@@ -175,7 +207,7 @@ def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
         {
             name: land_use_mix(
                 zones, inputs.parcels, classes=inputs.classes, pieces=inputs.pieces[name],
-                zone_layer=name,
+                zone_layer=name, use_frame=inputs.uses,
             )
             for name, zones in inputs.zones.items()
         },
@@ -227,11 +259,13 @@ def yield_tables(
     """``zone_yields``, ``parcel_yields`` and ``benchmark`` (``zone_codes``: as
     ``parcel_zone_codes(inputs)``, computed when not given)."""
     targets = _targets(inputs)
+    flags = parcel_flags(inputs.parcels, inputs.classes)  # once for every zone layer
+    money = parcel_money(inputs.parcels)
     zone = _per_layer(
         {
             name: zone_yields(
                 zones, inputs.parcels, inputs.classes, targets, pieces=inputs.pieces[name],
-                zone_layer=name,
+                zone_layer=name, flags=flags, money=money,
             )
             for name, zones in inputs.zones.items()
         },
@@ -258,7 +292,9 @@ def adjustment_tables(
         zone_codes = parcel_zone_codes(inputs)
     transitions = _per_layer(
         {
-            name: land_use_transitions(zones, inputs.parcels, pieces=inputs.pieces[name])
+            name: land_use_transitions(
+                zones, inputs.parcels, pieces=inputs.pieces[name], use_frame=inputs.uses
+            )
             for name, zones in inputs.zones.items()
         },
         inputs.classes,
