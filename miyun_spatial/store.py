@@ -510,6 +510,8 @@ def conform(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
             column = data[f.name]
             if f.type in ("real", "integer"):
                 column = pd.to_numeric(column, errors="raise")
+            if f.type == "text" and isinstance(column.dtype, pd.StringDtype):
+                continue  # text already (Arrow-backed): Arrow takes it as it is
             data[f.name] = column.astype(_PANDAS_TYPES[f.type])
             if f.type == "text":
                 data[f.name] = data[f.name].where(data[f.name].notna(), None)
@@ -564,7 +566,7 @@ def _write_layer(tmp: Path, name: str, frame: pd.DataFrame, *, first: bool, meta
         identifier, description = spec.title, spec.description
     else:
         identifier, description = (titles or {}).get(name, (name, ""))
-    data = frame.copy()
+    data = frame.copy(deep=False)  # copy-on-write: the columns are not copied
     data.insert(0, "fid", range(1, len(data) + 1) if data.index.name != "fid" else data.index)
     data = data.reset_index(drop=True)
     options = {"IDENTIFIER": identifier, "DESCRIPTION": description, "FID": "fid"}
