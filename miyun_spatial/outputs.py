@@ -84,12 +84,19 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 
     Text that would start a formula is written with a leading ``'`` (:func:`inert_cell`);
     fields holding line breaks are quoted. Large tables of plain dtypes are formatted by
-    ``outputs_csv.csv_bytes`` (vectorised, byte for byte what pandas writes).
+    ``outputs_csv.csv_parts`` (vectorised, byte for byte what pandas writes).
     """
-    from .outputs_csv import csv_bytes
+    from .outputs_csv import csv_parts
 
-    data = csv_bytes(frame) if len(frame) >= FAST_CSV_ROWS else None
-    if data is not None:
-        return write_atomic(path, lambda tmp: tmp.write_bytes(codecs.BOM_UTF8 + data))
+    parts = csv_parts(frame) if len(frame) >= FAST_CSV_ROWS else None
+    if parts is not None:
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                fh.write(codecs.BOM_UTF8)
+                for part in parts:
+                    fh.write(part)
+
+        return write_atomic(path, write)
     text = csv_text(frame)
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8-sig", newline=""))

@@ -35,6 +35,16 @@ AWKWARD_TEXT = [
 ]
 
 
+def _around(values: list[float]) -> np.ndarray:
+    """Each value, its neighbours one and two ulps away and a value rounding up to it."""
+    out = []
+    for v in values:
+        below, above = np.nextafter(v, 0), np.nextafter(v, np.inf)
+        out += [v, -v, below, above, np.nextafter(below, 0), np.nextafter(above, np.inf)]
+        out += [v * (1 - 1e-17), v * 0.9999999999999999, v * 9.999999999999999 / 10]
+    return np.array(out)
+
+
 def _awkward_frame(n: int) -> pd.DataFrame:
     rng = np.random.default_rng(4548)
     floats = np.concatenate(
@@ -44,6 +54,7 @@ def _awkward_frame(n: int) -> pd.DataFrame:
             rng.integers(-(10**6), 10**6, n // 8).astype(float),
             [0.0, -0.0, 1e16, 1e15, 9999999999999998.0, 1e-4, 1e-5, 5e-324, np.inf, -np.inf],
             [np.nan, 100.0, 1e22, 0.1 + 0.2, 2.0**53, 1.7976931348623157e308, 0.5, 1e-7],
+            _around([1e-4, 1e-6, 1e9, 1e10, 1e15, 1e16]),  # where the layouts change
         ]
     )
     m = len(floats)
@@ -90,6 +101,8 @@ def test_floats_print_as_numpy_prints_them(seed):
             rng.uniform(0, 5e4, 200_000) / 10_000 * 15,
             np.round(rng.uniform(-1e6, 1e6, 100_000) * 1e3) / 1e3,
             rng.uniform(0, 1e-3, 100_000),
+            rng.uniform(5e8, 2e10, 100_000),
+            _around([1e-4, 1e-6, 1e9, 1e10, 1e15, 1e16]),
         ]
     )
     got = np.array(_floats(values).to_pylist(), dtype=object)
