@@ -316,6 +316,7 @@ def adjustment_tables(
             inputs.parcels,
             inputs.classes,
             pieces=inputs.pieces[BASES.name],
+            use_frame=inputs.uses,
         )
     return tables
 

@@ -87,8 +87,10 @@ def land_use_transitions(
     area_m2 = pd.concat(parts)
     area_ha = area_m2[area_m2 > 0] / M2_PER_HA
     table = pd.DataFrame({"area_ha": area_ha, "area_mu": area_ha * MU_PER_HA})
-    every = np.unique(np.concatenate(list(codes.values())))  # the classes of all parcels
-    used = sorted(set(classes[every[every >= 0]]))
+    seen = np.zeros(len(classes) + 1, dtype=bool)  # the classes of all parcels
+    for c in codes.values():
+        seen[c + 1] = True
+    used = sorted(set(classes[seen[1:]]))
     return order_index(
         table,
         {ZONE: list(zones.index), "from_use": used, "to_use": used, "kind": list(KINDS)},
@@ -228,12 +230,15 @@ def base_land_changes(
     classes: pd.DataFrame,
     *,
     pieces: pd.DataFrame | None = None,
+    use_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The farmer bases' land change as areas: current → planned use inside each base.
 
     The plan states the change for three bases (``land_change_zh``): 溪翁庄华都 → F3
     multi-function land, 密云镇绿州 → all urban construction land, 太师屯金湖 → strategic
     reserve land (LB); these areas show how far the parcels follow it.
+
+    ``use_frame``: the parcels' uses when already computed, as for ``land_use_transitions``.
 
     Returns
     -------
@@ -245,7 +250,7 @@ def base_land_changes(
     """
     if pieces is None:
         pieces = overlay_pieces(bases, parcels, zone_layer=BASES.name, parcel_layer=PARCELS.name)
-    transitions = land_use_transitions(bases, parcels, pieces=pieces)
+    transitions = land_use_transitions(bases, parcels, pieces=pieces, use_frame=use_frame)
     # no parcel in any base (e.g. imported parcels that cover one zone only): an empty table
     kinds = transitions.index.get_level_values("kind")
     moves = transitions[kinds == "current_to_planned"].droplevel("kind")
