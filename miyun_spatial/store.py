@@ -438,20 +438,33 @@ def _undefined_crs_tables(con: sqlite3.Connection) -> set[str]:
 
 
 def _bad_cells(con: sqlite3.Connection, table: str) -> Iterator[BadCell]:
-    """Values of numeric columns that SQLite stored as text or blob."""
+    """Values of numeric columns that SQLite stored as text or blob.
+
+    One scan of the table for all its numeric columns (a million rows: one pass, not one per
+    column); at most MAX_BAD_CELLS per column, the first in rowid order, column by column.
+    """
     columns = con.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
     pk = next((c[1] for c in columns if c[5] == 1), "rowid")
-    for _cid, name, declared, *_ in columns:
-        kind = (declared or "").split("(")[0].strip().upper()
-        if name == pk or kind not in _NUMERIC_SQL_TYPES:
-            continue
-        rows = con.execute(
-            f"SELECT {_quote(pk)}, {_quote(name)} FROM {_quote(table)} "
-            f"WHERE typeof({_quote(name)}) IN ('text', 'blob') LIMIT {MAX_BAD_CELLS}"
-        )
-        for fid, value in rows:
-            text = value if isinstance(value, str) else f"<{len(value)} bytes>"
-            yield BadCell(table, int(fid), name, text, kind)
+    numeric = [
+        (name, (declared or "").split("(")[0].strip().upper())
+        for _cid, name, declared, *_ in columns
+        if name != pk and (declared or "").split("(")[0].strip().upper() in _NUMERIC_SQL_TYPES
+    ]
+    if not numeric:
+        return
+    bad = " OR ".join(f"typeof({_quote(name)}) IN ('text', 'blob')" for name, _ in numeric)
+    selected = ", ".join(_quote(name) for name, _ in numeric)
+    found: list[list[BadCell]] = [[] for _ in numeric]
+    rows = con.execute(f"SELECT {_quote(pk)}, {selected} FROM {_quote(table)} WHERE {bad}")
+    for fid, *values in rows:
+        for i, value in enumerate(values):
+            if isinstance(value, str | bytes) and len(found[i]) < MAX_BAD_CELLS:
+                text = value if isinstance(value, str) else f"<{len(value)} bytes>"
+                found[i].append(BadCell(table, int(fid), numeric[i][0], text, numeric[i][1]))
+        if all(len(cells) >= MAX_BAD_CELLS for cells in found):
+            break
+    for cells in found:
+        yield from cells
 
 
 def layer_digests(path: Path | str | Source | None = None) -> dict[str, str]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..catalogue import CATALOGUE
 from ..errors import DataError
@@ -107,9 +108,16 @@ class MetricInputs:
 
 def coded_uses(uses: pd.DataFrame) -> pd.DataFrame:
     """``parcel_uses`` as categoricals sharing one list of classes (in order of appearance)."""
-    values = np.concatenate([uses[c].to_numpy(dtype=object) for c in uses.columns])
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    categories = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    # one dictionary over the three columns, in order of first appearance (as pd.factorize),
+    # encoded by Arrow: no Python string per parcel
+    columns = [pa.array(uses[c].array, type=pa.large_string(), from_pandas=True) for c in uses]
+    text = pa.chunked_array(
+        [chunk for c in columns for chunk in (c.chunks if isinstance(c, pa.ChunkedArray) else [c])],
+        type=pa.large_string(),
+    ).combine_chunks()
+    encoded = text.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    categories = pd.Index(np.asarray(encoded.dictionary.to_pylist(), dtype=object), dtype=object)
     n = len(uses)
     return pd.DataFrame(
         {
