@@ -49,9 +49,9 @@ def interior_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     left, right = shapely.STRtree(geoms).query(geoms)
     keep = left < right
     left, right = left[keep], right[keep]
-    order = np.lexsort((right, left))
-    left, right = left[order], right[order]
     rest = np.flatnonzero(~edge_separated(geoms, left, right))
+    order = np.lexsort((right[rest], left[rest]))  # only the pairs left, by i then j
+    rest = rest[order]
     # interiors meet only where the features intersect: the cheaper predicate goes first
     rest = rest[
         _chunked(
