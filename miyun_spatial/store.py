@@ -596,3 +596,6 @@ def _write_layer(tmp: Path, name: str, frame: pd.DataFrame, *, first: bool, meta
         )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise OutputError(f"{tmp}: layer '{name}' cannot be written ({exc})") from None
+    finally:
+        del data
+        pa.default_memory_pool().release_unused()  # the Arrow table's memory, back to the system
