@@ -19,6 +19,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -313,18 +314,12 @@ def load(path: Path | str | Source | None = None) -> PlanData:
     if is_database(path):
         return open_source(path).load()
     path = Path(path) if path is not None else DEFAULT_GPKG
-    digest = file_sha256(path) if path.is_file() else ""
-    with snapshot(path) as copy:
-        infos = layer_infos(copy, source=path)
-        names = [name for name in CATALOGUE.names if name in infos]
-        with contextlib.closing(sqlite3.connect(copy)) as con:
-            undefined = _undefined_crs_tables(con)
-            bad_cells = tuple(cell for name in names for cell in _bad_cells(con, name))
-        layers, damaged = {}, []
-        for name in names:
-            layers[name], found = _read_damaged(path, copy, name)
-            damaged.extend(found)
-            _require_unique_fids(path, name, layers[name])
+    # the file's digest in a thread while it is copied and read (hashlib releases the GIL)
+    with ThreadPoolExecutor(1) as pool:
+        hashing = pool.submit(file_sha256, path) if path.is_file() else None
+        plan_parts = _load_snapshot(path)
+        digest = "" if hashing is None else hashing.result()
+    infos, names, undefined, bad_cells, layers, damaged = plan_parts
     for name in undefined & set(names):
         infos[name] = replace(infos[name], crs=None)
         if isinstance(layers[name], gpd.GeoDataFrame):
@@ -340,6 +335,23 @@ def load(path: Path | str | Source | None = None) -> PlanData:
         bad_cells,
         tuple(damaged),
     )
+
+
+def _load_snapshot(path: Path):
+    """Infos, layer names, undefined-CRS tables, bad cells, layers and damage of ``path``,
+    read from a private snapshot."""
+    with snapshot(path) as copy:
+        infos = layer_infos(copy, source=path)
+        names = [name for name in CATALOGUE.names if name in infos]
+        with contextlib.closing(sqlite3.connect(copy)) as con:
+            undefined = _undefined_crs_tables(con)
+            bad_cells = tuple(cell for name in names for cell in _bad_cells(con, name))
+        layers, damaged = {}, []
+        for name in names:
+            layers[name], found = _read_damaged(path, copy, name)
+            damaged.extend(found)
+            _require_unique_fids(path, name, layers[name])
+    return infos, names, undefined, bad_cells, layers, damaged
 
 
 def _read_damaged(source: Path, copy: Path, name: str) -> tuple[pd.DataFrame, list[Damage]]:
