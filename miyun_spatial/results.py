@@ -89,8 +89,10 @@ def _join_on_code(frame: gpd.GeoDataFrame, code_field: str, metrics: pd.DataFram
     if metrics.empty:
         return frame
     metrics = metrics.drop(columns=[c for c in metrics.columns if c in frame.columns])
-    joined = metrics.reindex(frame[code_field].astype(str).to_numpy())
-    joined.index = frame.index
+    codes = pd.Index(frame[code_field].astype(str).to_numpy())
+    # the parcels' metrics come in the parcels' order: no lookup of a million codes then
+    joined = metrics if metrics.index.equals(codes) else metrics.reindex(codes)
+    joined = joined.set_axis(frame.index)
     out = pd.concat([frame.drop(columns=frame.geometry.name), joined], axis=1)
     return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=frame.crs)
 

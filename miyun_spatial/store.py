@@ -19,6 +19,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -313,18 +314,12 @@ def load(path: Path | str | Source | None = None) -> PlanData:
     if is_database(path):
         return open_source(path).load()
     path = Path(path) if path is not None else DEFAULT_GPKG
-    digest = file_sha256(path) if path.is_file() else ""
-    with snapshot(path) as copy:
-        infos = layer_infos(copy, source=path)
-        names = [name for name in CATALOGUE.names if name in infos]
-        with contextlib.closing(sqlite3.connect(copy)) as con:
-            undefined = _undefined_crs_tables(con)
-            bad_cells = tuple(cell for name in names for cell in _bad_cells(con, name))
-        layers, damaged = {}, []
-        for name in names:
-            layers[name], found = _read_damaged(path, copy, name)
-            damaged.extend(found)
-            _require_unique_fids(path, name, layers[name])
+    # the file's digest in a thread while it is copied and read (hashlib releases the GIL)
+    with ThreadPoolExecutor(1) as pool:
+        hashing = pool.submit(file_sha256, path) if path.is_file() else None
+        plan_parts = _load_snapshot(path)
+        digest = "" if hashing is None else hashing.result()
+    infos, names, undefined, bad_cells, layers, damaged = plan_parts
     for name in undefined & set(names):
         infos[name] = replace(infos[name], crs=None)
         if isinstance(layers[name], gpd.GeoDataFrame):
@@ -340,6 +335,23 @@ def load(path: Path | str | Source | None = None) -> PlanData:
         bad_cells,
         tuple(damaged),
     )
+
+
+def _load_snapshot(path: Path):
+    """Infos, layer names, undefined-CRS tables, bad cells, layers and damage of ``path``,
+    read from a private snapshot."""
+    with snapshot(path) as copy:
+        infos = layer_infos(copy, source=path)
+        names = [name for name in CATALOGUE.names if name in infos]
+        with contextlib.closing(sqlite3.connect(copy)) as con:
+            undefined = _undefined_crs_tables(con)
+            bad_cells = tuple(cell for name in names for cell in _bad_cells(con, name))
+        layers, damaged = {}, []
+        for name in names:
+            layers[name], found = _read_damaged(path, copy, name)
+            damaged.extend(found)
+            _require_unique_fids(path, name, layers[name])
+    return infos, names, undefined, bad_cells, layers, damaged
 
 
 def _read_damaged(source: Path, copy: Path, name: str) -> tuple[pd.DataFrame, list[Damage]]:
@@ -438,20 +450,33 @@ def _undefined_crs_tables(con: sqlite3.Connection) -> set[str]:
 
 
 def _bad_cells(con: sqlite3.Connection, table: str) -> Iterator[BadCell]:
-    """Values of numeric columns that SQLite stored as text or blob."""
+    """Values of numeric columns that SQLite stored as text or blob.
+
+    One scan of the table for all its numeric columns (a million rows: one pass, not one per
+    column); at most MAX_BAD_CELLS per column, the first in rowid order, column by column.
+    """
     columns = con.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
     pk = next((c[1] for c in columns if c[5] == 1), "rowid")
-    for _cid, name, declared, *_ in columns:
-        kind = (declared or "").split("(")[0].strip().upper()
-        if name == pk or kind not in _NUMERIC_SQL_TYPES:
-            continue
-        rows = con.execute(
-            f"SELECT {_quote(pk)}, {_quote(name)} FROM {_quote(table)} "
-            f"WHERE typeof({_quote(name)}) IN ('text', 'blob') LIMIT {MAX_BAD_CELLS}"
-        )
-        for fid, value in rows:
-            text = value if isinstance(value, str) else f"<{len(value)} bytes>"
-            yield BadCell(table, int(fid), name, text, kind)
+    numeric = [
+        (name, (declared or "").split("(")[0].strip().upper())
+        for _cid, name, declared, *_ in columns
+        if name != pk and (declared or "").split("(")[0].strip().upper() in _NUMERIC_SQL_TYPES
+    ]
+    if not numeric:
+        return
+    bad = " OR ".join(f"typeof({_quote(name)}) IN ('text', 'blob')" for name, _ in numeric)
+    selected = ", ".join(_quote(name) for name, _ in numeric)
+    found: list[list[BadCell]] = [[] for _ in numeric]
+    rows = con.execute(f"SELECT {_quote(pk)}, {selected} FROM {_quote(table)} WHERE {bad}")
+    for fid, *values in rows:
+        for i, value in enumerate(values):
+            if isinstance(value, str | bytes) and len(found[i]) < MAX_BAD_CELLS:
+                text = value if isinstance(value, str) else f"<{len(value)} bytes>"
+                found[i].append(BadCell(table, int(fid), numeric[i][0], text, numeric[i][1]))
+        if all(len(cells) >= MAX_BAD_CELLS for cells in found):
+            break
+    for cells in found:
+        yield from cells
 
 
 def layer_digests(path: Path | str | Source | None = None) -> dict[str, str]:
@@ -510,6 +535,8 @@ def conform(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
             column = data[f.name]
             if f.type in ("real", "integer"):
                 column = pd.to_numeric(column, errors="raise")
+            if f.type == "text" and isinstance(column.dtype, pd.StringDtype):
+                continue  # text already (Arrow-backed): Arrow takes it as it is
             data[f.name] = column.astype(_PANDAS_TYPES[f.type])
             if f.type == "text":
                 data[f.name] = data[f.name].where(data[f.name].notna(), None)
@@ -564,7 +591,7 @@ def _write_layer(tmp: Path, name: str, frame: pd.DataFrame, *, first: bool, meta
         identifier, description = spec.title, spec.description
     else:
         identifier, description = (titles or {}).get(name, (name, ""))
-    data = frame.copy()
+    data = frame.copy(deep=False)  # copy-on-write: the columns are not copied
     data.insert(0, "fid", range(1, len(data) + 1) if data.index.name != "fid" else data.index)
     data = data.reset_index(drop=True)
     options = {"IDENTIFIER": identifier, "DESCRIPTION": description, "FID": "fid"}
@@ -581,3 +608,6 @@ def _write_layer(tmp: Path, name: str, frame: pd.DataFrame, *, first: bool, meta
         )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise OutputError(f"{tmp}: layer '{name}' cannot be written ({exc})") from None
+    finally:
+        del data
+        pa.default_memory_pool().release_unused()  # the Arrow table's memory, back to the system

@@ -2,34 +2,46 @@
 
 Every finding names the layer, the feature (fid and code) and the fix. Levels: ``error`` (the
 data cannot be trusted for metrics), ``warning`` (worth a look), ``info`` (state of the data).
+
+This module checks the catalogue (layers, fields, types, values, codes, references); the
+spatial rules are in ``validate_rules`` (overlap candidates: ``validate_overlap``), broken
+input in ``validate_input``, the Finding and what they share in ``validate_common``.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
-from pyproj import CRS, Transformer
-from pyproj.exceptions import ProjError
 
 from .catalogue import CATALOGUE, FieldSpec, LayerSpec
 from .crs import WORK_CRS, crs_problem
-from .metrics.overlay import _chunked
 from .store import PlanData
+from .validate_common import (
+    DEFAULT_AREA_TOLERANCE,
+    LEVELS,
+    OUTSIDE_TOLERANCE,
+    OVERLAP_MIN_M2,
+    PARALLEL_FEATURES,
+    Finding,
+    _is_null,
+    _label,
+    convertible,
+    findings_frame,
+    first_error,
+    has_errors,
+    summary_counts,
+)
+from .validate_rules import _MEMO, _check_geometry_rules, _usable, _validity
 
-LEVELS = ("error", "warning", "info")
-DEFAULT_AREA_TOLERANCE = 0.05
-OVERLAP_MIN_M2 = 1.0  # overlaps smaller than this are snapping noise
-OUTSIDE_TOLERANCE = 0.001  # share of a feature's area allowed outside its container
 LONG_NAME = 120  # characters; names longer than this break labels and tables
 LONG_TEXT = 2000
-PARALLEL_PAIRS = 50_000  # feature pairs beyond which the overlap predicate runs in threads
 _MARKUP = re.compile(r"<[a-zA-Z/!]|javascript:|on[a-z]+\s*=", re.IGNORECASE)
 _FIONA_TYPES = {
     "text": ("str",),
@@ -44,44 +56,18 @@ _GEOMETRY_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
-    level: str
-    check: str
-    layer: str | None
-    message: str
-    hint: str = ""
-    fid: int | None = None
-    code: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @property
-    def where(self) -> str:
-        parts = [self.layer or "(file)"]
-        if self.fid is not None:
-            parts.append(f"fid {self.fid}")
-        if self.code:
-            parts.append(str(self.code))
-        return " / ".join(parts)
-
-
-def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
-    columns = ["level", "check", "layer", "fid", "code", "message", "hint"]
-    frame = pd.DataFrame([f.to_dict() for f in findings], columns=columns)
-    frame["fid"] = pd.array(frame["fid"].tolist(), dtype="Int64")  # 3, not 3.0, beside blanks
-    return frame
-
-
-def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(f.level == "error" for f in findings)
-
-
 def validate(plan: PlanData, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE) -> list[Finding]:
     """Every finding for ``plan``, errors first."""
     from .validate_input import input_findings  # it builds on this module's Finding
 
+    token = _MEMO.set({})  # validity and usable layers, computed once per run
+    try:
+        return _validate(plan, area_tolerance, input_findings)
+    finally:
+        _MEMO.reset(token)
+
+
+def _validate(plan: PlanData, area_tolerance: float, input_findings) -> list[Finding]:
     findings: list[Finding] = list(input_findings(plan))
     for spec in CATALOGUE.layers:
         if spec.name not in plan.info:
@@ -177,29 +163,6 @@ def _check_schema(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
             )
 
 
-@functools.cache
-def convertible(crs: CRS | None) -> bool:
-    """True when coordinates in ``crs`` can be converted to the work CRS (EPSG:4548)."""
-    if crs is None:
-        return False
-    try:
-        Transformer.from_crs(crs, WORK_CRS, always_xy=True)
-    except ProjError:
-        return False
-    return True
-
-
-def _label(frame: pd.DataFrame, spec: LayerSpec, fid) -> str | None:
-    if spec.id_field in frame.columns:
-        value = frame.at[fid, spec.id_field]
-        return None if _is_null(value) else str(value)
-    return None
-
-
-def _is_null(value) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
-
-
 def _check_features(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
     frame = plan.layers[spec.name]
     info_fields = plan.info[spec.name].fields
@@ -216,7 +179,8 @@ def _check_features(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
 
 def _check_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
     geoms = frame.geometry.values
-    for fid in frame.index[pd.isna(geoms) | shapely.is_empty(geoms)]:
+    present, valid = _validity(frame)
+    for fid in frame.index[~present]:
         yield Finding(
             "error",
             "geometry_empty",
@@ -226,8 +190,7 @@ def _check_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Find
             int(fid),
             _label(frame, spec, fid),
         )
-    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
-    invalid = present & ~shapely.is_valid(geoms)
+    invalid = present & ~valid
     for fid, geom in zip(frame.index[invalid], geoms[invalid], strict=True):
         yield Finding(
             "error",
@@ -353,11 +316,43 @@ def _with_markup(text: pd.Series) -> pd.Index:
 
 
 def _not_matching(values: pd.Series, pattern: str) -> pd.Index:
-    """Index labels of ``values`` whose text ``re.match(pattern)`` rejects, in order."""
+    """Index labels of ``values`` whose text ``re.match(pattern)`` rejects, in order.
+
+    On long text columns Arrow's RE2 first finds the values that surely match (for patterns
+    RE2 matches no more often than Python: no escapes but ``\\d``, no negated classes, no
+    flags); Python's ``re`` judges the rest.
+    """
     regex = re.compile(pattern)
-    text = values.astype(object).map(str).tolist()
-    ok = np.fromiter((regex.match(v) is not None for v in text), dtype=bool, count=len(text))
+    ok = np.zeros(len(values), dtype=bool)
+    if len(values) >= PARALLEL_FEATURES and _positive_only(pattern):
+        text = _arrow_text(values)
+        if text is not None:
+            try:
+                found = pc.match_substring_regex(text, f"^(?:{pattern})")
+                ok = found.to_numpy(zero_copy_only=False).astype(bool)
+            except pa.ArrowInvalid:  # syntax RE2 does not take: Python alone
+                pass
+    rest = np.flatnonzero(~ok)
+    text = values.iloc[rest].astype(object).map(str).tolist()
+    ok[rest] = np.fromiter((regex.match(v) is not None for v in text), dtype=bool, count=len(text))
     return values.index[~ok]
+
+
+def _positive_only(pattern: str) -> bool:
+    """True for patterns whose RE2 matches are Python matches too (ASCII classes, ``\\d``,
+    literals, quantifiers, anchors: RE2's ``\\d`` and ``$`` accept less, never more)."""
+    rest = pattern.replace("\\d", "")
+    return "\\" not in rest and "[^" not in rest and "(?" not in rest
+
+
+def _arrow_text(values: pd.Series) -> pa.Array | None:
+    """``values`` (no missing values) as an Arrow string array, or None unless all are text."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return pa.array(values.array, type=pa.large_string(), from_pandas=True)
+    data = np.asarray(values, dtype=object)
+    if pd.api.types.infer_dtype(data, skipna=False) != "string":
+        return None
+    return pa.array(data, type=pa.large_string())
 
 
 def _check_stored_types(plan: PlanData) -> Iterator[Finding]:
@@ -405,242 +400,21 @@ def _check_references(plan: PlanData) -> Iterator[Finding]:
                 )
 
 
-def _usable(plan: PlanData, name: str) -> gpd.GeoDataFrame | None:
-    """The layer's valid, non-empty features in EPSG:4548, or None when it cannot be measured."""
-    frame = plan.layers.get(name)
-    if not isinstance(frame, gpd.GeoDataFrame) or not convertible(frame.crs):
-        return None
-    geoms = frame.geometry.values
-    keep = ~(pd.isna(geoms) | shapely.is_empty(geoms))
-    keep &= shapely.is_valid(geoms)
-    frame = frame[keep]
-    return frame if frame.crs.equals(WORK_CRS) else frame.to_crs(WORK_CRS)
-
-
-def _check_geometry_rules(plan: PlanData, tolerance: float) -> Iterator[Finding]:
-    district = _usable(plan, "district")
-    boundary = (
-        shapely.union_all(district.geometry.values)
-        if district is not None and len(district)
-        else None
-    )
-    for spec in CATALOGUE.layers:
-        frame = _usable(plan, spec.name)
-        if frame is None or not len(frame):
-            continue
-        rules = spec.rules
-        if rules.get("no_overlap"):
-            yield from _overlaps(frame, spec)
-        if rules.get("inside_district") and boundary is not None:
-            yield from _outside(frame, spec, boundary, "district", "outside_district")
-        if rules.get("within_ref"):
-            yield from _within_parent(plan, frame, spec, rules["within_ref"])
-        if rules.get("same_geometry_ref"):
-            yield from _same_geometry(plan, frame, spec, rules["same_geometry_ref"])
-        if spec.role == "plan":
-            yield from _stated_areas(frame, spec, tolerance)
-        yield from _provenance_counts(frame, spec)
-
-
-def _overlaps(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
-    geoms = np.asarray(frame.geometry.values)
-    left, right = _interior_pairs(frame)
-    if not len(left):
-        return
-    # The overlap of two features is at most the overlap of their bounding boxes: pairs whose
-    # boxes share <= OVERLAP_MIN_M2 (neighbours of a tiling) need no costly intersection.
-    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
-    lo = np.maximum(bounds[left, :2], bounds[right, :2])
-    hi = np.minimum(bounds[left, 2:], bounds[right, 2:])
-    box_overlap = np.prod(np.clip(hi - lo, 0, None), axis=1)
-    keep = box_overlap > OVERLAP_MIN_M2
-    left, right = left[keep], right[keep]
-    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-    for i, j, area in zip(left, right, areas, strict=True):
-        if area <= OVERLAP_MIN_M2:
-            continue
-        fid_i, fid_j = frame.index[i], frame.index[j]
-        other = _label(frame, spec, fid_j) or f"fid {fid_j}"
-        yield Finding(
-            "error",
-            "overlap",
-            spec.name,
-            f"overlaps {other} by {area / 10_000:.4f} ha ({area:.0f} m²)",
-            "remove the overlap (QGIS: Vector > Geometry Tools > Check Validity / "
-            "topology checker); overlapping features are counted twice",
-            int(fid_i),
-            _label(frame, spec, fid_i),
-        )
-
-
-def _interior_pairs(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (i < j, sorted) of the feature pairs whose interiors intersect.
-
-    Only those can overlap by a positive area. Neighbours that merely touch (most pairs of a
-    parcel layer: about three per parcel) are told apart by one DE-9IM predicate instead of an
-    intersection each; the predicate runs on bounding-box candidates, split over threads.
-    """
-    geoms = np.asarray(frame.geometry.values)
-    left, right = frame.sindex.query(geoms)
-    keep = left < right
-    left, right = left[keep], right[keep]
-    order = np.lexsort((right, left))
-    left, right = left[order], right[order]
-    inner = _chunked(_interiors_meet, geoms[left], geoms[right], min_items=PARALLEL_PAIRS)
-    return left[inner], right[inner]
-
-
-def _interiors_meet(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return shapely.relate_pattern(a, b, "T********")
-
-
-def _outside(frame, spec, container, what: str, check: str) -> Iterator[Finding]:
-    areas = frame.geometry.area
-    outside = _area_outside(np.asarray(frame.geometry.values), container)
-    for fid, total, out in zip(frame.index, areas, outside, strict=True):
-        if total > 0 and out / total > OUTSIDE_TOLERANCE:
-            level = "error" if out / total > 0.5 else "warning"
-            yield Finding(
-                level,
-                check,
-                spec.name,
-                f"{out / total:.1%} of the feature ({out / 10_000:.2f} ha) lies outside the {what}",
-                "move or reshape it; if the whole layer is off, check its CRS",
-                int(fid),
-                _label(frame, spec, fid),
-            )
-
-
-def _area_outside(geoms: np.ndarray, container) -> np.ndarray:
-    """Area of each of ``geoms`` outside ``container`` (m²).
-
-    The container is prepared and tested with ``covers`` first: features it covers (nearly
-    all of them) are 0 without any overlay; only the others pay for an exact difference.
-    """
-    container = shapely.from_wkb(shapely.to_wkb(container))  # a private copy to prepare
-    shapely.prepare(container)
-    outside = np.zeros(len(geoms))
-    rest = np.flatnonzero(~shapely.covers(container, geoms))
-    if len(rest):
-        outside[rest] = shapely.area(shapely.difference(geoms[rest], container))
-    return outside
-
-
-def _codes_to_geoms(frame: gpd.GeoDataFrame | None, id_field: str) -> dict[str, object]:
-    if frame is None or id_field not in frame.columns:
-        return {}
-    return dict(zip(frame[id_field].astype(str), frame.geometry.values, strict=True))
-
-
-def _within_parent(plan: PlanData, frame, spec: LayerSpec, field_name: str) -> Iterator[Finding]:
-    ref = spec.field(field_name)
-    parents = _codes_to_geoms(_usable(plan, ref.ref_layer), ref.ref_field)
-    if field_name not in frame.columns:
-        return
-    for fid, parent_code, geom in zip(
-        frame.index, frame[field_name], frame.geometry.values, strict=True
-    ):
-        parent = parents.get(str(parent_code))
-        if parent is None or geom.area == 0:
-            continue
-        out = geom.difference(parent).area / geom.area
-        if out > OUTSIDE_TOLERANCE:
-            yield Finding(
-                "error",
-                "outside_parent",
-                spec.name,
-                f"{out:.1%} of the feature lies outside {ref.ref_layer} {parent_code}",
-                f"reshape it to lie inside {parent_code}, or correct '{field_name}'",
-                int(fid),
-                _label(frame, spec, fid),
-            )
-
-
-def _same_geometry(plan: PlanData, frame, spec: LayerSpec, field_name: str) -> Iterator[Finding]:
-    ref = spec.field(field_name)
-    others = _codes_to_geoms(_usable(plan, ref.ref_layer), ref.ref_field)
-    if field_name not in frame.columns:
-        return
-    for fid, other_code, geom in zip(
-        frame.index, frame[field_name], frame.geometry.values, strict=True
-    ):
-        other = others.get(str(other_code)) if not _is_null(other_code) else None
-        if other is None or geom.area == 0:
-            continue
-        mismatch = geom.symmetric_difference(other).area / geom.area
-        if mismatch > OUTSIDE_TOLERANCE:
-            yield Finding(
-                "warning",
-                "not_same_site",
-                spec.name,
-                f"differs from {ref.ref_layer} {other_code} by {mismatch:.1%} of its area",
-                f"the plan says they are the same site: copy the geometry of {other_code}",
-                int(fid),
-                _label(frame, spec, fid),
-            )
-
-
-def _stated_areas(frame, spec: LayerSpec, tolerance: float) -> Iterator[Finding]:
-    if "stated_area_ha" not in frame.columns:
-        return
-    stated = pd.to_numeric(frame["stated_area_ha"], errors="coerce")
-    measured = frame.geometry.area / 10_000
-    diff = (measured - stated) / stated
-    for fid in frame.index[stated.notna() & (diff.abs() > tolerance)]:
-        yield Finding(
-            "warning",
-            "area_vs_stated",
-            spec.name,
-            f"measured {measured[fid]:.2f} ha differs from the stated "
-            f"{stated[fid]:.2f} ha by {diff[fid]:+.1%} (tolerance {tolerance:.0%})",
-            "check the outline, or the stated area if the plan was revised",
-            int(fid),
-            _label(frame, spec, fid),
-        )
-
-
-def _provenance_counts(frame, spec: LayerSpec) -> Iterator[Finding]:
-    """How much of a layer is still schematic (geometry) or synthetic (attributes)."""
-    if "geom_source" in frame.columns:
-        schematic = int((frame["geom_source"] == "schematic").sum())
-        if schematic:
-            yield Finding(
-                "info",
-                "schematic",
-                spec.name,
-                f"{schematic} of {len(frame)} features are schematic (not surveyed)",
-                "replace them with surveyed outlines and set geom_source = surveyed",
-            )
-    if "data_basis" in frame.columns:
-        synthetic = int((frame["data_basis"] == "synthetic").sum())
-        if synthetic:
-            yield Finding(
-                "info",
-                "synthetic",
-                spec.name,
-                f"{synthetic} of {len(frame)} features carry synthetic data",
-                "replace them with surveyed or reported data and set data_basis",
-            )
-
-
-def summary_counts(findings: Iterable[Finding]) -> dict[str, int]:
-    counts = dict.fromkeys(LEVELS, 0)
-    for f in findings:
-        counts[f.level] += 1
-    return counts
-
-
-def first_error(findings: Iterable[Finding]) -> str | None:
-    """The first error as one line naming the layer, the feature and the fix, or None.
-
-    E.g. "farmer_bases / fid 5 / B5: 'category' has unknown value 'upgarde' (fix: use one of:
-    upgrade (提质升级), ...)".
-    """
-    error = next((f for f in findings if f.level == "error"), None)
-    if error is None:
-        return None
-    fix = f" (fix: {error.hint})" if error.hint else ""
-    return f"{error.where}: {error.message}{fix}"
-
-
-__all__ = ["Finding", "findings_frame", "first_error", "has_errors", "summary_counts", "validate"]
+__all__ = [
+    "DEFAULT_AREA_TOLERANCE",
+    "LEVELS",
+    "OUTSIDE_TOLERANCE",
+    "OVERLAP_MIN_M2",
+    "PARALLEL_FEATURES",
+    "Finding",
+    "_is_null",
+    "_label",
+    "_usable",
+    "_validity",
+    "convertible",
+    "findings_frame",
+    "first_error",
+    "has_errors",
+    "summary_counts",
+    "validate",
+]

@@ -32,7 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..catalogue import CATALOGUE
 from ..errors import DataError
@@ -58,13 +60,15 @@ from .mix import (
     parcel_uses,
     source_class_mix,
 )
-from .overlay import main_zone, overlay_pieces
+from .overlay import main_zone_positions, overlay_pieces
 from .yields import (
     BENCHMARK,
     FACTS,
     Grading,
     Targets,
     benchmark_table,
+    parcel_flags,
+    parcel_money,
     parcel_yields,
     zone_yields,
 )
@@ -84,7 +88,9 @@ class MetricInputs:
 
     ``zones``: zone layer -> GeoDataFrame indexed by ``code``; ``parcels``: indexed by
     ``parcel_code``; ``pieces``: zone layer -> ``overlay_pieces(zones, parcels)``;
-    ``classes``, ``facts``, ``benchmark``: the attribute tables.
+    ``classes``, ``facts``, ``benchmark``: the attribute tables; ``uses``: ``parcel_uses``
+    of the parcels as categoricals sharing one list of classes (integer codes for the
+    group-bys; computed by ``prepare`` when not given).
     """
 
     zones: Mapping[str, gpd.GeoDataFrame]
@@ -93,6 +99,33 @@ class MetricInputs:
     classes: pd.DataFrame
     facts: pd.DataFrame | None
     benchmark: pd.DataFrame | None
+    uses: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.uses is None:
+            object.__setattr__(self, "uses", coded_uses(parcel_uses(self.parcels)))
+
+
+def coded_uses(uses: pd.DataFrame) -> pd.DataFrame:
+    """``parcel_uses`` as categoricals sharing one list of classes (in order of appearance)."""
+    # one dictionary over the three columns, in order of first appearance (as pd.factorize),
+    # encoded by Arrow: no Python string per parcel
+    columns = [pa.array(uses[c].array, type=pa.large_string(), from_pandas=True) for c in uses]
+    text = pa.chunked_array(
+        [chunk for c in columns for chunk in (c.chunks if isinstance(c, pa.ChunkedArray) else [c])],
+        type=pa.large_string(),
+    ).combine_chunks()
+    encoded = text.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    categories = pd.Index(np.asarray(encoded.dictionary.to_pylist(), dtype=object), dtype=object)
+    n = len(uses)
+    return pd.DataFrame(
+        {
+            column: pd.Categorical.from_codes(codes[i * n : (i + 1) * n], categories)
+            for i, column in enumerate(uses.columns)
+        },
+        index=uses.index,
+    )
 
 
 def by_code(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
@@ -141,6 +174,7 @@ def prepare(
         classes=classes,
         facts=plan.layers.get(FACTS.name),
         benchmark=plan.layers.get(BENCHMARK.name),
+        uses=coded_uses(uses),
     )
 
 
@@ -163,10 +197,16 @@ def _per_layer(parts: Mapping[str, pd.DataFrame], classes: pd.DataFrame) -> pd.D
 
 def parcel_zone_codes(inputs: MetricInputs) -> pd.DataFrame:
     """Per parcel, the code of the zone of each layer holding most of it (None outside all)."""
-    out = pd.DataFrame(index=pd.Index(inputs.parcels.index, name=PARCELS.id_field))
+    index = pd.Index(inputs.parcels.index, name=PARCELS.id_field)
+    columns = {}
     for name, pieces in inputs.pieces.items():
-        out[name] = main_zone(pieces).reindex(out.index).astype(object)
-    return out.astype(object).where(out.notna(), None)
+        position = main_zone_positions(pieces)
+        codes = np.asarray(pieces.index.levels[0], dtype=object)
+        column = np.full(len(index), None, dtype=object)
+        inside = position >= 0
+        column[inside] = codes[position[inside]]
+        columns[name] = column
+    return pd.DataFrame(columns, index=index, dtype=object)
 
 
 def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
@@ -175,7 +215,7 @@ def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
         {
             name: land_use_mix(
                 zones, inputs.parcels, classes=inputs.classes, pieces=inputs.pieces[name],
-                zone_layer=name,
+                zone_layer=name, use_frame=inputs.uses,
             )
             for name, zones in inputs.zones.items()
         },
@@ -227,11 +267,13 @@ def yield_tables(
     """``zone_yields``, ``parcel_yields`` and ``benchmark`` (``zone_codes``: as
     ``parcel_zone_codes(inputs)``, computed when not given)."""
     targets = _targets(inputs)
+    flags = parcel_flags(inputs.parcels, inputs.classes)  # once for every zone layer
+    money = parcel_money(inputs.parcels)
     zone = _per_layer(
         {
             name: zone_yields(
                 zones, inputs.parcels, inputs.classes, targets, pieces=inputs.pieces[name],
-                zone_layer=name,
+                zone_layer=name, flags=flags, money=money,
             )
             for name, zones in inputs.zones.items()
         },
@@ -258,7 +300,9 @@ def adjustment_tables(
         zone_codes = parcel_zone_codes(inputs)
     transitions = _per_layer(
         {
-            name: land_use_transitions(zones, inputs.parcels, pieces=inputs.pieces[name])
+            name: land_use_transitions(
+                zones, inputs.parcels, pieces=inputs.pieces[name], use_frame=inputs.uses
+            )
             for name, zones in inputs.zones.items()
         },
         inputs.classes,
@@ -280,6 +324,7 @@ def adjustment_tables(
             inputs.parcels,
             inputs.classes,
             pieces=inputs.pieces[BASES.name],
+            use_frame=inputs.uses,
         )
     return tables
 

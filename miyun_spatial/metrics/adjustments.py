@@ -19,7 +19,7 @@ import pandas as pd
 from ..catalogue import CATALOGUE
 from ..crs import require_projected
 from .areas import M2_PER_HA, MU_PER_HA
-from .mix import PARCELS, class_flags, order_index, parcel_uses
+from .mix import PARCELS, class_flags, order_index, parcel_uses, zone_code_columns
 from .overlay import ZONE, overlay_pieces, piece_values, zone_area_m2
 
 ADJUSTMENTS = CATALOGUE["land_adjustments"]
@@ -41,8 +41,12 @@ def land_use_transitions(
     *,
     pieces: pd.DataFrame | None = None,
     zone_layer: str = "zones",
+    use_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Transition matrices per zone, in tidy form.
+
+    ``use_frame``: the parcels' uses when already computed (``mix.parcel_uses``, e.g. as
+    the categoricals of ``metrics.coded_uses``).
 
     Returns
     -------
@@ -53,33 +57,61 @@ def land_use_transitions(
     """
     if pieces is None:
         pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
-    uses = piece_values(pieces, parcel_uses(parcels))
-    zone = pieces.index.get_level_values(ZONE)
+    uses = parcel_uses(parcels) if use_frame is None else use_frame
+    codes, classes = _use_codes(uses)
+    parcel = pieces.index.codes[1]
+    zone = pieces.index.codes[0].astype(np.int64)
+    zone_codes = np.asarray(pieces.index.levels[0], dtype=object)
+    area = pd.Series(pieces["area_m2"].to_numpy())
+    k = np.int64(len(classes) + 1)  # + 1: code -1 (no class) never occurs, but keeps keys apart
     parts = []
     for kind, (source, target) in KINDS.items():
-        frame = pd.DataFrame(
-            {
-                ZONE: zone,
-                "from_use": uses[source].to_numpy(dtype=object),
-                "to_use": uses[target].to_numpy(dtype=object),
-                "kind": kind,
-                "area_m2": pieces["area_m2"].to_numpy(),
-            }
+        # one integer per (zone, from, to): pandas sums each group in row order, as it did
+        # grouping by the text labels (the order of the groups is set by order_index below)
+        key = (zone * k + (codes[source][parcel] + 1)) * k + (codes[target][parcel] + 1)
+        summed = area.groupby(key, sort=False).sum()
+        group = summed.index.to_numpy()
+        index = pd.MultiIndex.from_arrays(
+            [
+                zone_codes[group // (k * k)],
+                classes[(group // k) % k - 1],
+                classes[group % k - 1],
+                np.full(len(group), kind, dtype=object),
+            ],
+            names=list(TRANSITION_LEVELS),
         )
-        parts.append(frame.groupby(list(TRANSITION_LEVELS), sort=False)["area_m2"].sum())
+        parts.append(pd.Series(summed.to_numpy(), index=index))
     if not parts or not sum(len(p) for p in parts):
         empty = pd.MultiIndex.from_arrays([[]] * 4, names=list(TRANSITION_LEVELS))
         return pd.DataFrame({"area_ha": [], "area_mu": []}, index=empty)
     area_m2 = pd.concat(parts)
     area_ha = area_m2[area_m2 > 0] / M2_PER_HA
     table = pd.DataFrame({"area_ha": area_ha, "area_mu": area_ha * MU_PER_HA})
-    classes = sorted(
-        set().union(*(uses[use].unique() for use in ("current", "planned", "adjusted")))
-    )
+    seen = np.zeros(len(classes) + 1, dtype=bool)  # the classes of all parcels
+    for c in codes.values():
+        seen[c + 1] = True
+    used = sorted(set(classes[seen[1:]]))
     return order_index(
         table,
-        {ZONE: list(zones.index), "from_use": classes, "to_use": classes, "kind": list(KINDS)},
+        {ZONE: list(zones.index), "from_use": used, "to_use": used, "kind": list(KINDS)},
     )
+
+
+def _use_codes(uses: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Integer codes of the current, planned and adjusted use of every parcel, sharing one
+    array of classes (the categoricals' own codes when ``uses`` holds categoricals)."""
+    columns = ("current", "planned", "adjusted")
+    dtypes = [uses[c].dtype for c in columns]
+    if all(isinstance(d, pd.CategoricalDtype) for d in dtypes) and all(
+        d.categories.equals(dtypes[0].categories) for d in dtypes
+    ):
+        classes = np.asarray(dtypes[0].categories, dtype=object)
+        return {c: uses[c].cat.codes.to_numpy().astype(np.int64) for c in columns}, classes
+    values = np.concatenate([uses[c].to_numpy(dtype=object) for c in columns])
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    n = len(uses)
+    split = {c: codes[i * n : (i + 1) * n].astype(np.int64) for i, c in enumerate(columns)}
+    return split, np.asarray(uniques, dtype=object)
 
 
 def changing_parcels(
@@ -100,9 +132,9 @@ def changing_parcels(
     first = uses["current"] != uses["planned"]
     second = uses["planned"] != uses["adjusted"]
     changes = (first | second).to_numpy(dtype=bool)
-    out = pd.DataFrame(index=pd.Index(parcels.index[changes], name=PARCELS.id_field))
-    if zone_codes is not None:
-        out = out.join(zone_codes)
+    rows = np.flatnonzero(changes)
+    index = pd.Index(parcels.index[changes], name=PARCELS.id_field)
+    out = zone_code_columns(index, zone_codes, parcels.index, rows)
     out["current_use"] = uses.loc[changes, "current"].astype(object).to_numpy()
     out["planned_use"] = uses.loc[changes, "planned"].astype(object).to_numpy()
     out["adjusted_use"] = uses.loc[changes, "adjusted"].astype(object).to_numpy()
@@ -198,12 +230,15 @@ def base_land_changes(
     classes: pd.DataFrame,
     *,
     pieces: pd.DataFrame | None = None,
+    use_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The farmer bases' land change as areas: current → planned use inside each base.
 
     The plan states the change for three bases (``land_change_zh``): 溪翁庄华都 → F3
     multi-function land, 密云镇绿州 → all urban construction land, 太师屯金湖 → strategic
     reserve land (LB); these areas show how far the parcels follow it.
+
+    ``use_frame``: the parcels' uses when already computed, as for ``land_use_transitions``.
 
     Returns
     -------
@@ -215,7 +250,7 @@ def base_land_changes(
     """
     if pieces is None:
         pieces = overlay_pieces(bases, parcels, zone_layer=BASES.name, parcel_layer=PARCELS.name)
-    transitions = land_use_transitions(bases, parcels, pieces=pieces)
+    transitions = land_use_transitions(bases, parcels, pieces=pieces, use_frame=use_frame)
     # no parcel in any base (e.g. imported parcels that cover one zone only): an empty table
     kinds = transitions.index.get_level_values("kind")
     moves = transitions[kinds == "current_to_planned"].droplevel("kind")

@@ -96,6 +96,21 @@ def parcel_uses(
     return pd.DataFrame(out, index=parcels.index)
 
 
+def zone_code_columns(
+    index: pd.Index, zone_codes: pd.DataFrame | None, parcels: pd.Index, rows=None
+) -> pd.DataFrame:
+    """An empty frame on ``index`` (the parcel codes ``parcels[rows]``, all when ``rows`` is
+    None) joined with ``zone_codes`` (indexed by parcel code), as ``DataFrame.join`` does; by
+    position when ``zone_codes`` is indexed like ``parcels`` (no lookup of a million codes)."""
+    out = pd.DataFrame(index=index)
+    if zone_codes is None:
+        return out
+    if zone_codes.index.equals(parcels) and parcels.is_unique:
+        taken = zone_codes if rows is None else zone_codes.iloc[rows]
+        return taken.set_axis(index)
+    return out.join(zone_codes)
+
+
 def order_index(frame: pd.DataFrame, orders: Mapping[str, Sequence] | None = None):
     """``frame`` sorted by its MultiIndex, each level in a meaningful order.
 
@@ -183,6 +198,7 @@ def land_use_mix(
     classes: pd.DataFrame | None = None,
     pieces: pd.DataFrame | None = None,
     zone_layer: str = "zones",
+    use_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Land-use mix of every zone: area of each class inside it, for each use.
 
@@ -200,6 +216,9 @@ def land_use_mix(
         classes are listed in its order (else alphabetically).
     pieces
         ``overlay_pieces(zones, parcels)`` when already computed.
+    use_frame
+        ``parcel_uses(parcels)`` when already computed (e.g. as categoricals,
+        ``metrics.coded_uses``).
 
     Returns
     -------
@@ -213,7 +232,8 @@ def land_use_mix(
     if pieces is None:
         pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
     zone_m2 = zone_area_m2(zones, layer=zone_layer)
-    use_frame = parcel_uses(parcels, uses)
+    if use_frame is None:
+        use_frame = parcel_uses(parcels, uses)
     areas = {}
     for use in uses:
         areas[use] = class_areas(pieces, use_frame[use])
@@ -400,4 +420,5 @@ __all__ = [
     "parcel_uses",
     "shannon_entropy",
     "source_class_mix",
+    "zone_code_columns",
 ]

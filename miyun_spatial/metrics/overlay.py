@@ -305,12 +305,29 @@ def class_areas(pieces: pd.DataFrame, classes: pd.Series) -> pd.DataFrame:
 
     ``classes`` maps every parcel (same index as the parcels given to ``overlay_pieces``) to
     its class. Zones without any piece get a row of zeros; NA classes raise ValueError.
+    Columns come in the order the classes first appear among the pieces.
     """
     zones = pieces.index.levels[0]
-    labels = piece_values(pieces, classes).to_numpy()
-    codes, uniques = pd.factorize(labels, use_na_sentinel=True)
-    if (codes < 0).any():
-        raise ValueError("class_areas: some pieces have no class")
+    if classes.index.equals(pieces.index.levels[1]):
+        # the parcels' classes as codes (a categorical's own), taken per piece: no text
+        if isinstance(classes.dtype, pd.CategoricalDtype):
+            parcel_codes = classes.cat.codes.to_numpy()
+            parcel_uniques = classes.cat.categories
+        else:
+            parcel_codes, parcel_uniques = pd.factorize(classes.to_numpy(), use_na_sentinel=True)
+        piece_codes = parcel_codes[pieces.index.codes[1]]
+        if (piece_codes < 0).any():
+            raise ValueError("class_areas: some pieces have no class")
+        present = pd.unique(piece_codes)  # in order of first appearance, as factorize gives
+        recode = np.full(len(parcel_uniques), -1, dtype=np.int64)
+        recode[present] = np.arange(len(present))
+        codes = recode[piece_codes]
+        uniques = np.asarray(parcel_uniques, dtype=object)[present]
+    else:
+        labels = piece_values(pieces, classes).to_numpy()
+        codes, uniques = pd.factorize(labels, use_na_sentinel=True)
+        if (codes < 0).any():
+            raise ValueError("class_areas: some pieces have no class")
     k = len(uniques)
     flat = pieces.index.codes[0].astype(np.int64) * k + codes
     sums = np.bincount(flat, weights=pieces["area_m2"].to_numpy(), minlength=len(zones) * k)
@@ -351,12 +368,28 @@ def main_zone(pieces: pd.DataFrame) -> pd.Series:
     )
 
 
+def main_zone_positions(pieces: pd.DataFrame) -> np.ndarray:
+    """Per parcel (position in the parcels given to ``overlay_pieces``), the position of the
+    zone holding the largest part of it, -1 outside every zone: ``main_zone`` by positions
+    (ties go to the first piece, as there)."""
+    out = np.full(len(pieces.index.levels[1]), -1, dtype=np.int64)
+    if not len(pieces):
+        return out
+    zone, parcel = pieces.index.codes[0], pieces.index.codes[1]
+    order = np.lexsort((-pieces["area_m2"].to_numpy(), parcel))  # stable: ties keep row order
+    parcel_sorted = parcel[order]
+    first = np.r_[True, parcel_sorted[1:] != parcel_sorted[:-1]]
+    out[parcel_sorted[first]] = zone[order[first]]
+    return out
+
+
 __all__ = [
     "PARCEL",
     "ZONE",
     "allocate",
     "class_areas",
     "main_zone",
+    "main_zone_positions",
     "overlay_pieces",
     "piece_values",
     "zone_area_m2",

@@ -34,7 +34,16 @@ from ..crs import require_projected
 from ..errors import DataError
 from ..vocabulary import VOCABULARY
 from .areas import M2_PER_HA, MU_PER_HA
-from .mix import BUILT, CURRENT_USE, PARCELS, STATUS, check_classes, class_flags, parcel_uses
+from .mix import (
+    BUILT,
+    CURRENT_USE,
+    PARCELS,
+    STATUS,
+    check_classes,
+    class_flags,
+    parcel_uses,
+    zone_code_columns,
+)
 from .overlay import allocate, overlay_pieces
 
 FACTS = CATALOGUE["land_facts"]
@@ -148,15 +157,21 @@ class Grading:
         return pd.Series(grades, index=ratio.index, name="grade", dtype=object)
 
 
-def _parcel_flags(parcels: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+def parcel_flags(parcels: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
     """0/1 flags per parcel: built urban-construction land, built industrial land."""
     flags = class_flags(classes)
     current = parcel_uses(parcels, ("current",))["current"]
-    check_classes(current, list(pd.unique(current)), classes)
-    current = current.astype(object)
+    codes, uniques = pd.factorize(current.to_numpy(dtype=object), use_na_sentinel=True)
+    check_classes(current, list(uniques), classes)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)  # mapped once each
+
+    def flag(column: str) -> np.ndarray:
+        per_class = distinct.map(flags[column]).fillna(False).to_numpy(dtype=bool)
+        return np.append(per_class, False)[codes]  # code -1 (none) takes the appended False
+
     built = (parcels[STATUS] == BUILT).fillna(False).to_numpy(dtype=bool)
-    construction = current.map(flags["construction"]).fillna(False).to_numpy(dtype=bool)
-    industrial = current.map(flags["industrial"]).fillna(False).to_numpy(dtype=bool)
+    construction = flag("construction")
+    industrial = flag("industrial")
     return pd.DataFrame(
         {
             "built_construction": (built & construction).astype(float),
@@ -164,6 +179,11 @@ def _parcel_flags(parcels: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
         },
         index=parcels.index,
     )
+
+
+def parcel_money(parcels: pd.DataFrame) -> pd.DataFrame:
+    """Revenue and output of every parcel as floats (NaN where not reported)."""
+    return _money(parcels)
 
 
 def _money(parcels: pd.DataFrame) -> pd.DataFrame:
@@ -186,6 +206,8 @@ def zone_yields(
     *,
     pieces: pd.DataFrame | None = None,
     zone_layer: str = "zones",
+    flags: pd.DataFrame | None = None,
+    money: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Revenue and output per built hectare of every zone, against the plan's targets.
 
@@ -199,6 +221,9 @@ def zone_yields(
         ``Targets.from_land_facts(plan["land_facts"])``.
     pieces
         ``overlay_pieces(zones, parcels)`` when already computed.
+    flags, money
+        ``parcel_flags(parcels, classes)`` and ``parcel_money(parcels)`` when already
+        computed (they depend on the parcels only: once for every zone layer).
 
     Returns
     -------
@@ -223,8 +248,10 @@ def zone_yields(
     """
     if pieces is None:
         pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
-    land = allocate(pieces, _parcel_flags(parcels, classes), weight="area_m2") / M2_PER_HA
-    money_values = _money(parcels)
+    if flags is None:
+        flags = parcel_flags(parcels, classes)
+    land = allocate(pieces, flags, weight="area_m2") / M2_PER_HA
+    money_values = _money(parcels) if money is None else money
     money = allocate(pieces, money_values)
     reported = allocate(pieces, money_values.notna().astype(float))
     money = money.where(reported > 0)
@@ -283,9 +310,8 @@ def parcel_yields(
     grading = grading or Grading()
     area_ha = pd.Series(parcels.geometry.area.to_numpy() / M2_PER_HA, index=parcels.index)
     money = _money(parcels)
-    out = pd.DataFrame(index=pd.Index(parcels.index, name=PARCELS.id_field))
-    if zone_codes is not None:
-        out = out.join(zone_codes)
+    index = pd.Index(parcels.index, name=PARCELS.id_field)
+    out = zone_code_columns(index, zone_codes, parcels.index)
     for field in (CURRENT_USE, STATUS, ENTERPRISE, SECTOR):
         out[field] = parcels[field].astype(object) if field in parcels.columns else None
     out["area_ha"] = area_ha
@@ -361,6 +387,8 @@ __all__ = [
     "Grading",
     "Targets",
     "benchmark_table",
+    "parcel_flags",
+    "parcel_money",
     "parcel_yields",
     "plan_fact",
     "zone_yields",
