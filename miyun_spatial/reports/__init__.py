@@ -17,7 +17,6 @@ from .content import ReportInputs, assemble_report
 from .html import chart_svgs, write_html
 from .model import Report
 from .review import MapFigure, local_time
-from .xlsx import write_xlsx
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -82,6 +81,8 @@ def report_maps(
 def write_report_files(report: Report, out_dir: Path) -> list[Path]:
     """Render ``report`` to ``report.xlsx`` and ``report.html`` in ``out_dir`` (atomically)."""
     out_dir = Path(out_dir)
+    from .xlsx import write_xlsx  # openpyxl is imported where a workbook is written
+
     paths = [write_xlsx(report, out_dir / XLSX_NAME), write_html(report, out_dir / HTML_NAME)]
     log.info("wrote %s", ", ".join(str(p) for p in paths))
     return paths
@@ -104,6 +105,8 @@ def write_xlsx_report(
 ) -> Path:
     """Write ``report.xlsx`` alone (it shows no maps)."""
     report = assemble_report(gather_inputs(results, generated=generated, maps=()))
+    from .xlsx import write_xlsx  # openpyxl is imported where a workbook is written
+
     return write_xlsx(report, Path(out_dir) / XLSX_NAME)
 
 
