@@ -69,11 +69,14 @@ class MapData:
 # --- geometry -> matplotlib -----------------------------------------------------------------
 
 
+CHUNK = 100_000  # geometries whose vertices are extracted at once (bounds the peak memory)
+
+
 def polygon_paths(geoms, groups: np.ndarray | None = None) -> list[MplPath | None]:
     """One compound path (exteriors and holes) per (multi)polygon, or with ``groups`` (an
     integer code 0..k-1 per geometry) one path per group; None where nothing is drawn (empty
-    or non-polygon geometries). The vertices come out of shapely in one ragged array, with
-    no geometry copied and no loop over rings.
+    or non-polygon geometries). The vertices come out of shapely as ragged arrays, CHUNK
+    geometries at a time, with no loop over rings.
 
     Holes are turned against their exterior where needed, so that the non-zero fill rule of
     Agg and SVG leaves them empty, also where many polygons share one path (a polygon without
@@ -82,11 +85,32 @@ def polygon_paths(geoms, groups: np.ndarray | None = None) -> list[MplPath | Non
     geoms = np.asarray(geoms, dtype=object)
     owners = np.arange(len(geoms)) if groups is None else np.asarray(groups, dtype=np.intp)
     size = len(geoms) if groups is None else int(owners.max(initial=-1)) + 1
-    out: list[MplPath | None] = [None] * size
     polygonal = np.flatnonzero(np.isin(shapely.get_type_id(geoms), (3, 6)))
-    if not len(polygonal):
-        return out
-    kind, xy, offsets = shapely.to_ragged_array(geoms[polygonal])
+    pieces: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(size)]
+    for chunk in range(0, len(polygonal), CHUNK):
+        which = polygonal[chunk : chunk + CHUNK]
+        xy, codes, vertex_owner = _vertices(geoms[which], owners[which])
+        if groups is not None:  # a geometry's vertices are contiguous: a stable sort keeps them
+            order = np.argsort(vertex_owner, kind="stable")
+            xy, codes, vertex_owner = xy[order], codes[order], vertex_owner[order]
+        first = np.flatnonzero(np.r_[True, vertex_owner[1:] != vertex_owner[:-1]])
+        for begin, stop in zip(first, [*first[1:], len(xy)], strict=True):
+            pieces[vertex_owner[begin]].append((xy[begin:stop], codes[begin:stop]))
+    return [
+        None
+        if not parts
+        else MplPath(*parts[0])
+        if len(parts) == 1
+        else MplPath(np.concatenate([v for v, _ in parts]), np.concatenate([c for _, c in parts]))
+        for parts in pieces
+    ]
+
+
+def _vertices(geoms: np.ndarray, owners: np.ndarray):
+    """The vertices of polygonal ``geoms``, their path codes and each vertex's owner."""
+    if not len(geoms):
+        return np.empty((0, 2)), np.empty(0, MplPath.code_type), np.empty(0, np.intp)
+    kind, xy, offsets = shapely.to_ragged_array(geoms)
     if kind == shapely.GeometryType.POLYGON:
         ring_offsets, part_offsets = offsets  # one part per polygon: its rings
         geom_offsets = np.arange(len(part_offsets))
@@ -100,18 +124,7 @@ def polygon_paths(geoms, groups: np.ndarray | None = None) -> list[MplPath | Non
     codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
     codes[starts] = MplPath.MOVETO
     codes[starts + counts - 1] = MplPath.CLOSEPOLY
-    # the vertices of a geometry are contiguous; a stable sort keeps them so within a group
-    vertex_owner = owners[polygonal][np.repeat(ring_geom, counts)]
-    if groups is not None:
-        order = np.argsort(vertex_owner, kind="stable")
-        xy, codes, vertex_owner = xy[order], codes[order], vertex_owner[order]
-    if not len(xy):
-        return out
-    first = np.flatnonzero(np.r_[True, vertex_owner[1:] != vertex_owner[:-1]])
-    ends = [*first[1:], len(xy)]
-    for start, stop in zip(first, ends, strict=True):
-        out[vertex_owner[start]] = MplPath(xy[start:stop], codes[start:stop])
-    return out
+    return xy, codes, owners[np.repeat(ring_geom, counts)]
 
 
 def _holes_against_exteriors(xy, ring_offsets, part_offsets, ring_part) -> np.ndarray:

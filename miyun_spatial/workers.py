@@ -15,6 +15,7 @@ that dies leaves no half-written output; its death is reported as an :class:`Out
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import sys
@@ -162,6 +163,7 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
     waiting = list(range(len(tasks)))
     failure: BaseException | None = None
     context = multiprocessing.get_context("fork")
+    gc.freeze()  # the collector in a worker leaves inherited objects alone: no copied pages
     try:
         with ProcessPoolExecutor(jobs, mp_context=context) as pool:
             while waiting or running:
@@ -193,6 +195,7 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
                     done[tasks[index].label] = Done(tasks[index].label, value, seconds, peak)
     finally:
         _TASKS = ()
+        gc.unfreeze()
     if failure is not None:
         raise failure
     return [done[label] for label in (task.label for task in tasks)]

@@ -186,3 +186,18 @@ def test_dense_parcels_keep_the_svg_small(default_plan, default_work):
     legend = _texts(_group(root, "legend"))
     shown = set(dense["current_use"].astype(str))
     assert sum(any(e.startswith(f"{c} ") for e in legend) for c in shown) == len(shown)
+
+
+def test_paths_are_the_same_whatever_the_chunk_size(monkeypatch, default_work):
+    """Vertices are extracted CHUNK geometries at a time: small chunks give the same paths."""
+    import numpy as np
+
+    from miyun_spatial import static_elements
+
+    parcels = default_work["land_parcels"].geometry.values
+    groups = np.arange(len(parcels)) % 5
+    whole = static_elements.polygon_paths(parcels, groups)
+    monkeypatch.setattr(static_elements, "CHUNK", 7)
+    chunked = static_elements.polygon_paths(parcels, groups)
+    for a, b in zip(whole, chunked, strict=True):
+        assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.codes, b.codes)
