@@ -109,3 +109,13 @@ def test_validation_errors_win_over_the_figures_computed_beside(cli, gpkg_copy, 
     assert last.startswith("error:") and "validation" in last and "land_parcels" in last, last
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["validation.csv"]
+
+
+def test_workers_are_fewer_when_memory_is_short():
+    from miyun_spatial.workers import affordable_jobs
+
+    gb = 1_000_000_000
+    assert affordable_jobs(2, 2 * gb, 20 * gb) == 2  # this machine at 10^6 parcels
+    assert affordable_jobs(2, 2 * gb, 3 * gb) == 1  # a laptop with 3 GB free
+    assert affordable_jobs(4, 2 * gb, 7 * gb) == 2
+    assert affordable_jobs(4, 300_000_000, 0) == 1  # never fewer than one
