@@ -168,13 +168,14 @@ CHARTS = "reports: charts"  # report.html's charts (SVG text, no file of their o
 
 Step = tuple[str, Callable[[BuildContext], list[Task]]]
 
-# The output steps, each a list of independent tasks. Tasks start in this order (the longest
-# first where it matters: static maps before the report that embeds them).
+# The output steps, each a list of independent tasks. Tasks start in this order, a task that
+# waits starting once what it waits for is done: the longest first, the many short static
+# maps last, so that the workers finish together.
 STEPS: tuple[Step, ...] = (
+    ("reports", _reports_tasks),
+    ("maps", _maps_tasks),
     ("metrics", _metrics_tasks),
     ("static maps", _static_maps_tasks),
-    ("maps", _maps_tasks),
-    ("reports", _reports_tasks),
     ("areas", _areas_tasks),
 )
 
