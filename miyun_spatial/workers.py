@@ -114,7 +114,8 @@ def can_fork() -> bool:
 def run_tasks(
     tasks: Sequence[Task], *, jobs: int = 1, started: Started | None = None
 ) -> list[Done]:
-    """Run ``tasks`` (listed so that each comes after those it waits for) on ``jobs`` workers.
+    """Run ``tasks`` on ``jobs`` workers, each in list order once the tasks it waits for
+    are done.
 
     ``started(label)`` is called as each task starts. Returns one :class:`Done` per task, in
     the order of ``tasks``. A task's exception is raised here, once the tasks already running
@@ -136,9 +137,14 @@ def run_tasks(
         jobs = fit
     if jobs <= 1 or len(tasks) <= 1 or not can_fork():
         done: dict[str, Done] = {}
-        for task in tasks:
+        waiting = list(tasks)
+        while waiting:  # the first task whose predecessors are done, as the workers do
+            task = next((t for t in waiting if all(a in done for a in t.after)), None)
+            if task is None:
+                raise ValueError(f"tasks wait for tasks that never run: {waiting[0].label}")
+            waiting.remove(task)
             done[task.label] = _run_here(task, done, started)
-        return list(done.values())
+        return [done[task.label] for task in tasks]
     return _run_forked(tasks, min(jobs, len(tasks)), started)
 
 

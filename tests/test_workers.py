@@ -39,6 +39,20 @@ def test_a_task_starts_after_those_it_waits_for(tmp_path):
     assert all(d.seconds >= 0 for d in done)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_task_listed_before_what_it_waits_for_runs_after_it(tmp_path, jobs):
+    first = tmp_path / "first"
+    tasks = [
+        Task("b", lambda got: (first.exists(), got), after=("a",)),
+        Task("a", lambda _: _write_after_a_while(first)),
+    ]
+    started = []
+    done = run_tasks(tasks, jobs=jobs, started=started.append)
+    assert started == ["a", "b"]
+    assert [d.label for d in done] == ["b", "a"]  # the values in the order of the list
+    assert done[0].value == (True, {"a": "a"})
+
+
 @needs_fork
 def test_a_task_error_reaches_the_caller_as_raised(tmp_path):
     def fail(_inputs):
