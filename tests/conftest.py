@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -28,6 +29,15 @@ def need(condition: bool, reason: str) -> None:
         if REQUIRE_ALL:
             pytest.fail(f"required for CI but missing: {reason}")
         pytest.skip(reason)
+
+
+def load_page(driver, path: Path, *, timeout: float = 20) -> None:
+    """Open ``path`` in the browser and wait until the page has finished loading."""
+    driver.get(path.as_uri())
+    deadline = time.monotonic() + timeout
+    while driver.execute_script("return document.readyState") != "complete":
+        assert time.monotonic() < deadline, f"{path.name} did not finish loading"
+        time.sleep(0.05)
 
 
 def sha256(path: Path) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 from branca.element import Element
+from conftest import load_page
 
 from miyun_spatial.maps import MapInputs, MapOptions, aggregate
 from miyun_spatial.maps.aggregate import grid_layer_data
@@ -260,11 +261,7 @@ def test_bounded_base_page_draws_and_shows_the_note_in_chromium(browser, bounded
     page = max(pages, key=lambda p: around[p.filename])
     path = tmp_path / page.filename
     path.write_text(page.html, encoding="utf-8")
-    browser.get(path.as_uri())
-    deadline = time.monotonic() + 20
-    while browser.execute_script("return document.readyState") != "complete":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    load_page(browser, path)
     legend = browser.execute_script("return document.body.innerText")
     assert NOTE not in legend  # the parcel layers start hidden, and their legend with them
     drawn = browser.execute_script(
@@ -292,11 +289,7 @@ def test_aggregated_land_use_page_draws_and_shows_the_note_in_chromium(
     _, page = land_use_pages
     path = tmp_path / page.filename
     path.write_text(page.html, encoding="utf-8")
-    browser.get(path.as_uri())
-    deadline = time.monotonic() + 20
-    while browser.execute_script("return document.readyState") != "complete":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    load_page(browser, path)
     drawn = browser.execute_script(
         "const g = miyun.layers['land_parcels']; let n = 0; g.eachLayer(() => { n++; });"
         "return [miyun.map.hasLayer(g), n];"

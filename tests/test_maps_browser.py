@@ -18,7 +18,7 @@ import pyogrio
 import pytest
 import shapely
 import xyzservices.providers as xyz
-from conftest import run_cli
+from conftest import load_page, run_cli
 from gpkg_edit import overwrite, read
 from pyproj import Geod
 
@@ -100,11 +100,7 @@ def open_page(driver, path: Path) -> tuple[list[str], list[dict]]:
     driver.get("about:blank")
     driver.get_log("performance")
     driver.get_log("browser")
-    driver.get(path.as_uri())
-    deadline = time.monotonic() + 20
-    while driver.execute_script("return document.readyState") != "complete":
-        assert time.monotonic() < deadline, f"{path.name} did not finish loading"
-        time.sleep(0.05)
+    load_page(driver, path)
     time.sleep(0.3)  # let late requests (tiles, images) show up in the log
     urls = []
     for entry in driver.get_log("performance"):

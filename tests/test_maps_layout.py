@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pyogrio
 import pytest
-from conftest import run_cli
+from conftest import load_page, run_cli
 
 from miyun_spatial.catalogue import CATALOGUE
 
@@ -61,11 +61,7 @@ def open_at(driver, path: Path, width: int, height: int) -> None:
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
     )
-    driver.get(path.as_uri())
-    deadline = time.monotonic() + 20
-    while driver.execute_script("return document.readyState") != "complete":
-        assert time.monotonic() < deadline, f"{path.name} did not load"
-        time.sleep(0.05)
+    load_page(driver, path)
     time.sleep(0.2)  # the layer switch and label placement run right after load
     assert driver.execute_script("return [innerWidth, innerHeight]") == [width, height]
 

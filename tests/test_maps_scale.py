@@ -8,11 +8,10 @@ Chromium and every aggregated polygon must be drawn.
 
 from __future__ import annotations
 
-import time
-
 import geopandas as gpd
 import pytest
 import shapely
+from conftest import load_page
 
 from miyun_spatial.maps import MapInputs, MapOptions, aggregate
 from miyun_spatial.maps.aggregate import aggregate_parcels
@@ -55,11 +54,7 @@ def test_aggregated_yield_page_draws_in_chromium(browser, aggregated_page, tmp_p
     page, _metrics = aggregated_page
     path = tmp_path / page.filename
     path.write_text(page.html, encoding="utf-8")
-    browser.get(path.as_uri())
-    deadline = time.monotonic() + 20
-    while browser.execute_script("return document.readyState") != "complete":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    load_page(browser, path)
     drawn = browser.execute_script(
         "const g = miyun.layers['yield_parcels']; miyun.map.addLayer(g);"
         "miyun.map.fitBounds(g.getBounds(), {animate: false});"
