@@ -155,7 +155,7 @@ def _reports_tasks(ctx: BuildContext) -> list[Task]:
         ]
 
     return [
-        Task(CHARTS, lambda _: report_charts(ctx.results, generated=ctx.generated)),
+        Task(CHARTS, lambda _: report_charts(ctx.results, generated=ctx.generated), writes=False),
         Task(
             f"reports: {XLSX_NAME}",
             lambda _: [write_xlsx_report(ctx.results, ctx.out_dir, generated=ctx.generated)],
@@ -240,6 +240,7 @@ def build(
         tell(k + 1, len(tasks), label, 75 + 25 * k // len(tasks))
 
     done = run_tasks(tasks, jobs=jobs, started=started)
+    writes = {t.label: t.writes for t in tasks}
     timings += [(d.label, d.seconds) for d in done]
     steps = [*OUTPUT_ORDER, *(name for name, _make in STEPS if name not in OUTPUT_ORDER)]
     by_step = {name: [d for d in done if _step_of(d.label) == name] for name in steps}
@@ -250,10 +251,7 @@ def build(
             pages = [page for d in by_step["maps"] for page in d.value]
             outputs += write_pages_index(_map_inputs(ctx), pages, ctx.out_dir)
         else:
-            # a task's list holds the files it wrote (the charts task returns SVG text)
-            outputs += [
-                path for d in by_step[name] if isinstance(d.value, list) for path in d.value
-            ]
+            outputs += [path for d in by_step[name] if writes[d.label] for path in d.value]
     tell(len(tasks), len(tasks), "done", 100)
     peaks = tuple((d.label, round(d.peak_mb)) for d in done)
     return BuildResult(

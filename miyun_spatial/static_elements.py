@@ -158,16 +158,7 @@ def draw_polygons(ax: Axes, frame: gpd.GeoDataFrame, **style):
     fills = style.pop("facecolors", None)
     face = style.pop("facecolor", "none")
     paths = polygon_paths(frame.geometry.values)
-    drawn = [i for i, path in enumerate(paths) if path is not None]
-    if not drawn:
-        return None
-    collection = PathCollection(
-        [paths[i] for i in drawn],
-        facecolors=[fills[i] for i in drawn] if fills is not None else face,
-    )
-    collection.set(**style)
-    ax.add_collection(collection, autolim=False)
-    return collection
+    return _add_paths(ax, paths, fills if fills is not None else face, **style)
 
 
 def draw_groups(ax: Axes, geoms, groups: np.ndarray, fills: Sequence[str], **style):
@@ -175,12 +166,19 @@ def draw_groups(ax: Axes, geoms, groups: np.ndarray, fills: Sequence[str], **sty
     each group's colour. One compound path per group, fast for 10^5-10^6 polygons; outlines
     look as drawn one by one (dashes would run on across polygons). Returns the collection,
     None when nothing drew."""
-    paths = polygon_paths(geoms, groups)
+    return _add_paths(ax, polygon_paths(geoms, groups), fills, **style)
+
+
+def _add_paths(ax: Axes, paths: Sequence[MplPath | None], fills: Sequence | str, **style):
+    """The paths that are not None as one collection: ``fills`` one colour per path (or one
+    for all); ``style`` values that are lists (e.g. ``linestyle``) hold one per path too."""
     drawn = [i for i, path in enumerate(paths) if path is not None]
     if not drawn:
         return None
-    collection = PathCollection([paths[i] for i in drawn], facecolors=[fills[i] for i in drawn])
-    collection.set(**style)
+    per_path = {k: [v[i] for i in drawn] for k, v in style.items() if isinstance(v, list)}
+    faces = fills if isinstance(fills, str) else [fills[i] for i in drawn]
+    collection = PathCollection([paths[i] for i in drawn], facecolors=faces)
+    collection.set(**{**style, **per_path})
     ax.add_collection(collection, autolim=False)
     return collection
 
@@ -212,20 +210,17 @@ def draw_plan_layer(ax: Axes, frame: gpd.GeoDataFrame, layer: str, *, colors=Non
     schematic."""
     style = layer_style(layer)
     opacity = float(style.get("fill_opacity", 0.35)) + 0.15
-    paths = polygon_paths(frame.geometry.values)
-    dashes = _dash(frame)
-    drawn = [i for i, path in enumerate(paths) if path is not None]
-    if drawn:
-        fill = str(style.get("fill", "#cccccc"))
-        collection = PathCollection(
-            [paths[i] for i in drawn],
-            facecolors=[rgba(colors[i] if colors is not None else fill, opacity) for i in drawn],
-            zorder=zorder,
-        )
-        collection.set_edgecolor(str(style.get("color", "#333333")))
-        collection.set_linewidth(min(1.6, float(style.get("weight", 1)) * 0.5))
-        collection.set_linestyle([dashes[i] for i in drawn])
-        ax.add_collection(collection, autolim=False)
+    fill = str(style.get("fill", "#cccccc"))
+    fills = colors if colors is not None else [fill] * len(frame)
+    _add_paths(
+        ax,
+        polygon_paths(frame.geometry.values),
+        [rgba(f, opacity) for f in fills],
+        zorder=zorder,
+        edgecolor=str(style.get("color", "#333333")),
+        linewidth=min(1.6, float(style.get("weight", 1)) * 0.5),
+        linestyle=_dash(frame),
+    )
 
 
 def rgba(color: str, alpha: float) -> tuple[float, float, float, float]:

@@ -47,6 +47,7 @@ class Task:
     label: str
     run: Callable[[Mapping[str, Any]], Any]
     after: tuple[str, ...] = ()
+    writes: bool = True  # its value is the list of files it wrote (else data for others)
 
 
 @dataclass(frozen=True)
@@ -166,13 +167,18 @@ def beside(run: Callable[[], Any], *, enabled: bool = True) -> Iterator[Callable
                 try:
                     return future.result()
                 except BrokenProcessPool as error:
-                    raise OutputError(
-                        "a worker process died (out of memory? killed?): run again with --jobs 1"
-                    ) from error
+                    raise _died("validating") from error
 
             yield result
     finally:
         _BESIDE = None
+
+
+def _died(doing: str) -> OutputError:
+    return OutputError(
+        f"a worker process died while {doing} (out of memory? killed?): run again with "
+        "--jobs 1 to do everything one by one in this process"
+    )
 
 
 def _run_beside() -> Any:
@@ -232,11 +238,7 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
                     try:
                         value, seconds, peak = future.result()
                     except BrokenProcessPool as error:
-                        raise OutputError(
-                            f"a worker process died while writing '{tasks[index].label}' "
-                            "(out of memory? killed?): run again with --jobs 1 to write "
-                            "the outputs one by one in this process"
-                        ) from error
+                        raise _died(f"writing '{tasks[index].label}'") from error
                     except BaseException as error:  # re-raised below, once running tasks end
                         failure = failure or error
                         continue

@@ -99,7 +99,11 @@ def write_maps(
 def page_tasks(inputs: MapInputs, out_dir: Path) -> list[Task]:
     """One task per page module, labelled 'maps: <module>', returning its pages (no HTML)."""
     return [
-        Task(f"maps: {module_name(m)}", lambda _, m=m: write_module_pages(inputs, m, out_dir))
+        Task(
+            f"maps: {module_name(m)}",
+            lambda _, m=m: write_module_pages(inputs, m, out_dir),
+            writes=False,  # its pages, for the index (which lists the files)
+        )
         for m in PAGE_MODULES
     ]
 
