@@ -2,11 +2,12 @@
 
 Once the results are computed, every table, page, static map and report is written from the
 same frozen :class:`~miyun_spatial.analysis.Results` and none depends on another (except the
-report, which embeds the static maps' PNGs). :func:`run_tasks` runs such tasks on ``jobs``
-worker processes forked from this one, so they inherit the results without copying or
-pickling them (copy-on-write pages); only each task's return value (paths, page summaries)
-travels back. With ``jobs=1``, or where ``fork`` is not the way processes start (Windows,
-macOS), the tasks run one after the other in this process, in the same order.
+report, which embeds the static maps' PNGs). :func:`run_tasks` runs such tasks at most
+``jobs`` at a time, each in a worker process forked from this one as it starts, so it inherits
+the results without copying or pickling them (copy-on-write pages), and gives all its memory
+back when it ends; only each task's return value (paths, page summaries) travels back. With
+``jobs=1``, or where ``fork`` is not the way processes start (Windows, macOS), the tasks run
+one after the other in this process, in the same order.
 
 A task never writes outside its own files, and every file is written atomically, so a worker
 that dies leaves no half-written output; its death is reported as an :class:`OutputError`.
@@ -18,11 +19,13 @@ import contextlib
 import gc
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +56,7 @@ class Task:
 @dataclass(frozen=True)
 class Done:
     """A finished task: its value, the seconds it took, and the peak resident memory (MB) of
-    the process that ran it, as it ended (a worker's peak is its largest task's)."""
+    the process that ran it, as it ended (a worker runs one task: its peak is that task's)."""
 
     label: str
     value: Any
@@ -65,8 +68,7 @@ log = logging.getLogger(__name__)
 
 Started = Callable[[str], None]
 
-# The tasks of the pool being run: set before the workers fork, so they inherit them.
-_TASKS: Sequence[Task] = ()
+# What the worker of beside() runs: set before it forks, so it inherits it.
 _BESIDE: Callable[[], Any] | None = None
 
 
@@ -196,13 +198,6 @@ def _inputs(task: Task, done: Mapping[str, Done]) -> dict[str, Any]:
     return {label: done[label].value for label in task.after}
 
 
-def _run_index(index: int, inputs: Mapping[str, Any]) -> tuple[Any, float, float]:
-    """In a worker: run task ``index`` of the inherited task list."""
-    start = time.perf_counter()
-    value = _TASKS[index].run(inputs)
-    return value, time.perf_counter() - start, _peak_mb()
-
-
 def _peak_mb() -> float:
     if resource is None:
         return 0.0
@@ -210,45 +205,85 @@ def _peak_mb() -> float:
 
 
 def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done]:
-    global _TASKS
-    _TASKS = tuple(tasks)
+    """Each task in a process of its own, forked as it starts, at most ``jobs`` at a time.
+
+    A fresh fork per task, not a pool of long-lived workers: a worker's memory (pages it
+    copied from this process, what its tasks allocated and freed) then goes back to the
+    system when its task ends, instead of adding up over the tasks it ran.
+    """
+    context = multiprocessing.get_context("fork")
     done: dict[str, Done] = {}
-    running: dict[Future, int] = {}
+    running: dict[Any, tuple[Any, int]] = {}  # result pipe -> (process, task index)
     waiting = list(range(len(tasks)))
     failure: BaseException | None = None
-    context = multiprocessing.get_context("fork")
     gc.freeze()  # the collector in a worker leaves inherited objects alone: no copied pages
     try:
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            while waiting or running:
-                # start what may start, on free workers only, so that "started" means started
-                for index in list(waiting):
-                    if failure is not None or len(running) >= jobs:
-                        break
-                    if all(label in done for label in tasks[index].after):
-                        waiting.remove(index)
-                        started(tasks[index].label)
-                        inputs = _inputs(tasks[index], done)
-                        running[pool.submit(_run_index, index, inputs)] = index
-                if not running:
+        while waiting or running:
+            for index in list(waiting):  # start what may start, on free workers only
+                if failure is not None or len(running) >= jobs:
                     break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    index = running.pop(future)
-                    try:
-                        value, seconds, peak = future.result()
-                    except BrokenProcessPool as error:
-                        raise _died(f"writing '{tasks[index].label}'") from error
-                    except BaseException as error:  # re-raised below, once running tasks end
-                        failure = failure or error
-                        continue
-                    done[tasks[index].label] = Done(tasks[index].label, value, seconds, peak)
+                if all(label in done for label in tasks[index].after):
+                    waiting.remove(index)
+                    started(tasks[index].label)
+                    receive, send = context.Pipe(duplex=False)
+                    inputs = _inputs(tasks[index], done)
+                    process = context.Process(
+                        target=_run_in_worker, args=(tasks[index], inputs, send), daemon=True
+                    )
+                    process.start()
+                    send.close()
+                    running[receive] = (process, index)
+            if not running:
+                break
+            for receive in multiprocessing.connection.wait(list(running)):
+                process, index = running.pop(receive)
+                label = tasks[index].label
+                try:
+                    outcome = receive.recv()
+                except EOFError:  # it ended without a word: killed, or crashed
+                    outcome = None
+                finally:
+                    receive.close()
+                    process.join()
+                if outcome is None:
+                    failure = failure or _died(f"writing '{label}'")
+                elif outcome[0] == "error":  # re-raised below, once running tasks end
+                    failure = failure or outcome[1]
+                else:
+                    done[label] = Done(label, *outcome[1:])
     finally:
-        _TASKS = ()
+        for process, _index in running.values():
+            process.kill()
+            process.join()
         gc.unfreeze()
     if failure is not None:
         raise failure
     return [done[label] for label in (task.label for task in tasks)]
+
+
+def _run_in_worker(task: Task, inputs: Mapping[str, Any], send: Any) -> None:
+    """In a worker: run ``task`` and send ("done", value, seconds, peak MB) or ("error",
+    the exception) back."""
+    start = time.perf_counter()
+    try:
+        value = task.run(inputs)
+    except BaseException as error:
+        send.send(("error", _picklable(error)))
+    else:
+        try:
+            send.send(("done", value, time.perf_counter() - start, _peak_mb()))
+        except Exception as error:  # a value that cannot travel back
+            send.send(("error", RuntimeError(f"{task.label}: {error}")))
+    send.close()
+
+
+def _picklable(error: BaseException) -> BaseException:
+    """``error`` if it survives pickling, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
 
 
 __all__ = ["Done", "Task", "affordable_jobs", "beside", "can_fork", "default_jobs", "run_tasks"]

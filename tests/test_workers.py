@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -69,6 +70,23 @@ def test_a_worker_killed_is_an_output_error():
 
     with pytest.raises(OutputError, match=r"worker process died while writing 'killed'.*--jobs 1"):
         run_tasks([Task("killed", die), Task("other", lambda _: 2)], jobs=2)
+
+
+@needs_fork
+def test_every_task_runs_in_a_process_of_its_own_that_ends_with_it():
+    """A fresh worker per task: what one task allocates is given back before the next."""
+    tasks = [Task(f"t{i}", lambda _: os.getpid()) for i in range(5)]
+    pids = [d.value for d in run_tasks(tasks, jobs=2)]
+    assert len(set(pids)) == 5 and os.getpid() not in pids
+    for pid in pids:  # each has ended and been reaped
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@needs_fork
+def test_a_value_that_cannot_travel_back_is_an_error_not_a_dead_worker():
+    with pytest.raises(RuntimeError, match=r"lock: .*pickle"):
+        run_tasks([Task("lock", lambda _: threading.Lock()), Task("ok", lambda _: 1)], jobs=2)
 
 
 def _outputs(stdout: str) -> list[str]:
