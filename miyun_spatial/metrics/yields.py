@@ -313,7 +313,7 @@ def parcel_yields(
     index = pd.Index(parcels.index, name=PARCELS.id_field)
     out = zone_code_columns(index, zone_codes, parcels.index)
     for field in (CURRENT_USE, STATUS, ENTERPRISE, SECTOR):
-        out[field] = parcels[field].astype(object) if field in parcels.columns else None
+        out[field] = parcels[field] if field in parcels.columns else None
     out["area_ha"] = area_ha
     out["area_mu"] = area_ha * MU_PER_HA
     out["revenue_10k_cny"] = money[REVENUE]
