@@ -118,8 +118,9 @@ def can_fork() -> bool:
 def run_tasks(
     tasks: Sequence[Task], *, jobs: int = 1, started: Started | None = None
 ) -> list[Done]:
-    """Run ``tasks`` on ``jobs`` workers, each in list order once the tasks it waits for
-    are done.
+    """Run ``tasks`` on ``jobs`` workers, each once the tasks it waits for are done; with
+    workers, the tasks that others wait for start first (so that those wait less), the rest
+    in list order.
 
     ``started(label)`` is called as each task starts. Returns one :class:`Done` per task, in
     the order of ``tasks``. A task's exception is raised here, once the tasks already running
@@ -216,7 +217,9 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
     context = multiprocessing.get_context("fork")
     done: dict[str, Done] = {}
     running: dict[Any, tuple[Any, int]] = {}  # result pipe -> (process, task index)
-    waiting = list(range(len(tasks)))
+    # tasks that others wait for first (the report waits for the static maps), then in order
+    awaited = {label for task in tasks for label in task.after}
+    waiting = sorted(range(len(tasks)), key=lambda i: (tasks[i].label not in awaited, i))
     failure: BaseException | None = None
     gc.freeze()  # the collector in a worker leaves inherited objects alone: no copied pages
     _give_back_free_memory()

@@ -73,6 +73,18 @@ def test_a_worker_killed_is_an_output_error():
 
 
 @needs_fork
+def test_tasks_that_others_wait_for_start_first():
+    tasks = [
+        Task("independent", lambda _: 1),
+        Task("waits", lambda _: 2, after=("awaited",)),
+        Task("awaited", lambda _: 3),
+    ]
+    started = []
+    run_tasks(tasks, jobs=2, started=started.append)
+    assert started == ["awaited", "independent", "waits"]
+
+
+@needs_fork
 def test_every_task_runs_in_a_process_of_its_own_that_ends_with_it():
     """A fresh worker per task: what one task allocates is given back before the next."""
     tasks = [Task(f"t{i}", lambda _: os.getpid()) for i in range(5)]
