@@ -69,7 +69,7 @@ class MapData:
 # --- geometry -> matplotlib -----------------------------------------------------------------
 
 
-CHUNK = 100_000  # geometries whose vertices are extracted at once (bounds the peak memory)
+CHUNK = 25_000  # geometries whose vertices are extracted at once (bounds the peak memory)
 
 
 def polygon_paths(geoms, groups: np.ndarray | None = None) -> list[MplPath | None]:

@@ -201,14 +201,21 @@ def _parcels_by(ax: Axes, data: MapData, values: pd.Series, colors: Mapping[str,
     shapely.prepare(box)
     inside = np.flatnonzero(shapely.intersects(geoms, box))  # as GeoDataFrame.cx selects
     labels = values if values.index.equals(parcels.index) else values.reindex(parcels.index)
-    codes, uniques = pd.factorize(labels.astype(str), use_na_sentinel=False)
+    if isinstance(labels.dtype, pd.CategoricalDtype) and not labels.isna().any():
+        codes, uniques = labels.cat.codes.to_numpy(), labels.cat.categories.astype(str)
+    else:
+        codes, uniques = pd.factorize(labels.astype(str), use_na_sentinel=False)
     shown, present = pd.factorize(codes[inside])  # in the order the parcels come
     uniques = [str(u) for u in np.asarray(uniques, dtype=object)[present]]
     fills = [colors.get(u, "#cccccc") for u in uniques]
     if len(inside) > VECTOR_PARCELS_MAX:
-        groups = np.full(len(geoms), -1, dtype=np.intp)
-        groups[inside] = shown
-        collection = draw_groups(ax, geoms, groups, fills, edgecolor="none", linewidth=0, zorder=2)
+        if 8 * len(inside) > len(geoms):  # not a small part: the layer's array, the rest left
+            # out (taking a reference to each parcel copies its memory page in a forked worker)
+            drawn, groups = geoms, np.full(len(geoms), -1, dtype=np.intp)
+            groups[inside] = shown
+        else:
+            drawn, groups = geoms[inside], shown
+        collection = draw_groups(ax, drawn, groups, fills, edgecolor="none", linewidth=0, zorder=2)
         if collection is not None:
             collection.set_rasterized(True)
     else:
@@ -273,10 +280,10 @@ def yield_map(data: MapData) -> Figure:
     bounds = park.total_bounds if park is not None else _district_bounds(data)
     grades = data.tables.get("parcel_yields")
     parcels = data.layer("land_parcels")
+    colors, labels = grade_colors(), grade_labels()
     values = pd.Series(NO_DATA, index=parcels.index, dtype=object)
     if grades is not None:
-        values = _grades(grades["grade"], parcels)
-    colors, labels = grade_colors(), grade_labels()
+        values = _grades(grades["grade"], parcels, list(dict.fromkeys([*colors, NO_DATA])))
     district_boundary(ax, data)
     codes = _parcels_by(ax, data, values, colors, bounds)
     entries = [
@@ -288,12 +295,22 @@ def yield_map(data: MapData) -> Figure:
     return finish_map(figure, [ax], legend_ax, entries)
 
 
-def _grades(grade: pd.Series, parcels: gpd.GeoDataFrame) -> pd.Series:
-    """The grade of each parcel (``grade`` is indexed by parcel code), NO_DATA where none;
-    taken by position when the table lists the parcels in the layer's order."""
+def _grades(grade: pd.Series, parcels: gpd.GeoDataFrame, known: Sequence[str]) -> pd.Series:
+    """The grade of each parcel (``grade`` is indexed by parcel code), NO_DATA where none.
+
+    When the table lists the parcels in the layer's order and holds ``known`` grades only,
+    they are taken by position and compared, not copied: a categorical series, and no
+    reference taken to each of a million grade strings (which would copy their memory pages
+    in a forked worker).
+    """
     codes = parcels["parcel_code"]
     if grade.index.equals(pd.Index(codes)):
-        return pd.Series(grade.to_numpy(), index=parcels.index).fillna(NO_DATA)
+        found = grade.to_numpy()
+        which = np.full(len(found), -1, dtype=np.int8)
+        for i, key in enumerate(known):
+            which[found == key] = i
+        if (which >= 0).all():
+            return pd.Series(pd.Categorical.from_codes(which, known), index=parcels.index)
     return codes.map(grade.fillna(NO_DATA).astype(str)).fillna(NO_DATA)
 
 

@@ -161,3 +161,30 @@ def test_dense_land_use_map_shows_each_class_where_its_parcels_are(default_plan,
     for x, code in ((x0 + (x1 - x0) * 0.3, west), (x0 + (x1 - x0) * 0.7, east)):
         assert np.abs(pixel(x, ym) - to_rgb(colors[code])).max() < 0.02, code
     assert np.abs(pixel(x1 + 20 * step[0], ym) - to_rgb(colors[east])).max() > 0.1
+
+
+def test_yield_map_is_the_same_whatever_the_order_of_the_table(default_plan, default_results):
+    """Grades are taken by position when parcel_yields lists the parcels in the layer's order,
+    looked up by parcel code otherwise (shuffled rows, a grade left empty): the same map."""
+    from datetime import UTC, datetime
+
+    from miyun_spatial.static_maps import render, static_maps
+
+    work = default_results.work
+    table = default_results.tables["parcel_yields"]
+    shuffled = table.sample(frac=1.0, random_state=7)
+    emptied = table.copy()
+    emptied["grade"] = emptied["grade"].astype(object)
+    first = emptied.index[0]
+    emptied.loc[first, "grade"] = None  # shown as n/a, as the table's own "n/a"
+    expected = table.copy()
+    expected["grade"] = expected["grade"].astype(object)
+    expected.loc[first, "grade"] = "n/a"
+    pngs = []
+    for parcel_yields in (table, shuffled, emptied, expected):
+        maps = {m.key: m for m in static_maps(work, {"parcel_yields": parcel_yields},
+                                               default_plan["land_use_classes"],
+                                               generated=datetime(2026, 1, 2, tzinfo=UTC))}  # fmt: skip
+        pngs.append(render(maps["yield"], ("png",))["png"])
+    assert pngs[0] == pngs[1]
+    assert pngs[2] == pngs[3]
