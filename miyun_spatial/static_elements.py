@@ -69,14 +69,19 @@ class MapData:
 # --- geometry -> matplotlib -----------------------------------------------------------------
 
 
-CHUNK = 100_000  # geometries whose vertices are extracted at once (bounds the peak memory)
+CHUNK = 25_000  # geometries whose vertices are extracted at once (bounds the peak memory)
 
 
 def polygon_paths(geoms, groups: np.ndarray | None = None) -> list[MplPath | None]:
     """One compound path (exteriors and holes) per (multi)polygon, or with ``groups`` (an
-    integer code 0..k-1 per geometry) one path per group; None where nothing is drawn (empty
-    or non-polygon geometries). The vertices come out of shapely as ragged arrays, CHUNK
-    geometries at a time, with no loop over rings.
+    integer code 0..k-1 per geometry, -1 for a geometry left out) one path per group; None
+    where nothing is drawn (empty or non-polygon geometries).
+
+    The paths are views into one array of vertices (and one of path codes) allocated once,
+    filled CHUNK geometries at a time from ``shapely.get_coordinates`` on slices of
+    ``geoms``: no Python object per part or ring, no reference taken to each geometry (a
+    forked worker does not copy the pages of the parent's geometries). Only geometries of
+    more than one ring go through ``shapely.to_ragged_array``.
 
     Holes are turned against their exterior where needed, so that the non-zero fill rule of
     Agg and SVG leaves them empty, also where many polygons share one path (a polygon without
@@ -85,32 +90,67 @@ def polygon_paths(geoms, groups: np.ndarray | None = None) -> list[MplPath | Non
     geoms = np.asarray(geoms, dtype=object)
     owners = np.arange(len(geoms)) if groups is None else np.asarray(groups, dtype=np.intp)
     size = len(geoms) if groups is None else int(owners.max(initial=-1)) + 1
-    polygonal = np.flatnonzero(np.isin(shapely.get_type_id(geoms), (3, 6)))
-    pieces: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(size)]
-    for chunk in range(0, len(polygonal), CHUNK):
-        which = polygonal[chunk : chunk + CHUNK]
-        xy, codes, vertex_owner = _vertices(geoms[which], owners[which])
-        if groups is not None:  # a geometry's vertices are contiguous: a stable sort keeps them
-            order = np.argsort(vertex_owner, kind="stable")
-            xy, codes, vertex_owner = xy[order], codes[order], vertex_owner[order]
-        first = np.flatnonzero(np.r_[True, vertex_owner[1:] != vertex_owner[:-1]])
-        for begin, stop in zip(first, [*first[1:], len(xy)], strict=True):
-            pieces[vertex_owner[begin]].append((xy[begin:stop], codes[begin:stop]))
+    sizes = shapely.get_num_coordinates(geoms)
+    counts = np.where(np.isin(shapely.get_type_id(geoms), (3, 6)) & (owners >= 0), sizes, 0)
+    # where each geometry's vertices go: grouped by owner, in the order of ``geoms``
+    order = slice(None) if groups is None else np.argsort(owners, kind="stable")
+    starts = np.empty(len(geoms), dtype=np.intp)
+    starts[order] = np.cumsum(counts[order]) - counts[order]
+    drawn = counts > 0
+    spans = np.bincount(owners[drawn], counts[drawn], minlength=size).astype(np.intp)
+    ends = np.cumsum(spans)
+    xy = np.empty((int(ends[-1]) if size else 0, 2))
+    codes = np.empty(len(xy), dtype=MplPath.code_type)
+    for chunk in range(0, len(geoms), CHUNK):
+        part = slice(chunk, chunk + CHUNK)  # a view of the array: no reference taken
+        some = np.flatnonzero(drawn[part])
+        if len(some) < len(drawn[part]) // 2:  # mostly left out: only the drawn ones
+            part = some + chunk
+        if len(some):
+            _fill(geoms[part], sizes[part], counts[part], starts[part], xy, codes)
     return [
-        None
-        if not parts
-        else MplPath(*parts[0])
-        if len(parts) == 1
-        else MplPath(np.concatenate([v for v, _ in parts]), np.concatenate([c for _, c in parts]))
-        for parts in pieces
+        MplPath(xy[end - span : end], codes[end - span : end]) if span else None
+        for span, end in zip(spans, ends, strict=True)
     ]
+
+
+def _fill(geoms, sizes, counts, starts, xy: np.ndarray, codes: np.ndarray) -> None:
+    """The vertices and path codes of ``geoms`` (``sizes`` vertices each; those with
+    ``counts`` > 0 only) written at ``starts`` in ``xy`` and ``codes``."""
+    coords, geom = shapely.get_coordinates(geoms, return_index=True)
+    coords = np.ascontiguousarray(coords)
+    first = np.cumsum(sizes) - sizes
+    here = np.arange(len(coords)) - first[geom]  # each vertex's position in its geometry
+    path_codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    path_codes[here == 0] = MplPath.MOVETO
+    path_codes[here == sizes[geom] - 1] = MplPath.CLOSEPOLY
+    # one ring when the first vertex comes back at the end only; other geometries (several
+    # parts or holes, a ring touching its start) get their rings from shapely
+    some = sizes > 0
+    x0, y0 = np.zeros(len(sizes)), np.zeros(len(sizes))
+    x0[some], y0[some] = coords[first[some]].T
+    again = (coords[:, 0] == x0[geom]) & (coords[:, 1] == y0[geom])
+    closed = np.zeros(len(sizes), dtype=bool)
+    closed[some] = again[(first + sizes - 1)[some]]
+    one_ring = (np.bincount(geom[again], minlength=len(sizes)) == 2) & closed
+    several = np.flatnonzero((counts > 0) & ~one_ring)
+    if len(several):
+        rings = np.isin(geom, several)
+        coords[rings], path_codes[rings], _ = _vertices(geoms[several], several)
+    where = starts[geom] + here
+    keep = counts[geom] > 0
+    if not keep.all():
+        where, coords, path_codes = where[keep], coords[keep], path_codes[keep]
+    # one 16-byte item per vertex: a much faster scatter than rows of two floats
+    xy.view(np.complex128)[:, 0][where] = coords.view(np.complex128)[:, 0]
+    codes[where] = path_codes
 
 
 def _vertices(geoms: np.ndarray, owners: np.ndarray):
     """The vertices of polygonal ``geoms``, their path codes and each vertex's owner."""
     if not len(geoms):
         return np.empty((0, 2)), np.empty(0, MplPath.code_type), np.empty(0, np.intp)
-    kind, xy, offsets = shapely.to_ragged_array(geoms)
+    kind, xy, offsets = shapely.to_ragged_array(geoms, include_z=False)
     if kind == shapely.GeometryType.POLYGON:
         ring_offsets, part_offsets = offsets  # one part per polygon: its rings
         geom_offsets = np.arange(len(part_offsets))
@@ -155,10 +195,15 @@ def draw_polygons(ax: Axes, frame: gpd.GeoDataFrame, **style):
 
     ``facecolors`` gives one fill per row. Returns the collection, None when nothing drew.
     """
+    return draw_geometries(ax, frame.geometry.values, **style)
+
+
+def draw_geometries(ax: Axes, geoms, **style):
+    """Every polygon of ``geoms`` (an array of shapely geometries) as one collection; as
+    :func:`draw_polygons`."""
     fills = style.pop("facecolors", None)
     face = style.pop("facecolor", "none")
-    paths = polygon_paths(frame.geometry.values)
-    return _add_paths(ax, paths, fills if fills is not None else face, **style)
+    return _add_paths(ax, polygon_paths(geoms), fills if fills is not None else face, **style)
 
 
 def draw_groups(ax: Axes, geoms, groups: np.ndarray, fills: Sequence[str], **style):

@@ -25,6 +25,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -50,6 +51,7 @@ from .static_elements import (
     boundary_entry,
     code_labels,
     district_boundary,
+    draw_geometries,
     draw_groups,
     draw_plan_layer,
     draw_polygons,
@@ -185,28 +187,43 @@ def _class_entries(codes: Sequence[str], data: MapData) -> list:
 
 
 def _parcels_by(ax: Axes, data: MapData, values: pd.Series, colors: Mapping[str, str], bounds):
-    """The parcels within ``bounds`` filled by ``values``; returns the values shown.
+    """The parcels that intersect ``bounds`` filled by ``values`` (one per parcel, indexed as
+    the parcels); returns the values shown.
 
     Above :data:`VECTOR_PARCELS_MAX` parcels a parcel is a few pixels wide: outlines are left
     out, the parcels of a value are drawn as one path and the layer is rasterised in the SVG
-    as well, so the file stays small at any size.
+    as well, so the file stays small at any size. The parcel layer is not copied: its
+    geometries are drawn from the layer's own array, selected by a mask.
     """
     parcels = data.layer("land_parcels")
-    x0, y0, x1, y1 = bounds
-    shown = parcels.cx[x0:x1, y0:y1]
-    labels = values.reindex(shown.index).astype(str)
-    codes, uniques = pd.factorize(labels)
-    fills = [colors.get(str(u), "#cccccc") for u in uniques]
-    if len(shown) > VECTOR_PARCELS_MAX:
-        collection = draw_groups(
-            ax, shown.geometry.values, codes, fills, edgecolor="none", linewidth=0, zorder=2
-        )
+    geoms = np.asarray(parcels.geometry.values)
+    box = shapely.box(*bounds)
+    shapely.prepare(box)
+    inside = np.flatnonzero(shapely.intersects(geoms, box))  # as GeoDataFrame.cx selects
+    labels = values if values.index.equals(parcels.index) else values.reindex(parcels.index)
+    if isinstance(labels.dtype, pd.CategoricalDtype) and not labels.isna().any():
+        codes, uniques = labels.cat.codes.to_numpy(), labels.cat.categories.astype(str)
+    else:
+        codes, uniques = pd.factorize(labels.astype(str), use_na_sentinel=False)
+    shown, present = pd.factorize(codes[inside])  # in the order the parcels come
+    uniques = [str(u) for u in np.asarray(uniques, dtype=object)[present]]
+    fills = [colors.get(u, "#cccccc") for u in uniques]
+    if len(inside) > VECTOR_PARCELS_MAX:
+        if 8 * len(inside) > len(geoms):  # not a small part: the layer's array, the rest left
+            # out (taking a reference to each parcel copies its memory page in a forked worker)
+            drawn, groups = geoms, np.full(len(geoms), -1, dtype=np.intp)
+            groups[inside] = shown
+        else:
+            drawn, groups = geoms[inside], shown
+        collection = draw_groups(ax, drawn, groups, fills, edgecolor="none", linewidth=0, zorder=2)
         if collection is not None:
             collection.set_rasterized(True)
     else:
-        each = [fills[c] for c in codes]
-        draw_polygons(ax, shown, facecolors=each, edgecolor="#666666", linewidth=0.2, zorder=2)
-    return sorted(str(u) for u in uniques)
+        each = [fills[c] for c in shown]
+        draw_geometries(
+            ax, geoms[inside], facecolors=each, edgecolor="#666666", linewidth=0.2, zorder=2
+        )
+    return sorted(uniques)
 
 
 def _outline(ax: Axes, frame: gpd.GeoDataFrame, color: str, *, width: float = 1.4, zorder=6):
@@ -263,11 +280,10 @@ def yield_map(data: MapData) -> Figure:
     bounds = park.total_bounds if park is not None else _district_bounds(data)
     grades = data.tables.get("parcel_yields")
     parcels = data.layer("land_parcels")
+    colors, labels = grade_colors(), grade_labels()
     values = pd.Series(NO_DATA, index=parcels.index, dtype=object)
     if grades is not None:
-        by_code = grades["grade"].fillna(NO_DATA).astype(str)
-        values = parcels["parcel_code"].map(by_code).fillna(NO_DATA)
-    colors, labels = grade_colors(), grade_labels()
+        values = _grades(grades["grade"], parcels, list(dict.fromkeys([*colors, NO_DATA])))
     district_boundary(ax, data)
     codes = _parcels_by(ax, data, values, colors, bounds)
     entries = [
@@ -277,6 +293,25 @@ def yield_map(data: MapData) -> Figure:
         _outline(ax, park, layer_style("zgc_park")["color"])
     set_extent(ax, bounds)
     return finish_map(figure, [ax], legend_ax, entries)
+
+
+def _grades(grade: pd.Series, parcels: gpd.GeoDataFrame, known: Sequence[str]) -> pd.Series:
+    """The grade of each parcel (``grade`` is indexed by parcel code), NO_DATA where none.
+
+    When the table lists the parcels in the layer's order and holds ``known`` grades only,
+    they are taken by position and compared, not copied: a categorical series, and no
+    reference taken to each of a million grade strings (which would copy their memory pages
+    in a forked worker).
+    """
+    codes = parcels["parcel_code"]
+    if grade.index.equals(pd.Index(codes)):
+        found = grade.to_numpy()
+        which = np.full(len(found), -1, dtype=np.int8)
+        for i, key in enumerate(known):
+            which[found == key] = i
+        if (which >= 0).all():
+            return pd.Series(pd.Categorical.from_codes(which, known), index=parcels.index)
+    return codes.map(grade.fillna(NO_DATA).astype(str)).fillna(NO_DATA)
 
 
 def projects_map(data: MapData) -> Figure:
