@@ -76,6 +76,20 @@ def _first_rows(
     return order.to_numpy()[:MAX_PARCEL_ROWS]
 
 
+def present(values: pd.Series) -> pd.Series:
+    """``values.notna()``; a column of Python objects is tested without taking a reference to
+    each of them: a forked worker that does copies every memory page they sit on (about 60 MB
+    for a column of 10^6 distinct strings)."""
+    if values.dtype != object:
+        return values.notna()
+    array = values.to_numpy()
+    try:  # None, or a value unequal to itself: NaN, NaT
+        missing = np.equal(array, None) | np.not_equal(array, array)
+    except TypeError:  # pd.NA has no truth value: the ordinary test
+        return values.notna()
+    return pd.Series(~missing, index=values.index, name=values.name)
+
+
 def cap_note(csv_name: str) -> str:
     return (
         f"仅列出前 {MAX_PARCEL_ROWS} 个地块，完整列表见 {csv_name}。 Only {MAX_PARCEL_ROWS} "

@@ -11,7 +11,7 @@ import pandas as pd
 from ..metrics.yields import MIYUN_PARK_ZH
 from ..palette import grade_labels
 from ..store import PlanData
-from .metric_tables import cap_note, cap_rows, metric_table, missing, zone_names
+from .metric_tables import cap_note, cap_rows, metric_table, missing, present, zone_names
 from .model import MISSING, Chart, Column, Section, Table, column_for, make_table
 
 
@@ -66,7 +66,7 @@ def yield_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> Section
         )
     if "parcel_yields" in tables:
         parcels = tables["parcel_yields"]
-        enterprise = parcels["enterprise"].notna() | parcels["revenue_10k_cny"].notna()
+        enterprise = present(parcels["enterprise"]) | present(parcels["revenue_10k_cny"])
         listed = int(enterprise.sum())
         shown, capped = cap_rows(
             parcels,
