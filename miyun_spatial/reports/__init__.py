@@ -3,6 +3,11 @@
 :func:`write_reports` takes one run's :class:`~miyun_spatial.analysis.Results` (the plan, the
 areas, the metric tables, the validation findings and the plan-consistency checks), assembles one
 :class:`~miyun_spatial.reports.model.Report` and renders it twice, each file written atomically.
+
+A build does the same in tasks side by side: :func:`report_content` assembles the report once
+(a summary of bounded size whatever the number of parcels), and :func:`report_charts`,
+:func:`write_xlsx_report` and :func:`write_html_report` each render that content, handed to
+them pickled.
 """
 
 from __future__ import annotations
