@@ -149,7 +149,7 @@ def _reports_tasks(ctx: BuildContext) -> list[Task]:
     def html(inputs) -> list[Path]:
         static = ctx.out_dir / STATIC_DIR
         pngs = {path.stem: path.read_bytes() for path in static.glob("*.png")}
-        report = write_html_report(
+        path = write_html_report(
             inputs[CONTENT],
             ctx.results,
             ctx.out_dir,
@@ -157,7 +157,7 @@ def _reports_tasks(ctx: BuildContext) -> list[Task]:
             rendered=pngs,
             charts=inputs[CHARTS],
         )
-        return [report]
+        return [path]
 
     return [
         Task(CONTENT, lambda _: report_content(ctx.results, generated=ctx.generated), writes=False),

@@ -34,6 +34,9 @@ THOUSANDS = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
 _ID_REF = re.compile(r'(\bid="|url\(#|href="#)')
 WIDTH_IN = 7.0  # every chart is drawn at the text width of a portrait A4 page
 FONT_PT = 8
+BAR_HEIGHT = 0.78  # of a 100 % stacked bar, in category units
+SEGMENT_EDGE = "#555555"
+SEGMENT_LINE = 0.3  # points
 __all__ = ["FALLBACK_FONT", "chart_svg", "cjk_font"]
 
 
@@ -198,11 +201,6 @@ def _shares(chart: Chart, table: Table, categories: list[str]) -> Figure:
         fontsize=FONT_PT - 0.5,
     )
     return figure
-
-
-BAR_HEIGHT = 0.78
-SEGMENT_EDGE = "#555555"
-SEGMENT_LINE = 0.3
 
 
 def legend_columns(labels: list[str], width_in: float = WIDTH_IN) -> int:

@@ -78,8 +78,8 @@ def _first_rows(
 
 def present(values: pd.Series) -> pd.Series:
     """``values.notna()``; a column of Python objects is tested without taking a reference to
-    each of them: a forked worker that does copies every memory page they sit on (about 60 MB
-    for a column of 10^6 distinct strings)."""
+    each of them (a forked worker that did would copy every memory page they sit on: about
+    60 MB for a column of 10^6 distinct strings)."""
     if values.dtype != object:
         return values.notna()
     array = values.to_numpy()
