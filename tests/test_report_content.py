@@ -37,7 +37,7 @@ from miyun_spatial.reports import charts as report_chart_module
 from miyun_spatial.reports.metric_tables import MAX_PARCEL_ROWS, cap_rows, present
 from miyun_spatial.reports.model import MISSING, Chart, Column, make_table
 from miyun_spatial.reports.review import local_time
-from miyun_spatial.reports.yield_section import parcel_summary
+from miyun_spatial.reports.yield_section import group_keys, parcel_summary
 from miyun_spatial.static_maps import static_maps
 
 GENERATED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -190,7 +190,8 @@ def _reference_summary(parcels: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
-def test_parcel_summary_groups_every_parcel_by_its_labels():
+@pytest.mark.parametrize("odd", [None, 7], ids=["text", "a-number-among-text"])
+def test_parcel_summary_groups_every_parcel_by_its_labels(odd):
     labels = grade_labels()
     grade, label = next(iter(labels.items()))
     rows = [  # clusters, current_use, grade, low, area, revenue
@@ -201,6 +202,7 @@ def test_parcel_summary_groups_every_parcel_by_its_labels():
         (np.nan, "M1", grade, True, 0.5, np.nan),  # NaN and None are one group
         ("C2", None, None, False, 3.0, np.nan),  # a group whose revenue is all missing
         ("C2", "B", "unknown", False, 0.125, 7.0),  # a grade without a label stays as it is
+        ("C2", odd, "unknown", False, 0.5, 1.0),  # a number: grouped as the objects are
     ]
     parcels = pd.DataFrame(
         rows,
@@ -216,6 +218,18 @@ def test_parcel_summary_groups_every_parcel_by_its_labels():
     merged = table.frame[(table.frame["clusters"] == "C1") & (table.frame["grade"] == label)]
     assert merged["parcels"].tolist() == [3] and merged["revenue_10k_cny"].tolist() == [15.0]
     assert table.frame["parcels"].sum() == len(parcels)
+
+
+def test_group_keys_read_text_into_arrow_and_leave_other_columns():
+    text = pd.Series(["M1", None, np.nan, "甲"], dtype=object, index=list("abcd"), name="use")
+    keys = group_keys(text)
+    assert keys.dtype != object and list(keys.index) == list("abcd") and keys.name == "use"
+    assert keys.isna().tolist() == [False, True, True, False]
+    assert keys.dropna().tolist() == ["M1", "甲"]
+    mixed = pd.Series(["M1", 7], dtype=object)
+    assert group_keys(mixed) is mixed
+    numbers = pd.Series([1.0, 2.0])
+    assert group_keys(numbers) is numbers
 
 
 def _segments(svg: str) -> dict[str, list[float]]:
