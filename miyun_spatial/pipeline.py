@@ -134,11 +134,13 @@ def _static_maps_tasks(ctx: BuildContext) -> list[Task]:
 
 
 def _reports_tasks(ctx: BuildContext) -> list[Task]:
-    """report.xlsx, and report.html once the static maps it embeds are drawn."""
+    """The report's content, assembled once; its charts; report.xlsx; and report.html once
+    the charts and the static maps it embeds are drawn."""
     from .reports import (
         HTML_NAME,
         XLSX_NAME,
         report_charts,
+        report_content,
         write_html_report,
         write_xlsx_report,
     )
@@ -147,24 +149,32 @@ def _reports_tasks(ctx: BuildContext) -> list[Task]:
     def html(inputs) -> list[Path]:
         static = ctx.out_dir / STATIC_DIR
         pngs = {path.stem: path.read_bytes() for path in static.glob("*.png")}
-        charts = inputs[CHARTS]
-        return [
-            write_html_report(
-                ctx.results, ctx.out_dir, generated=ctx.generated, rendered=pngs, charts=charts
-            )
-        ]
+        path = write_html_report(
+            inputs[CONTENT],
+            ctx.results,
+            ctx.out_dir,
+            generated=ctx.generated,
+            rendered=pngs,
+            charts=inputs[CHARTS],
+        )
+        return [path]
 
     return [
-        Task(CHARTS, lambda _: report_charts(ctx.results, generated=ctx.generated), writes=False),
+        Task(CONTENT, lambda _: report_content(ctx.results, generated=ctx.generated), writes=False),
+        Task(CHARTS, lambda inputs: report_charts(inputs[CONTENT]), (CONTENT,), writes=False),
         Task(
             f"reports: {XLSX_NAME}",
-            lambda _: [write_xlsx_report(ctx.results, ctx.out_dir, generated=ctx.generated)],
+            lambda inputs: [write_xlsx_report(inputs[CONTENT], ctx.out_dir)],
+            (CONTENT,),
         ),
-        Task(f"reports: {HTML_NAME}", html, after=("static maps", CHARTS)),
+        Task(f"reports: {HTML_NAME}", html, after=(CONTENT, CHARTS, "static maps")),
     ]
 
 
-CHARTS = "reports: charts"  # report.html's charts (SVG text, no file of their own)
+# Tasks whose values feed other tasks (no file of their own): what the report shows, assembled
+# once (a bounded summary, whatever the number of parcels), and report.html's charts (SVG text)
+CONTENT = "reports: content"
+CHARTS = "reports: charts"
 
 Step = tuple[str, Callable[[BuildContext], list[Task]]]
 

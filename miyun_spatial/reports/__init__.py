@@ -3,12 +3,18 @@
 :func:`write_reports` takes one run's :class:`~miyun_spatial.analysis.Results` (the plan, the
 areas, the metric tables, the validation findings and the plan-consistency checks), assembles one
 :class:`~miyun_spatial.reports.model.Report` and renders it twice, each file written atomically.
+
+A build does the same in tasks side by side: :func:`report_content` assembles the report once
+(a summary of bounded size whatever the number of parcels), and :func:`report_charts`,
+:func:`write_xlsx_report` and :func:`write_html_report` each render that content, handed to
+them pickled.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,17 +106,25 @@ def write_reports(
     return write_report_files(assemble_report(inputs), out_dir)
 
 
-def write_xlsx_report(
-    results: Results, out_dir: Path, *, generated: datetime | None = None
-) -> Path:
-    """Write ``report.xlsx`` alone (it shows no maps)."""
-    report = assemble_report(gather_inputs(results, generated=generated, maps=()))
+def report_content(results: Results, *, generated: datetime | None = None) -> Report:
+    """What report.xlsx and report.html show, assembled once: every section and the front
+    matter, without the static maps (report.html adds them, :func:`write_html_report`).
+
+    Its size is bounded whatever the number of parcels (summaries and capped listings), so a
+    build assembles it in one task and hands it, pickled, to the tasks that render it.
+    """
+    return assemble_report(gather_inputs(results, generated=generated, maps=()))
+
+
+def write_xlsx_report(report: Report, out_dir: Path) -> Path:
+    """Write ``report`` (:func:`report_content`) as ``report.xlsx`` (it shows no maps)."""
     from .xlsx import write_xlsx  # openpyxl is imported where a workbook is written
 
     return write_xlsx(report, Path(out_dir) / XLSX_NAME)
 
 
 def write_html_report(
+    report: Report,
     results: Results,
     out_dir: Path,
     *,
@@ -118,20 +132,21 @@ def write_html_report(
     rendered: Mapping[str, bytes] | None = None,
     charts: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write ``report.html`` alone, with the static maps ``rendered`` (key -> PNG bytes) and
-    the ``charts`` (key -> SVG, :func:`report_charts`) where given (a build draws them
-    first, side by side), else drawn here."""
+    """Write ``report`` (:func:`report_content` of ``results``) as ``report.html``, with the
+    static maps ``rendered`` (key -> PNG bytes) and the ``charts`` (key -> SVG,
+    :func:`report_charts`) where given (a build draws them first, side by side), else drawn
+    here."""
     generated = generated or datetime.now().astimezone()
     maps = report_maps(
         results.plan, results.work, results.tables, generated=generated, rendered=rendered
     )
-    report = assemble_report(gather_inputs(results, generated=generated, maps=maps))
-    return write_html(report, Path(out_dir) / HTML_NAME, charts)
+    front = replace(report.front, figures=tuple(maps)) if report.front is not None else None
+    return write_html(replace(report, front=front), Path(out_dir) / HTML_NAME, charts)
 
 
-def report_charts(results: Results, *, generated: datetime | None = None) -> dict[str, str]:
-    """The charts of report.html as inline SVG, by chart key."""
-    return chart_svgs(assemble_report(gather_inputs(results, generated=generated, maps=())))
+def report_charts(report: Report) -> dict[str, str]:
+    """The charts of report.html (``report``: :func:`report_content`) as inline SVG, by key."""
+    return chart_svgs(report)
 
 
 __all__ = [
@@ -143,6 +158,7 @@ __all__ = [
     "assemble_report",
     "gather_inputs",
     "report_charts",
+    "report_content",
     "report_maps",
     "write_html_report",
     "write_report_files",

@@ -125,6 +125,12 @@ def _ha(value) -> str:
     return f"{float(value):,.2f} ha（{float(value) * 15:,.0f} 亩）"
 
 
+def _sum_where(values: pd.Series, where: pd.Series) -> float:
+    """The sum of ``values`` where ``where`` is true, as ``values[where].sum()`` gives it, without
+    the index of the rows selected (a parcel table's index is 10^6 codes)."""
+    return float(pd.Series(values.to_numpy()[where.to_numpy()]).sum())
+
+
 def changes(tables: Mapping[str, pd.DataFrame], plan_layers) -> tuple[str, ...]:
     items: list[str] = []
     totals = tables.get("adjustment_totals")
@@ -139,12 +145,14 @@ def changes(tables: Mapping[str, pd.DataFrame], plan_layers) -> tuple[str, ...]:
             )
     changing = tables.get("changing_parcels")
     if changing is not None:
-        planned = changing[changing["current_to_planned"].astype(bool)]
-        adjusted = changing[changing["planned_to_adjusted"].astype(bool)]
+        planned = changing["current_to_planned"].astype(bool)
+        adjusted = changing["planned_to_adjusted"].astype(bool)
+        n_planned, n_adjusted = int(planned.sum()), int(adjusted.sum())
+        area = changing["area_ha"]
         items.append(
-            f"{len(planned)} 个地块现状→规划用途改变（{_ha(planned['area_ha'].sum())}），"
-            f"{len(adjusted)} 个地块因用地调整再改变（{_ha(adjusted['area_ha'].sum())}）。 "
-            f"{len(planned)} parcels change use from current to planned, {len(adjusted)} again "
+            f"{n_planned} 个地块现状→规划用途改变（{_ha(_sum_where(area, planned))}），"
+            f"{n_adjusted} 个地块因用地调整再改变（{_ha(_sum_where(area, adjusted))}）。 "
+            f"{n_planned} parcels change use from current to planned, {n_adjusted} again "
             "with the re-designations (full list: changing_parcels.csv, report.xlsx 用地调整)."
         )
     bases = plan_layers.get("farmer_bases")
@@ -205,10 +213,11 @@ def off_target(tables, plan: PlanData, areas: pd.DataFrame, tolerance: float) ->
             items.append(f"低于收入目标的分区 Zones below the revenue target: {zones}。")
     parcels = tables.get("parcel_yields")
     if parcels is not None:
-        low = parcels[parcels["low_efficiency"].astype(bool)]
+        low = parcels["low_efficiency"].astype(bool)
+        count = int(low.sum())
         items.append(
-            f"低效用地 {len(low)} 个地块（{_ha(low['area_ha'].sum())}），为腾退/提升候选。 "
-            f"{len(low)} low-efficiency parcels (grade D, built): candidates for upgrading."
+            f"低效用地 {count} 个地块（{_ha(_sum_where(parcels['area_ha'], low))}），为腾退/提升候选。 "
+            f"{count} low-efficiency parcels (grade D, built): candidates for upgrading."
         )
     if areas is not None and "stated_diff_pct" in areas.columns:
         off = areas[areas["stated_diff_pct"].abs() > tolerance * 100]

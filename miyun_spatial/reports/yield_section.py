@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..metrics.yields import MIYUN_PARK_ZH
 from ..palette import grade_labels
 from ..store import PlanData
-from .metric_tables import cap_note, cap_rows, metric_table, missing, zone_names
+from .metric_tables import cap_note, cap_rows, metric_table, missing, present, zone_names
 from .model import MISSING, Chart, Column, Section, Table, column_for, make_table
 
 
@@ -65,10 +67,13 @@ def yield_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> Section
         )
     if "parcel_yields" in tables:
         parcels = tables["parcel_yields"]
-        enterprise = parcels["enterprise"].notna() | parcels["revenue_10k_cny"].notna()
-        listed = parcels[enterprise]
+        enterprise = present(parcels["enterprise"]) | present(parcels["revenue_10k_cny"])
+        listed = int(enterprise.sum())
         shown, capped = cap_rows(
-            listed, by=["low_efficiency", "pct_of_target"], ascending=[False, True]
+            parcels,
+            by=["low_efficiency", "pct_of_target"],
+            ascending=[False, True],
+            where=enterprise,
         )
         shown = shown.copy()
         labels = grade_labels()
@@ -78,7 +83,7 @@ def yield_section(tables: Mapping[str, pd.DataFrame], plan: PlanData) -> Section
             metric_table(
                 "parcel_yields",
                 "企业地块地均产出与亩均等级",
-                f"Enterprise parcels: yield and grade ({len(listed)} of {len(parcels)} parcels)"
+                f"Enterprise parcels: yield and grade ({listed} of {len(parcels)} parcels)"
                 + (f": the {len(shown)} lowest-yielding" if capped else ""),
                 shown,
                 note="Grades on revenue per ha of parcel area against the 2025 target; "
@@ -108,15 +113,28 @@ def parcel_summary(parcels: pd.DataFrame) -> Table:
     columns, nothing recomputed).
     """
     keys = [k for k in SUMMARY_KEYS if k in parcels.columns]
-    frame = parcels[keys].astype(object).fillna(MISSING)
+    values = pd.DataFrame(
+        {
+            "parcels": np.ones(len(parcels), dtype="int64"),
+            "low_efficiency_parcels": parcels["low_efficiency"].astype(bool).astype(int),
+            **{
+                column: pd.to_numeric(parcels[column], errors="coerce")
+                for column in ("area_ha", "area_mu", "revenue_10k_cny")
+            },
+        },
+        index=parcels.index,
+    )
+    # Summed by the values as they are (one row per parcel), then by their labels (one row per
+    # group): the labels are put on the groups, not on every parcel.
+    groups = [group_keys(parcels[k]).rename(k) for k in keys]
+    by_value = values.groupby(groups, sort=False, dropna=False).sum(min_count=1).reset_index()
     labels = grade_labels()
-    if "grade" in frame.columns:
-        frame["grade"] = frame["grade"].map(lambda g: labels.get(g, g))
-    frame["parcels"] = 1
-    frame["low_efficiency_parcels"] = parcels["low_efficiency"].astype(bool).astype(int)
-    for column in ("area_ha", "area_mu", "revenue_10k_cny"):
-        frame[column] = pd.to_numeric(parcels[column], errors="coerce")
-    summary = frame.groupby(keys, sort=True).sum(min_count=1).reset_index()
+    for key in keys:
+        labelled = by_value[key].astype(object).where(by_value[key].notna(), MISSING)
+        if key == "grade":
+            labelled = labelled.map(lambda g: labels.get(g, g))
+        by_value[key] = labelled.astype(object)
+    summary = by_value.groupby(keys, sort=True).sum(min_count=1).reset_index()
     summary["low_efficiency_parcels"] = summary["low_efficiency_parcels"].fillna(0)
     columns = (
         *(column_for(k) for k in keys),
@@ -133,6 +151,20 @@ def parcel_summary(parcels: pd.DataFrame) -> Table:
         summary,
         columns,
     )
+
+
+def group_keys(column: pd.Series) -> pd.Series:
+    """``column`` to group by: a column of Python strings is read into Arrow text first, which
+    takes no reference to each of them (grouping by the objects touches every one, and a
+    forked worker then copies every memory page they sit on: ~60 MB per column of 10^6
+    distinct strings). Any other column is returned as it is."""
+    if column.dtype != object:
+        return column
+    try:
+        text = pa.array(column.to_numpy(), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not only text: the objects themselves
+        return column
+    return pd.Series(pd.arrays.ArrowStringArray(text), index=column.index, name=column.name)
 
 
 def yield_view(zone_yields: pd.DataFrame, names: Mapping[tuple[str, str], str]) -> Table:
