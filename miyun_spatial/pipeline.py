@@ -178,9 +178,9 @@ CHARTS = "reports: charts"
 
 Step = tuple[str, Callable[[BuildContext], list[Task]]]
 
-# The output steps, each a list of independent tasks. Tasks start in this order, a task that
-# waits starting once what it waits for is done: the longest first, the many short static
-# maps last, so that the workers finish together.
+# The output steps, each a list of tasks. With workers, the tasks that others wait for start
+# first (the report's content, its charts, the static maps it embeds), then the rest in this
+# order, each once what it waits for is done.
 STEPS: tuple[Step, ...] = (
     ("reports", _reports_tasks),
     ("maps", _maps_tasks),
