@@ -119,10 +119,16 @@ def font_families(font: str | None) -> list[str]:
     return [font, FALLBACK_FONT] if font else [FALLBACK_FONT]
 
 
+# matplotlib's warning for a C0 or C1 control character (0-31, 127-159) no font has
+CONTROL_GLYPH_MISSING = r"Glyph ([0-9]|[12][0-9]|3[01]|12[7-9]|1[3-5][0-9]) \(.*missing from font"
+
+
 @contextlib.contextmanager
 def quiet_fonts(font: str | None) -> Iterator[None]:
-    """Without a CJK font: no per-glyph "missing from font" warnings (logged once instead)."""
+    """Without a CJK font: no per-glyph "missing from font" warnings (logged once instead).
+    With one: none for control characters from the data either (no font draws them)."""
     with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=CONTROL_GLYPH_MISSING)
         if font is None:
             warnings.filterwarnings("ignore", message=r"Glyph .* missing from font")
             warnings.filterwarnings("ignore", message=r"Matplotlib currently does not support")

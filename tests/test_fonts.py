@@ -32,3 +32,15 @@ def test_installed_cjk_font_is_found_and_used_quietly(caplog):
     assert "密云园" in svg
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == []  # e.g. "findfont: Failed to find font weight normal for ..."
+
+
+def test_control_characters_from_the_data_draw_without_a_warning(recwarn):
+    """Hostile text (a terminal's CSI, 0x9b) in a label: drawn as nothing, no warning."""
+    need(_installed_cjk(), "no CJK font installed (apt-get install fonts-wqy-zenhei)")
+    frame = pd.DataFrame({"park": ["密云\x9b园", "A\x07"], "value": [1.0, 2.0]})
+    table = make_table(
+        "t", "表", "Table", frame, (Column("park", "园区", "Park"), Column("value", "收入", "R"))
+    )
+    chart = Chart("t", "排名", "Ranking", "t", "park", ("value",), kind="barh")
+    charts.chart_svg(chart, table)
+    assert [str(w.message) for w in recwarn] == []
