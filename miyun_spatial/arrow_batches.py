@@ -8,8 +8,8 @@ a time, so a writer holds one batch of WKB and text at once, whatever the layer'
 
 The batches hold what ``write_dataframe`` would write: the same columns, in the same order,
 of the same Arrow types (``pa.Table.from_pandas``'s: NaN as null, text as string, an all-null
-text column as string), geometries as ISO WKB, single parts promoted to multi where the layer
-is multi. :func:`streamable` says whether a frame holds only such columns (numbers,
+text column as string), geometries as the WKB ``shapely.to_wkb`` makes (2D geometries from
+a 2D copy, see ``_wkb``), single parts promoted to multi where the layer is multi. :func:`streamable` says whether a frame holds only such columns (numbers,
 booleans, text, nullable pandas dtypes); other frames are left to ``write_dataframe``.
 """
 
