@@ -11,8 +11,10 @@ any other (the caller then uses pandas):
 - floats as numpy's ``astype(str)``, what pandas calls: Arrow's shortest round-trip digits
   from 1e-4 to 1e9, where both print them positionally (adding numpy's ``.0`` to whole
   numbers), numpy itself for other magnitudes, inf and -inf; NaN as an empty cell;
-- text columns with few distinct values formatted once per value; others with Arrow's
-  literal-match kernels;
+- rows formatted ``batch_rows`` at a time (the text of one batch in memory, not the table's);
+  text objects read by Arrow through borrowed pointers (no reference count written: a
+  forked writer leaves the pages it shares with its parent shared); text with few distinct
+  values in a batch formatted once per value, other text with Arrow's literal-match kernels;
 - text made inert as ``outputs.inert_cell`` does (a leading ``'`` before = + - @ tab CR),
   then quoted as the csv module's QUOTE_MINIMAL does (fields holding , " CR or LF, with
   doubled quotes); missing values as empty cells; ``True`` / ``False`` for booleans.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -37,7 +40,8 @@ QUOTED_CHARS = (",", '"', "\r", "\n")  # the csv module quotes fields holding on
 # uses an exponent when the shortest digits' exponent is below -4 or from 16, Arrow below -6
 # or from 10; 1e9: a margin for values that round up): numpy itself prints the others
 POSITIONAL = (1e-4, 1e9)
-FEW_DISTINCT = 0.2  # text columns with fewer distinct values (per row) are formatted per value
+BATCH_ROWS = 100_000  # rows formatted at a time
+FEW_DISTINCT = 0.2  # text with fewer distinct values (per row) is formatted per value
 
 
 def csv_bytes(frame: pd.DataFrame, *, inert: bool = True) -> bytes | None:
@@ -47,15 +51,18 @@ def csv_bytes(frame: pd.DataFrame, *, inert: bool = True) -> bytes | None:
     return None if parts is None else b"".join(bytes(p) for p in parts)
 
 
-def csv_parts(frame: pd.DataFrame, *, inert: bool = True) -> list | None:
-    """The bytes of :func:`csv_bytes` as a list of buffers to write one after the other (no
-    copy of the whole text), or None."""
+def csv_parts(
+    frame: pd.DataFrame, *, inert: bool = True, batch_rows: int = BATCH_ROWS
+) -> Iterator | None:
+    """The bytes of :func:`csv_bytes` as buffers to write one after the other, made
+    ``batch_rows`` rows at a time as they are consumed; None if a column's dtype or values
+    are not ones this writer formats (decided before the first buffer)."""
     index = frame.index
     if isinstance(index, pd.MultiIndex) or frame.columns.nlevels != 1:
         return None
-    columns = [_index_cells(index, inert)]
+    columns = [_index_cells(index, inert, batch_rows)]
     for i in range(frame.shape[1]):
-        columns.append(_cells(frame.iloc[:, i], inert))
+        columns.append(_cells(frame.iloc[:, i], inert, batch_rows))
         if columns[-1] is None:
             return None
     if columns[0] is None:
@@ -69,14 +76,21 @@ def csv_parts(frame: pd.DataFrame, *, inert: bool = True) -> list | None:
     csv.writer(header, lineterminator=LINE_END).writerow(
         ["" if index.name is None else index.name, *names]
     )
-    parts = [header.getvalue().encode("utf-8")]
-    if not len(frame):
-        return parts
-    columns[-1] = pc.binary_join_element_wise(columns[-1], _s(""), _s(LINE_END))  # + line end
-    rows = pc.binary_join_element_wise(*columns, _s(","))
-    del columns
-    chunks = rows.chunks if isinstance(rows, pa.ChunkedArray) else [rows]
-    return parts + [_data(chunk) for chunk in chunks if len(chunk)]
+    return _parts(header.getvalue().encode("utf-8"), columns, len(frame), batch_rows)
+
+
+def _parts(header: bytes, columns: list, rows: int, batch_rows: int) -> Iterator:
+    yield header
+    for start in range(0, rows, batch_rows):
+        stop = min(start + batch_rows, rows)
+        cells = [column(start, stop) for column in columns]
+        cells[-1] = pc.binary_join_element_wise(cells[-1], _s(""), _s(LINE_END))  # + line end
+        lines = pc.binary_join_element_wise(*cells, _s(","))
+        del cells
+        chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
+        for chunk in chunks:
+            if len(chunk):
+                yield _data(chunk)
 
 
 def _data(chunk: pa.Array) -> pa.Buffer:
@@ -90,25 +104,31 @@ def _s(text: str) -> pa.Scalar:
     return pa.scalar(text, pa.large_string())
 
 
-def _index_cells(index: pd.Index, inert: bool) -> pa.Array | None:
+# A column's cells: (start, stop) -> large_string array of the cells of those rows.
+Cells = Callable[[int, int], pa.Array]
+
+
+def _index_cells(index: pd.Index, inert: bool, batch_rows: int) -> Cells | None:
     if pd.api.types.is_integer_dtype(index.dtype) and not pd.api.types.is_bool_dtype(index.dtype):
         values = np.asarray(index)
         if values.dtype.kind not in "iu":
             return None
-        return pc.cast(pa.array(values), pa.large_string())
-    return _text(pd.Series(index, copy=False), inert)
+        return lambda a, b: pc.cast(pa.array(values[a:b]), pa.large_string())
+    return _text(pd.Series(index, copy=False), inert, batch_rows)
 
 
-def _cells(column: pd.Series, inert: bool) -> pa.Array | None:
+def _cells(column: pd.Series, inert: bool, batch_rows: int) -> Cells | None:
     dtype = column.dtype
     if dtype == np.float64:
-        return _floats(column.to_numpy())
+        floats = column.to_numpy()
+        return lambda a, b: _floats(floats[a:b])
     if dtype == np.bool_:
-        values = pa.array(column.to_numpy())
-        return pc.if_else(values, _s("True"), _s("False"))
+        flags = column.to_numpy()
+        return lambda a, b: pc.if_else(pa.array(flags[a:b]), _s("True"), _s("False"))
     if dtype == np.int64:
-        return pc.cast(pa.array(column.to_numpy()), pa.large_string())
-    return _text(column, inert and not pd.api.types.is_numeric_dtype(dtype))
+        ints = column.to_numpy()
+        return lambda a, b: pc.cast(pa.array(ints[a:b]), pa.large_string())
+    return _text(column, inert and not pd.api.types.is_numeric_dtype(dtype), batch_rows)
 
 
 def _floats(values: np.ndarray) -> pa.Array:
@@ -128,21 +148,56 @@ def _floats(values: np.ndarray) -> pa.Array:
     return pc.fill_null(text, _s(""))
 
 
-def _text(column: pd.Series, inert: bool) -> pa.Array | None:
+def _text(column: pd.Series, inert: bool, batch_rows: int) -> Cells | None:
     """Text cells: inert (``outputs.inert_cell``), then quoted as the csv module quotes."""
     values = column.array
     if column.dtype == object:
         values = np.asarray(values, dtype=object)
-        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        if not _is_text(values, batch_rows):
             return None
-    elif not isinstance(column.dtype, pd.StringDtype):
+        # Arrow reads the objects through borrowed pointers: no reference count written
+        return lambda a, b: _text_cells(
+            pa.array(values[a:b], type=pa.large_string(), from_pandas=True), inert
+        )
+    if not isinstance(column.dtype, pd.StringDtype):
         return None
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if len(uniques) <= FEW_DISTINCT * len(codes):
-        # few distinct values (zone codes, classes, grades): each formatted once, in Python
-        cells = pa.array([_cell(v, inert) for v in uniques] + [""], type=pa.large_string())
-        return cells.take(pa.array(np.where(codes < 0, len(uniques), codes)))  # missing: ""
-    array = pa.array(values, type=pa.large_string(), from_pandas=True)
+    array = pa.array(values)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()  # one chunk (no copy) unless pandas made several
+    array = array.cast(pa.large_string())
+    return lambda a, b: _text_cells(array.slice(a, b - a), inert)
+
+
+def _is_text(values: np.ndarray, batch_rows: int) -> bool:
+    """True if an object array holds only text and missing values (None, NaN, NA): what
+    Arrow converts to string (tried a batch at a time, kept nowhere)."""
+    for start in range(0, len(values), batch_rows):
+        try:
+            array = pa.array(values[start : start + batch_rows], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return False
+        if not (pa.types.is_null(array.type) or pa.types.is_string(array.type)):
+            return False  # bytes, numbers, dates...: pandas formats them
+    return True
+
+
+def _text_cells(array: pa.Array, inert: bool) -> pa.Array:
+    """The cells of a batch of text: few distinct values are formatted once each."""
+    encoded = array.dictionary_encode()
+    if len(encoded.dictionary) > FEW_DISTINCT * len(array):
+        return pc.fill_null(_format(array, inert), _s(""))
+    return _dictionary_cells(encoded, inert)
+
+
+def _dictionary_cells(encoded: pa.DictionaryArray, inert: bool) -> pa.Array:
+    """Each distinct value formatted once, then taken for every row; missing values: ""."""
+    cells = pc.fill_null(_format(encoded.dictionary, inert), _s(""))
+    cells = pa.concat_arrays([cells, pa.array([""], pa.large_string())])
+    return cells.take(pc.fill_null(encoded.indices, len(encoded.dictionary)))
+
+
+def _format(array: pa.Array, inert: bool) -> pa.Array:
+    """Text values as cells: inert, then quoted where the csv module quotes (nulls stay)."""
     if inert:
         first = pc.utf8_slice_codeunits(array, 0, 1)
         formula = pc.fill_null(pc.is_in(first, pa.array(FORMULA_STARTS, pa.large_string())), False)
@@ -151,20 +206,12 @@ def _text(column: pd.Series, inert: bool) -> pa.Array | None:
     for char in QUOTED_CHARS:
         found = pc.fill_null(pc.match_substring(array, char), False)
         quote = found if quote is None else pc.or_(quote, found)
-    if pc.any(quote).as_py():
+    if len(array) and pc.any(quote).as_py():
         quoted = pc.binary_join_element_wise(
             _s('"'), pc.replace_substring(array, '"', '""'), _s('"'), _s("")
         )
         array = pc.if_else(quote, quoted, array)
-    return pc.fill_null(array, _s(""))
-
-
-def _cell(value: str, inert: bool) -> str:
-    if inert and value.startswith(FORMULA_STARTS):
-        value = "'" + value
-    if any(char in value for char in QUOTED_CHARS):
-        value = '"' + value.replace('"', '""') + '"'
-    return value
+    return array
 
 
 __all__ = ["csv_bytes", "csv_parts"]

@@ -32,6 +32,11 @@ from .metrics.mix import UNCOVERED, USES, parcel_uses
 RESULTS_NAME = "results.gpkg"
 PARCELS = CATALOGUE["land_parcels"]
 CLASSES = CATALOGUE["land_use_classes"]
+# the parcels' change flags: name -> (use before, use after)
+CHANGES = {
+    "current_to_planned": ("current", "planned"),
+    "planned_to_adjusted": ("planned", "adjusted"),
+}
 
 
 def _zone_metrics(
@@ -85,35 +90,43 @@ def _zone_metrics(
 
 
 def _join_on_code(frame: gpd.GeoDataFrame, code_field: str, metrics: pd.DataFrame):
-    """``frame`` (index = fid) with the metric columns joined on its code; fid kept."""
+    """``frame`` (index = fid) with the metric columns joined on its code; fid kept.
+
+    Assembled column by column (``copy=False``): the frame's and the metrics' arrays are
+    shared, never copied, so a forked writer reads the parent's pages without touching them.
+    """
     if metrics.empty:
         return frame
-    metrics = metrics.drop(columns=[c for c in metrics.columns if c in frame.columns])
-    codes = pd.Index(frame[code_field].astype(str).to_numpy())
+    codes = pd.Index(frame[code_field].astype(str))
     # the parcels' metrics come in the parcels' order: no lookup of a million codes then
     joined = metrics if metrics.index.equals(codes) else metrics.reindex(codes)
-    joined = joined.set_axis(frame.index)
-    out = pd.concat([frame.drop(columns=frame.geometry.name), joined], axis=1)
-    return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=frame.crs)
+    geometry = frame.geometry.name
+    columns = {name: frame[name] for name in frame.columns if name != geometry}
+    for name in joined.columns:
+        if name not in frame.columns:
+            columns[name] = joined[name].set_axis(frame.index)
+    columns[geometry] = frame.geometry
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs=frame.crs, copy=False)
 
 
 def _parcel_metrics(parcels: gpd.GeoDataFrame, tables: Mapping[str, pd.DataFrame]):
-    parts = []
+    """The parcels' metric columns (index = parcel code), sharing the tables' arrays."""
+    codes = pd.Index(parcels[PARCELS.id_field].astype(str))
+    columns: dict[str, pd.Series] = {}
     yields = tables.get("parcel_yields")
     if yields is not None:
-        parts.append(yields.drop(columns=[c for c in ZONE_LAYERS if c in yields.columns]))
-    by_code = parcels.set_index(parcels[PARCELS.id_field].astype(str))
-    uses = parcel_uses(by_code)
-    changes = pd.DataFrame(
-        {
-            "adjusted_use": uses["adjusted"].astype(object),
-            "current_to_planned": (uses["current"] != uses["planned"]).to_numpy(dtype=bool),
-            "planned_to_adjusted": (uses["planned"] != uses["adjusted"]).to_numpy(dtype=bool),
-        },
-        index=by_code.index,
-    )
-    parts.append(changes)
-    return pd.concat(parts, axis=1)
+        for name in yields.columns:
+            if name not in ZONE_LAYERS:
+                columns[name] = yields[name]
+    uses = parcel_uses(parcels.set_axis(codes))
+    columns["adjusted_use"] = uses["adjusted"]
+    for name, (before, after) in CHANGES.items():
+        changed = (uses[before] != uses[after]).to_numpy(dtype=bool)
+        columns[name] = pd.Series(changed, index=codes)
+    if yields is not None and not yields.index.equals(codes):  # not in the parcels' order
+        columns = {name: column.reindex(codes) for name, column in columns.items()}
+    columns = {name: column.set_axis(codes) for name, column in columns.items()}
+    return pd.DataFrame(columns, index=codes, copy=False)
 
 
 def results_layers(

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from miyun_spatial.outputs import CSV_LINE_END, FAST_CSV_ROWS, csv_text, write_csv
-from miyun_spatial.outputs_csv import _floats, csv_bytes
+from miyun_spatial.outputs_csv import _floats, csv_bytes, csv_parts
 
 AWKWARD_TEXT = [
     "a",
@@ -125,3 +125,20 @@ def test_write_csv_of_a_large_table_reads_back(tmp_path):
     assert len(back) == len(frame)
     assert back.index[0] == "'-0" and back.index[1] == frame.index[1]  # inert, as pandas
     assert data.count(CSV_LINE_END.encode()) >= len(frame) + 1
+
+
+@pytest.mark.parametrize("batch_rows", [1, 7, 1_000])
+def test_rows_in_batches_are_the_bytes_of_the_whole(batch_rows):
+    frame = _awkward_frame(3_000)
+    # text with few distinct values in long batches and many in short ones: both formats
+    frame["na_text"] = pd.Series(["x", pd.NA, np.nan, None, "=y"] * (len(frame) // 5), dtype=object)
+    frame["nan_only"] = pd.Series([np.nan] * len(frame), dtype=object)
+    frame["codes"] = pd.Series([f"C{i}" for i in range(len(frame))], dtype=object).values
+    parts = csv_parts(frame, batch_rows=batch_rows)
+    assert b"".join(bytes(p) for p in parts) == csv_text(frame).encode("utf-8")
+
+
+def test_a_column_it_cannot_format_is_found_before_any_bytes():
+    frame = _awkward_frame(50)
+    frame["late"] = pd.Series(["a"] * (len(frame) - 1) + [3], dtype=object).values
+    assert csv_parts(frame, batch_rows=5) is None
