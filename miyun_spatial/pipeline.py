@@ -215,6 +215,7 @@ def build(
     tell = progress or (lambda i, n, label, _pct: log.info("[%d/%d] %s", i, n, label))
     tell(1, 4, "reading", 0)
     plan = _timed(timings, "reading", lambda: store.load(gpkg))
+    store.settle_geometries(plan.layers)  # before any fork
     analysing = "computing areas, metrics and plan checks"
     side_by_side = jobs > 1 and can_fork()
 
@@ -240,6 +241,7 @@ def build(
     if failure is not None:
         raise failure
     results = replace(results, findings=findings)
+    store.settle_geometries(results.work)  # those reprojected to EPSG:4548
     ctx = BuildContext(results, Path(out_dir), map_options=map_options or MapOptions())
     tasks = _tasks(ctx)
     tell(4, 4, f"writing the outputs: {len(tasks)} tasks", 75)

@@ -304,6 +304,19 @@ def read_layer(path: Path, name: str) -> pd.DataFrame:
     return frame
 
 
+def settle_geometries(layers: Mapping[str, pd.DataFrame]) -> None:
+    """Have GEOS compute what it caches in each geometry on first use (a multi-part
+    geometry's coordinate dimension, asked by ``to_wkb`` and ``has_z``), now, once.
+
+    Worker processes forked afterwards then only read the geometries' pages: otherwise the
+    first task to write a layer's WKB writes into every geometry, and its process copies each
+    page of them (about 500 MB at 10^6 parcels; 0.08 s of work here).
+    """
+    for frame in layers.values():
+        if isinstance(frame, gpd.GeoDataFrame):
+            shapely.has_z(np.asarray(frame.geometry.values))
+
+
 def load(path: Path | str | Source | None = None) -> PlanData:
     """Read every catalogue layer present in the source (default: the embedded GeoPackage).
 

@@ -32,10 +32,12 @@ def maps_command(
     Every page carries its own Leaflet, so it opens without internet access; with --offline
     it also draws no tiles and requests nothing.
     """
+    from .. import store
     from ..maps import write_maps
 
     options = make_map_options(offline, basemap, tianditu_key)
     results = load_and_analyse(gpkg, checks=False)
+    store.settle_geometries(results.work)  # before the page workers fork
     paths = write_maps(
         results.plan, results.work, out_dir, metrics=results.tables, options=options, jobs=jobs
     )
