@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,16 @@ def test_console_script_builds_and_exits_zero(tmp_path, gpkg_copy):
     areas = list(csv.DictReader(io.StringIO((out / "areas.csv").read_text("utf-8-sig"))))
     assert {r["code"] for r in areas} >= {"C1", "C2", "C3", "Z1", "A1"}
     assert (out / "index.html").stat().st_size > 0 and (out / "report.xlsx").stat().st_size > 0
+
+
+def test_console_script_output_is_whole_when_piped():
+    """The script ends the process without freeing every object: what it printed to a pipe
+    must still arrive, all of it, as the in-process command prints it."""
+    from conftest import run_cli
+
+    result = run_cli_subprocess("catalogue", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads(run_cli("catalogue", "--json").stdout)
 
 
 def test_console_script_error_is_one_line_with_exit_two(tmp_path):
