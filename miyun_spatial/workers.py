@@ -3,11 +3,13 @@
 Once the results are computed, every table, page, static map and report is written from the
 same frozen :class:`~miyun_spatial.analysis.Results` and none depends on another (except the
 report, which embeds the static maps' PNGs). :func:`run_tasks` runs such tasks at most
-``jobs`` at a time, each in a worker process forked from this one as it starts, so it inherits
-the results without copying or pickling them (copy-on-write pages), and gives all its memory
-back when it ends; only each task's return value (paths, page summaries) travels back. With
-``jobs=1``, or where ``fork`` is not the way processes start (Windows, macOS), the tasks run
-one after the other in this process, in the same order.
+``jobs`` at a time on worker processes forked from this one, so they inherit the results
+without copying or pickling them (copy-on-write pages); only a task's inputs (the values of
+the tasks it waits for) and its return value (paths, page summaries) travel, pickled. A
+worker takes task after task until its own memory passes ``WORKER_PRIVATE_MAX``; it then ends,
+giving all of it back, and a fresh fork takes the next task. With ``jobs=1``, or where
+``fork`` is not the way processes start (Windows, macOS), the tasks run one after the other
+in this process, in the same order.
 
 A task never writes outside its own files, and every file is written atomically, so a worker
 that dies leaves no half-written output; its death is reported as an :class:`OutputError`.
@@ -57,7 +59,7 @@ class Task:
 @dataclass(frozen=True)
 class Done:
     """A finished task: its value, the seconds it took, and the peak resident memory (MB) of
-    the process that ran it, as it ended (a worker runs one task: its peak is that task's)."""
+    the process that ran it, as it ended (a worker's peak, over the tasks it ran)."""
 
     label: str
     value: Any
@@ -207,16 +209,21 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
-def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done]:
-    """Each task in a process of its own, forked as it starts, at most ``jobs`` at a time.
+# A worker runs tasks one after another (keeping what it has loaded: fonts, layouts, copied
+# pages) until its own memory passes this after a task; it then ends and gives it all back,
+# and the next task gets a fresh fork. Small data: two workers do everything; 10^6 parcels:
+# nearly every task gets a fresh fork.
+WORKER_PRIVATE_MAX = 256 * 2**20
 
-    A fresh fork per task, not a pool of long-lived workers: a worker's memory (pages it
-    copied from this process, what its tasks allocated and freed) then goes back to the
-    system when its task ends, instead of adding up over the tasks it ran.
-    """
+
+def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done]:
+    """The tasks on at most ``jobs`` worker processes forked from this one as needed; a
+    worker whose own (private) memory exceeds WORKER_PRIVATE_MAX after a task is replaced."""
+    private_max = WORKER_PRIVATE_MAX
     context = multiprocessing.get_context("fork")
     done: dict[str, Done] = {}
-    running: dict[Any, tuple[Any, int]] = {}  # result pipe -> (process, task index)
+    idle: list[_Worker] = []
+    busy: dict[Any, tuple[_Worker, int]] = {}  # a worker's connection -> it, its task
     # tasks that others wait for first (the report waits for the static maps), then in order
     awaited = {label for task in tasks for label in task.after}
     waiting = sorted(range(len(tasks)), key=lambda i: (tasks[i].label not in awaited, i))
@@ -224,70 +231,101 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
     gc.freeze()  # the collector in a worker leaves inherited objects alone: no copied pages
     _give_back_free_memory()
     try:
-        while waiting or running:
+        while waiting or busy:
             for index in list(waiting):  # start what may start, on free workers only
-                if failure is not None or len(running) >= jobs:
+                if failure is not None or len(busy) >= jobs:
                     break
                 if all(label in done for label in tasks[index].after):
                     waiting.remove(index)
                     started(tasks[index].label)
-                    receive, send = context.Pipe(duplex=False)
-                    inputs = _inputs(tasks[index], done)
-                    process = context.Process(
-                        target=_run_in_worker, args=(tasks[index], inputs, send), daemon=True
-                    )
-                    process.start()
-                    send.close()
-                    running[receive] = (process, index)
-            if not running:
+                    worker = idle.pop() if idle else _Worker(context, tasks, private_max)
+                    worker.connection.send((index, _inputs(tasks[index], done)))
+                    busy[worker.connection] = (worker, index)
+            if not busy:
                 break
-            for receive in multiprocessing.connection.wait(list(running)):
-                process, index = running.pop(receive)
+            for connection in multiprocessing.connection.wait(list(busy)):
+                worker, index = busy.pop(connection)
                 label = tasks[index].label
                 try:
-                    outcome = receive.recv()
+                    outcome = connection.recv()
                 except EOFError:  # it ended without a word: killed, or crashed
-                    outcome = None
-                finally:
-                    receive.close()
-                    process.join()
-                if outcome is None:
+                    worker.stop()
                     failure = failure or _died(f"writing '{label}'")
-                elif outcome[0] == "error":  # re-raised below, once running tasks end
-                    failure = failure or outcome[1]
+                    continue
+                kind, *rest, retiring = outcome
+                if retiring:
+                    worker.stop()
                 else:
-                    done[label] = Done(label, *outcome[1:])
+                    idle.append(worker)
+                if kind == "error":  # re-raised below, once running tasks end
+                    failure = failure or rest[0]
+                else:
+                    done[label] = Done(label, *rest)
     finally:
-        for process, _index in running.values():
-            process.kill()
-            process.join()
+        for worker in idle:
+            worker.stop()
+        for worker, _index in busy.values():
+            worker.stop(kill=True)
         gc.unfreeze()
     if failure is not None:
         raise failure
     return [done[label] for label in (task.label for task in tasks)]
 
 
-def _give_back_free_memory() -> None:
-    """Return the heap's free pages to the system before forking (glibc ``malloc_trim``):
-    what the analysis freed is then neither counted against this process nor copied."""
-    with contextlib.suppress(AttributeError, OSError):  # not glibc: nothing to do
-        ctypes.CDLL(None).malloc_trim(0)
+class _Worker:
+    """A forked worker process and the connection it takes tasks on and answers through."""
+
+    def __init__(self, context, tasks: Sequence[Task], private_max: int) -> None:
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(tasks, theirs, private_max), daemon=True
+        )
+        self.process.start()
+        theirs.close()
+
+    def stop(self, *, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            with contextlib.suppress(OSError):
+                self.connection.send(None)  # no more tasks (ignored if it has ended)
+        self.connection.close()
+        self.process.join()
 
 
-def _run_in_worker(task: Task, inputs: Mapping[str, Any], send: Any) -> None:
-    """In a worker: run ``task`` and send ("done", value, seconds, peak MB) or ("error",
-    the exception) back."""
-    start = time.perf_counter()
-    try:
-        value = task.run(inputs)
-    except BaseException as error:
-        send.send(("error", _picklable(error)))
-    else:
+def _serve(tasks: Sequence[Task], connection: Any, private_max: int) -> None:
+    """In a worker: run the tasks sent, answering ("done", value, seconds, peak MB,
+    retiring) or ("error", the exception, retiring), until told to stop or retiring."""
+    while (job := connection.recv()) is not None:
+        index, inputs = job
+        task = tasks[index]
+        start = time.perf_counter()
         try:
-            send.send(("done", value, time.perf_counter() - start, _peak_mb()))
+            value = task.run(inputs)
+        except BaseException as error:
+            answer = ("error", _picklable(error))
+        else:
+            answer = ("done", value, time.perf_counter() - start, _peak_mb())
+        retiring = _private_bytes() > private_max
+        try:
+            connection.send((*answer, retiring))
         except Exception as error:  # a value that cannot travel back
-            send.send(("error", RuntimeError(f"{task.label}: {error}")))
-    send.close()
+            connection.send(("error", RuntimeError(f"{task.label}: {error}"), retiring))
+        if retiring:
+            break
+    connection.close()
+
+
+def _private_bytes() -> int:
+    """This process's own memory: the pages no other process shares (Linux), else 0."""
+    try:
+        rollup = Path("/proc/self/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    fields = dict(line.split(":", 1) for line in rollup.splitlines()[1:] if ":" in line)
+    return 1024 * sum(
+        int(fields.get(key, "0 kB").split()[0]) for key in ("Private_Clean", "Private_Dirty")
+    )
 
 
 def _picklable(error: BaseException) -> BaseException:
@@ -297,6 +335,13 @@ def _picklable(error: BaseException) -> BaseException:
     except Exception:
         return RuntimeError(f"{type(error).__name__}: {error}")
     return error
+
+
+def _give_back_free_memory() -> None:
+    """Return the heap's free pages to the system before forking (glibc ``malloc_trim``):
+    what the analysis freed is then neither counted against this process nor copied."""
+    with contextlib.suppress(AttributeError, OSError):  # not glibc: nothing to do
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 __all__ = ["Done", "Task", "affordable_jobs", "beside", "can_fork", "default_jobs", "run_tasks"]

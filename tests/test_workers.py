@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from miyun_spatial import workers
 from miyun_spatial.errors import OutputError
 from miyun_spatial.workers import Task, can_fork, run_tasks
 
@@ -85,14 +86,32 @@ def test_tasks_that_others_wait_for_start_first():
 
 
 @needs_fork
-def test_every_task_runs_in_a_process_of_its_own_that_ends_with_it():
-    """A fresh worker per task: what one task allocates is given back before the next."""
-    tasks = [Task(f"t{i}", lambda _: os.getpid()) for i in range(5)]
-    pids = [d.value for d in run_tasks(tasks, jobs=2)]
-    assert len(set(pids)) == 5 and os.getpid() not in pids
-    for pid in pids:  # each has ended and been reaped
+def test_workers_take_task_after_task():
+    pids = [
+        d.value for d in run_tasks([Task(f"t{i}", lambda _: os.getpid()) for i in range(6)], jobs=2)
+    ]
+    assert len(set(pids)) <= 2 and os.getpid() not in pids
+
+
+_HOARD: list[bytes] = []
+
+
+def _hoard_mb(mb: int) -> int:
+    _HOARD.append(b"x" * (mb * 2**20))  # written: the worker's own pages
+    return os.getpid()
+
+
+@needs_fork
+@pytest.mark.parametrize("limit_mb, replaced", [(64, True), (1024, False)])
+def test_a_worker_whose_memory_grew_past_the_limit_is_replaced(monkeypatch, limit_mb, replaced):
+    """Its memory goes back to the system: the next task gets a fresh fork."""
+    monkeypatch.setattr(workers, "WORKER_PRIVATE_MAX", limit_mb * 2**20)
+    tasks = [Task("big", lambda _: _hoard_mb(128)), Task("next", lambda _: os.getpid(), ("big",))]
+    big, after = (d.value for d in run_tasks(tasks, jobs=2))
+    assert (after != big) is replaced
+    if replaced:  # the retired worker has ended and been reaped
         with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+            os.kill(big, 0)
 
 
 @needs_fork
