@@ -171,24 +171,29 @@ def _codes_to_geoms(frame: gpd.GeoDataFrame | None, id_field: str) -> dict[str, 
     return dict(zip(frame[id_field].astype(str), frame.geometry.values, strict=True))
 
 
-def _within_parent(plan: PlanData, frame, spec: LayerSpec, field_name: str) -> Iterator[Finding]:
+def _with_referenced(plan: PlanData, frame, spec: LayerSpec, field_name: str):
+    """(fid, code, geometry, the referenced feature's geometry) of each feature of ``frame``
+    with an area whose ``field_name`` names a usable feature of the layer it refers to."""
     ref = spec.field(field_name)
-    parents = _codes_to_geoms(_usable(plan, ref.ref_layer), ref.ref_field)
+    referenced = _codes_to_geoms(_usable(plan, ref.ref_layer), ref.ref_field)
     if field_name not in frame.columns:
         return
-    for fid, parent_code, geom in zip(
-        frame.index, frame[field_name], frame.geometry.values, strict=True
-    ):
-        parent = parents.get(str(parent_code))
-        if parent is None or geom.area == 0:
-            continue
+    for fid, code, geom in zip(frame.index, frame[field_name], frame.geometry.values, strict=True):
+        other = None if _is_null(code) else referenced.get(str(code))
+        if other is not None and geom.area != 0:
+            yield fid, code, geom, other
+
+
+def _within_parent(plan: PlanData, frame, spec: LayerSpec, field_name: str) -> Iterator[Finding]:
+    ref_layer = spec.field(field_name).ref_layer
+    for fid, parent_code, geom, parent in _with_referenced(plan, frame, spec, field_name):
         out = geom.difference(parent).area / geom.area
         if out > OUTSIDE_TOLERANCE:
             yield Finding(
                 "error",
                 "outside_parent",
                 spec.name,
-                f"{out:.1%} of the feature lies outside {ref.ref_layer} {parent_code}",
+                f"{out:.1%} of the feature lies outside {ref_layer} {parent_code}",
                 f"reshape it to lie inside {parent_code}, or correct '{field_name}'",
                 int(fid),
                 _label(frame, spec, fid),
@@ -196,23 +201,15 @@ def _within_parent(plan: PlanData, frame, spec: LayerSpec, field_name: str) -> I
 
 
 def _same_geometry(plan: PlanData, frame, spec: LayerSpec, field_name: str) -> Iterator[Finding]:
-    ref = spec.field(field_name)
-    others = _codes_to_geoms(_usable(plan, ref.ref_layer), ref.ref_field)
-    if field_name not in frame.columns:
-        return
-    for fid, other_code, geom in zip(
-        frame.index, frame[field_name], frame.geometry.values, strict=True
-    ):
-        other = others.get(str(other_code)) if not _is_null(other_code) else None
-        if other is None or geom.area == 0:
-            continue
+    ref_layer = spec.field(field_name).ref_layer
+    for fid, other_code, geom, other in _with_referenced(plan, frame, spec, field_name):
         mismatch = geom.symmetric_difference(other).area / geom.area
         if mismatch > OUTSIDE_TOLERANCE:
             yield Finding(
                 "warning",
                 "not_same_site",
                 spec.name,
-                f"differs from {ref.ref_layer} {other_code} by {mismatch:.1%} of its area",
+                f"differs from {ref_layer} {other_code} by {mismatch:.1%} of its area",
                 f"the plan says they are the same site: copy the geometry of {other_code}",
                 int(fid),
                 _label(frame, spec, fid),
