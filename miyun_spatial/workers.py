@@ -219,7 +219,6 @@ WORKER_PRIVATE_MAX = 256 * 2**20
 def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done]:
     """The tasks on at most ``jobs`` worker processes forked from this one as needed; a
     worker whose own (private) memory exceeds WORKER_PRIVATE_MAX after a task is replaced."""
-    private_max = WORKER_PRIVATE_MAX
     context = multiprocessing.get_context("fork")
     done: dict[str, Done] = {}
     idle: list[_Worker] = []
@@ -238,7 +237,7 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
                 if all(label in done for label in tasks[index].after):
                     waiting.remove(index)
                     started(tasks[index].label)
-                    worker = idle.pop() if idle else _Worker(context, tasks, private_max)
+                    worker = idle.pop() if idle else _Worker(context, tasks)
                     worker.connection.send((index, _inputs(tasks[index], done)))
                     busy[worker.connection] = (worker, index)
             if not busy:
@@ -275,11 +274,9 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
 class _Worker:
     """A forked worker process and the connection it takes tasks on and answers through."""
 
-    def __init__(self, context, tasks: Sequence[Task], private_max: int) -> None:
+    def __init__(self, context, tasks: Sequence[Task]) -> None:
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(tasks, theirs, private_max), daemon=True
-        )
+        self.process = context.Process(target=_serve, args=(tasks, theirs), daemon=True)
         self.process.start()
         theirs.close()
 
@@ -293,7 +290,7 @@ class _Worker:
         self.process.join()
 
 
-def _serve(tasks: Sequence[Task], connection: Any, private_max: int) -> None:
+def _serve(tasks: Sequence[Task], connection: Any) -> None:
     """In a worker: run the tasks sent, answering ("done", value, seconds, peak MB,
     retiring) or ("error", the exception, retiring), until told to stop or retiring."""
     while (job := connection.recv()) is not None:
@@ -306,7 +303,7 @@ def _serve(tasks: Sequence[Task], connection: Any, private_max: int) -> None:
             answer = ("error", _picklable(error))
         else:
             answer = ("done", value, time.perf_counter() - start, _peak_mb())
-        retiring = _private_bytes() > private_max
+        retiring = _private_bytes() > WORKER_PRIVATE_MAX
         try:
             connection.send((*answer, retiring))
         except Exception as error:  # a value that cannot travel back
