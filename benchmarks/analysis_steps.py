@@ -27,10 +27,14 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from miyun_spatial import store
-from miyun_spatial.analysis import Results, park_key, work_layers
-from miyun_spatial.catalogue import CATALOGUE
+from miyun_spatial.analysis.run import Results, park_key, work_layers
+from miyun_spatial.validate.layers import findings_frame, validate
+
 from miyun_spatial.checks.consistency import check_consistency
+from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.io import geopackage as store
+from miyun_spatial.io.outputs import write_csv
+from miyun_spatial.io.qgis_styles import styles_for
 from miyun_spatial.metrics import (
     adjustment_tables,
     mix_tables,
@@ -39,10 +43,7 @@ from miyun_spatial.metrics import (
     yield_tables,
 )
 from miyun_spatial.metrics.areas import feature_areas
-from miyun_spatial.outputs import write_csv
-from miyun_spatial.qgis_styles import styles_for
-from miyun_spatial.results import RESULTS_NAME, write_results
-from miyun_spatial.validate import findings_frame, validate
+from miyun_spatial.render.results_gpkg import RESULTS_NAME, write_results
 
 
 def _status_mb(key: str) -> float:

@@ -10,7 +10,7 @@ The GeoPackage is a copy of the embedded default whose ``land_parcels`` holds N 
 (fixed seed) tiling the Miyun park (Z1) instead of the park's 332 default parcels (the farmer
 bases keep their 85 default parcels). Each cell takes the land use, status and sector of the
 default parcel under it, a code ``C2-0000001``...; revenue, output and employees come from
-``miyun_spatial.default_data.parcels.add_economics``, so the park's totals match the plan's
+``miyun_spatial.io.default_data.parcels.add_economics``, so the park's totals match the plan's
 published figures as in the default data. Schema and values are valid: ``validate`` passes.
 
 The build runs in a fresh process (``pipeline.build`` with ``MapOptions(offline=True)``, as
@@ -44,10 +44,10 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from miyun_spatial import store
-from miyun_spatial.catalogue import CATALOGUE
-from miyun_spatial.default_data.parcels import ParkTargets, add_economics
-from miyun_spatial.workers import default_jobs
+from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.flow.workers import default_jobs
+from miyun_spatial.io import geopackage as store
+from miyun_spatial.io.default_data.parcels import ParkTargets, add_economics
 
 PARCELS = CATALOGUE["land_parcels"]
 PARK_PREFIXES = ("A1", "C2", "C3")
@@ -167,8 +167,8 @@ def make_gpkg(path: Path, n: int, seed: int = SEED) -> Path:
 def run_build(gpkg: Path, out: Path, jobs: int) -> dict:
     """``build --offline --jobs JOBS`` of ``gpkg`` into ``out``: seconds per step and task
     (``BuildResult.timings``; tasks in parallel overlap), peak memory, output sizes."""
-    from miyun_spatial.map_options import MapOptions
-    from miyun_spatial.pipeline import build
+    from miyun_spatial.flow.build import build
+    from miyun_spatial.render.maps.options import MapOptions
 
     sampler = PssSampler()
     sampler.start()

@@ -12,7 +12,7 @@ and, end to end from a GeoPackage on disk (read + compute):
 - ``duckdb_seconds``: DuckDB's spatial extension, ST_Read + one SQL query (when the offline
   wheel ``duckdb-extension-spatial`` is installed);
 - ``e2e_baseline_seconds``: ``geopandas.read_file`` + overlay + groupby;
-- ``postgis_seconds``: the mix computed in PostGIS (``miyun_spatial.postgis.mix``: one SQL
+- ``postgis_seconds``: the mix computed in PostGIS (``miyun_spatial.io.postgis.mix``: one SQL
   query, ST_Covers fast path, ST_Intersection on boundary parcels, GiST index) on tables
   loaded beforehand (untimed) into the schema ``miyun_bench`` of ``--postgis DSN``.
 
@@ -55,8 +55,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from miyun_spatial import store
-from miyun_spatial.crs import WORK_CRS
+from miyun_spatial.core.crs import WORK_CRS
+from miyun_spatial.io import geopackage as store
 from miyun_spatial.metrics.mix import CURRENT_USE, UNCOVERED, land_use_mix
 
 SIDE_M = 30_000.0  # the synthetic district is a 30 km square
@@ -281,8 +281,8 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
 
 def load_postgis(dsn: str, zones: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame):
     """The synthetic layers as catalogue tables in schema miyun_bench (replaced), untimed."""
-    from miyun_spatial.postgis import PostGISSource, parse_dsn
-    from miyun_spatial.postgis.publish import publish
+    from miyun_spatial.io.postgis import PostGISSource, parse_dsn
+    from miyun_spatial.io.postgis.publish import publish
 
     classes = pd.DataFrame({"code": CLASSES, "name_zh": CLASSES, "name_en": CLASSES})
     classes["group"], classes["counts_as_industrial"] = "construction", False
@@ -304,7 +304,7 @@ def load_postgis(dsn: str, zones: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame):
 
 
 def postgis_mix(source) -> pd.Series:
-    from miyun_spatial.postgis.mix import database_mix_tables
+    from miyun_spatial.io.postgis.mix import database_mix_tables
 
     mix = database_mix_tables(source, layers=("clusters",), uses=("current",))["mix"]
     return mix["area_ha"].droplevel(["layer", "use"]) * 10_000

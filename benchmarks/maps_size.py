@@ -42,12 +42,12 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from miyun_spatial import store
-from miyun_spatial.maps import MapInputs, MapOptions, write_maps
-from miyun_spatial.maps.assets import inline_assets
-from miyun_spatial.maps.pages import land_use
+from miyun_spatial.flow.build import work_layers
+from miyun_spatial.io import geopackage as store
 from miyun_spatial.metrics import compute_all
-from miyun_spatial.pipeline import work_layers
+from miyun_spatial.render.maps import MapInputs, MapOptions, write_maps
+from miyun_spatial.render.maps.assets import inline_assets
+from miyun_spatial.render.maps.pages import land_use
 
 BUDGET_BYTES = 3 * 1024 * 1024
 BUDGET_SECONDS = 1.5
@@ -206,8 +206,9 @@ def measure_parcels(sizes: list[int], out: Path, browser: Browser | None, runs: 
 
 def measure_gpkg(path: Path, out: Path, browser: Browser | None, runs: int) -> dict:
     """Seconds of each page module for ``path``'s build, and each page's size and load."""
-    from miyun_spatial.analysis import load_and_analyse
-    from miyun_spatial.maps.writer import PAGE_MODULES
+    from miyun_spatial.analysis.run import load_and_analyse
+
+    from miyun_spatial.render.maps.writer import PAGE_MODULES
 
     results = load_and_analyse(path)
     inputs = MapInputs(results.plan, results.work, dict(results.tables), MapOptions(offline=True))

@@ -17,8 +17,8 @@ import click
 from . import __version__
 from .commands import data, importing, maps, metrics, pipeline, postgis, report, roundtrip
 from .commands.common import LOGGER
-from .errors import EXIT_INPUT, EXIT_INTERNAL, MiyunError
-from .outputs import terminal_text
+from .core.errors import EXIT_INPUT, EXIT_INTERNAL, MiyunError
+from .io.outputs import terminal_text
 
 COMMAND_MODULES = (data, pipeline, maps, metrics, report, roundtrip, importing, postgis)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from miyun_spatial.store import DEFAULT_GPKG
+from miyun_spatial.io.geopackage import DEFAULT_GPKG
 
 REPO = Path(__file__).resolve().parents[1]
 # CI sets this so that tests needing Chromium, QGIS or GDAL fail instead of skipping.
@@ -60,7 +60,7 @@ def gpkg_copy(tmp_path: Path, default_gpkg: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def default_plan(default_gpkg):
-    from miyun_spatial import store
+    from miyun_spatial.io import geopackage as store
 
     return store.load(default_gpkg)
 
@@ -68,15 +68,15 @@ def default_plan(default_gpkg):
 @pytest.fixture(scope="session")
 def default_results(default_plan):
     """The default data analysed once (validated, every figure computed): an ``analysis.Results``."""
-    from miyun_spatial.analysis import analyse
-    from miyun_spatial.validate import validate
+    from miyun_spatial.analysis.run import analyse
+    from miyun_spatial.validate.layers import validate
 
     return analyse(default_plan, tuple(validate(default_plan)))
 
 
 @pytest.fixture(scope="session")
 def default_work(default_plan):
-    from miyun_spatial.pipeline import work_layers
+    from miyun_spatial.flow.build import work_layers
 
     return work_layers(default_plan)
 

@@ -16,7 +16,7 @@ import prcoords
 import pyogrio
 import shapely
 
-from miyun_spatial import store
+from miyun_spatial.io import geopackage as store
 
 # (DLBM, DLMC, the plan class the crosswalk must give): GB/T 21010 codes and 三调 working classes
 SURVEY_CODES = (

@@ -330,7 +330,7 @@ def test_the_corpus_covers_several_variants_of_every_class():
 
 
 def test_damaged_values_are_reported_but_the_users_file_is_untouched(tmp_path, default_gpkg):
-    from miyun_spatial import store
+    from miyun_spatial.io import geopackage as store
 
     gpkg = tmp_path / "plan.gpkg"
     shutil.copyfile(default_gpkg, gpkg)
@@ -346,7 +346,7 @@ def test_damaged_values_are_reported_but_the_users_file_is_untouched(tmp_path, d
 
 
 def test_unknown_layers_are_listed_never_counted(tmp_path, default_gpkg):
-    from miyun_spatial import store
+    from miyun_spatial.io import geopackage as store
 
     gpkg = tmp_path / "plan.gpkg"
     shutil.copyfile(default_gpkg, gpkg)

@@ -7,11 +7,11 @@ from importlib.resources import files
 
 import pytest
 
-from miyun_spatial.catalogue import CATALOGUE, CatalogueError, load_catalogue
-from miyun_spatial.catalogue_doc import layer_dictionary
-from miyun_spatial.store import DEFAULT_GPKG
+from miyun_spatial.core.catalogue import CATALOGUE, CatalogueError, load_catalogue
+from miyun_spatial.io.geopackage import DEFAULT_GPKG
+from miyun_spatial.render.catalogue_doc import layer_dictionary
 
-RAW = json.loads(files("miyun_spatial").joinpath("catalogue.json").read_text("utf-8"))
+RAW = json.loads(files("miyun_spatial.core").joinpath("catalogue.json").read_text("utf-8"))
 
 
 def test_fixed_layer_names_of_the_data_contract():

@@ -56,7 +56,7 @@ def test_init_default_refuses_to_overwrite_without_force(cli, gpkg_copy):
 def test_reading_leaves_no_side_files(gpkg_copy):
     import pyogrio
 
-    from miyun_spatial import store
+    from miyun_spatial.io import geopackage as store
 
     store.load(gpkg_copy)
     pyogrio.read_dataframe(gpkg_copy, layer="farmer_bases")  # GDAL would write plan.gpkg.aux.xml

@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from gpkg_edit import overwrite, read, set_value
 
-from miyun_spatial import store
-from miyun_spatial.catalogue import CATALOGUE
 from miyun_spatial.checks.consistency import (
     STATUSES,
     annex1_subtotals,
@@ -23,9 +21,11 @@ from miyun_spatial.checks.consistency import (
     mismatches,
 )
 from miyun_spatial.checks.recompute import half_unit
+from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.flow.build import work_layers
+from miyun_spatial.io import geopackage as store
 from miyun_spatial.metrics import compute_all
 from miyun_spatial.metrics.areas import feature_areas
-from miyun_spatial.pipeline import work_layers
 
 SOURCES = Path(__file__).resolve().parents[1] / "geodata" / "sources"
 

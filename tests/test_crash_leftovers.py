@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from miyun_spatial.outputs import write_text
-from miyun_spatial.scratch import OUTPUT_PREFIX, SNAPSHOT_PREFIX, STALE_AGE_S, remove_stale
+from miyun_spatial.io.outputs import write_text
+from miyun_spatial.io.scratch import OUTPUT_PREFIX, SNAPSHOT_PREFIX, STALE_AGE_S, remove_stale
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and flock are POSIX")
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from miyun_spatial.scratch import private_dir
+from miyun_spatial.io.scratch import private_dir
 with private_dir(Path(sys.argv[1]), sys.argv[2]) as folder:
     (folder / "results.gpkg").write_bytes(b"half")
     print(folder, flush=True)

@@ -15,9 +15,9 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from pyproj import Geod
 
-from miyun_spatial.catalogue import CATALOGUE
-from miyun_spatial.default_data.build import default_layers
-from miyun_spatial.default_data.sources import DEFAULT_SOURCES
+from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.io.default_data.build import default_layers
+from miyun_spatial.io.default_data.sources import DEFAULT_SOURCES
 
 HA = 10_000.0
 LAND_FACTS = pd.read_csv(DEFAULT_SOURCES / "land_facts.csv").set_index("fact_code")

@@ -17,11 +17,11 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from miyun_spatial.analysis.diff import diff_plans
 from shapely import affinity
 
-from miyun_spatial import store
-from miyun_spatial.diff import diff_plans
-from miyun_spatial.errors import DataError
+from miyun_spatial.core.errors import DataError
+from miyun_spatial.io import geopackage as store
 
 SOURCES = Path(__file__).resolve().parents[1] / "geodata" / "sources"
 ENTITIES = pd.read_csv(SOURCES / "plan_entities.csv").set_index("id")

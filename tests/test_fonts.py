@@ -8,9 +8,9 @@ import subprocess
 import pandas as pd
 from conftest import need
 
-from miyun_spatial import fonts
-from miyun_spatial.reports import charts
-from miyun_spatial.reports.model import Chart, Column, make_table
+from miyun_spatial.render import fonts
+from miyun_spatial.render.reports import charts
+from miyun_spatial.render.reports.model import Chart, Column, make_table
 
 
 def _installed_cjk() -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import need
 
-from miyun_spatial.qgis_styles import add_styles
+from miyun_spatial.io.qgis_styles import add_styles
 
 MODULE = "osgeo_utils.samples.validate_gpkg"
 SYSTEM_PYTHON = "/usr/bin/python3"

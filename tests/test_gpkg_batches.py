@@ -20,10 +20,10 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from miyun_spatial import store
-from miyun_spatial.catalogue import CATALOGUE
+from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.io import geopackage as store
 from miyun_spatial.metrics import compute_all
-from miyun_spatial.results import results_layers
+from miyun_spatial.render.results_gpkg import results_layers
 
 PARCELS = CATALOGUE["land_parcels"]
 NOW = "<time>"

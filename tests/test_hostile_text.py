@@ -22,10 +22,10 @@ import pytest
 from branca.element import Element
 from conftest import run_cli
 
-from miyun_spatial.catalogue import CATALOGUE, FieldSpec, LayerSpec
-from miyun_spatial.maps.fields import esc
-from miyun_spatial.maps.layers import to_json
-from miyun_spatial.outputs import inert_frame
+from miyun_spatial.core.catalogue import CATALOGUE, FieldSpec, LayerSpec
+from miyun_spatial.io.outputs import inert_frame
+from miyun_spatial.render.maps.fields import esc
+from miyun_spatial.render.maps.layers import to_json
 
 PWNED_DIR = "pwned_dir"  # what the Jinja payload below would create in the working folder
 JINJA = "ZQ{{ 7*7 }}QZ"  # rendered by a template this becomes ZQ49QZ

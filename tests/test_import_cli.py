@@ -26,7 +26,7 @@ from import_fixtures import (
     zone_p1,
 )
 
-from miyun_spatial import store
+from miyun_spatial.io import geopackage as store
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from import_fixtures import SURVEY_CODES, grid_parcels, survey_shapefile, zone_p1
 
-from miyun_spatial import store
+from miyun_spatial.io import geopackage as store
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from pyproj import CRS
 
-from miyun_spatial.errors import InputError
-from miyun_spatial.importing.coordinates import GCJ02, parse_source_crs, suggest_crs
-from miyun_spatial.importing.crosswalk import (
+from miyun_spatial.core.errors import InputError
+from miyun_spatial.io.importing.coordinates import GCJ02, parse_source_crs, suggest_crs
+from miyun_spatial.io.importing.crosswalk import (
     CLASSIFICATIONS,
     load_crosswalk,
     read_mapping,
@@ -37,7 +37,7 @@ def test_survey_working_classes_and_provenance_are_there(classes):
     assert gbt.rows["0804"].plan_class == "A35" and not gbt.rows["0804"].ambiguous
     ydyh = load_crosswalk("ydyh", classes)
     assert ydyh.rows["100102"].plan_class == "M2" and ydyh.rows["16"].plan_class == "LB"
-    provenance = files("miyun_spatial.importing").joinpath("crosswalks", "PROVENANCE.md")
+    provenance = files("miyun_spatial.io.importing").joinpath("crosswalks", "PROVENANCE.md")
     text = provenance.read_text(encoding="utf-8")
     assert "gbt21010_2017.csv" in text and "ydyh_2023_level2.csv" in text
 
@@ -85,8 +85,8 @@ def test_geometries_fit_the_layer_with_notes():
     import geopandas as gpd
     import shapely
 
-    from miyun_spatial.errors import DataError
-    from miyun_spatial.importing.geometry import conform_geometries
+    from miyun_spatial.core.errors import DataError
+    from miyun_spatial.io.importing.geometry import conform_geometries
 
     square = shapely.Polygon([(0, 0, 5), (100, 0, 5), (100, 100, 5), (0, 100, 5)])
     ring = shapely.LineString([(200, 0), (300, 0), (300, 100), (200, 0)])

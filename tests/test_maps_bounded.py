@@ -21,13 +21,13 @@ import shapely
 from branca.element import Element
 from conftest import load_page
 
-from miyun_spatial.maps import MapInputs, MapOptions, aggregate
-from miyun_spatial.maps.aggregate import grid_layer_data
-from miyun_spatial.maps.fields import esc
-from miyun_spatial.maps.layers import LayerStyle, feature_texts, to_json
-from miyun_spatial.maps.pages import base_detail, land_use
-from miyun_spatial.maps.pages.base_detail import REST_KEY, nearest_parcels, outline
 from miyun_spatial.metrics import compute_all
+from miyun_spatial.render.maps import MapInputs, MapOptions, aggregate
+from miyun_spatial.render.maps.aggregate import grid_layer_data
+from miyun_spatial.render.maps.fields import esc
+from miyun_spatial.render.maps.layers import LayerStyle, feature_texts, to_json
+from miyun_spatial.render.maps.pages import base_detail, land_use
+from miyun_spatial.render.maps.pages.base_detail import REST_KEY, nearest_parcels, outline
 
 LIMIT = 25
 NOTE = f"the {LIMIT:,} nearest the base are drawn one by one"

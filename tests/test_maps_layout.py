@@ -17,7 +17,7 @@ import pyogrio
 import pytest
 from conftest import load_page, run_cli
 
-from miyun_spatial.catalogue import CATALOGUE
+from miyun_spatial.core.catalogue import CATALOGUE
 
 pytestmark = pytest.mark.browser
 

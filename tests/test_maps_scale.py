@@ -13,10 +13,10 @@ import pytest
 import shapely
 from conftest import load_page
 
-from miyun_spatial.maps import MapInputs, MapOptions, aggregate
-from miyun_spatial.maps.aggregate import aggregate_parcels
-from miyun_spatial.maps.pages import yields
 from miyun_spatial.metrics import compute_all
+from miyun_spatial.render.maps import MapInputs, MapOptions, aggregate
+from miyun_spatial.render.maps.aggregate import aggregate_parcels
+from miyun_spatial.render.maps.pages import yields
 
 LIMIT = 100
 

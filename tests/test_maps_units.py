@@ -11,16 +11,16 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from miyun_spatial.errors import InputError
-from miyun_spatial.maps import MapInputs, MapOptions, build_pages
-from miyun_spatial.maps.aggregate import aggregate_parcels
-from miyun_spatial.maps.basemaps import tile_layers
-from miyun_spatial.maps.layers import display_geometry, to_json
-from miyun_spatial.maps.pages import land_use
-from miyun_spatial.maps.pages.common import plan_columns
-from miyun_spatial.maps.pages.projects import marker_radius
-from miyun_spatial.maps.pages.yields import ratio_class
+from miyun_spatial.core.errors import InputError
 from miyun_spatial.metrics import compute_all
+from miyun_spatial.render.maps import MapInputs, MapOptions, build_pages
+from miyun_spatial.render.maps.aggregate import aggregate_parcels
+from miyun_spatial.render.maps.basemaps import tile_layers
+from miyun_spatial.render.maps.layers import display_geometry, to_json
+from miyun_spatial.render.maps.pages import land_use
+from miyun_spatial.render.maps.pages.common import plan_columns
+from miyun_spatial.render.maps.pages.projects import marker_radius
+from miyun_spatial.render.maps.pages.yields import ratio_class
 
 BUDGET_BYTES = 3 * 1024 * 1024
 
@@ -148,7 +148,7 @@ def test_mix_index_reaches_the_land_use_popups(offline_pages, metrics):
 
 
 def test_notes_are_rendered_in_chinese_clause_by_clause():
-    from miyun_spatial.maps.notes_zh import notes_zh
+    from miyun_spatial.render.maps.notes_zh import notes_zh
 
     text = (
         "schematic outline digitized from the plan text near 穆家峪镇 (next to the airfield): "

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from miyun_spatial.crs import WORK_CRS
+from miyun_spatial.core.crs import WORK_CRS
 from miyun_spatial.metrics import adjustment_tables, mix_tables, prepare
 from miyun_spatial.metrics.adjustments import changing_parcels, land_use_transitions
 

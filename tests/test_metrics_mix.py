@@ -10,8 +10,8 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from miyun_spatial.crs import WORK_CRS
-from miyun_spatial.errors import CRSError, DataError
+from miyun_spatial.core.crs import WORK_CRS
+from miyun_spatial.core.errors import CRSError, DataError
 from miyun_spatial.metrics import mix_tables, prepare
 from miyun_spatial.metrics.mix import (
     herfindahl,

@@ -9,8 +9,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, box
 
-from miyun_spatial.crs import WORK_CRS
-from miyun_spatial.errors import CRSError, DataError
+from miyun_spatial.core.crs import WORK_CRS
+from miyun_spatial.core.errors import CRSError, DataError
 from miyun_spatial.metrics import overlay
 from miyun_spatial.metrics.overlay import (
     allocate,

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from miyun_spatial.crs import WORK_CRS
-from miyun_spatial.errors import DataError
+from miyun_spatial.core.crs import WORK_CRS
+from miyun_spatial.core.errors import DataError
 from miyun_spatial.metrics import prepare, yield_tables
 from miyun_spatial.metrics.yields import (
     Grading,

@@ -20,9 +20,10 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from gpkg_edit import drop_layer, set_value, sql
 
-from miyun_spatial import sources, store
-from miyun_spatial.postgis import PostGISSource
-from miyun_spatial.postgis.mix import database_mix_tables
+from miyun_spatial.io import geopackage as store
+from miyun_spatial.io import sources
+from miyun_spatial.io.postgis import PostGISSource
+from miyun_spatial.io.postgis.mix import database_mix_tables
 
 pytestmark = pytest.mark.postgis
 
@@ -192,8 +193,8 @@ def test_concurrent_edit_during_a_read_is_all_or_nothing(pg, default_gpkg):
 
 
 def test_database_mix_equals_engine(pg, published, default_plan):
+    from miyun_spatial.flow.build import work_layers
     from miyun_spatial.metrics import mix_tables, prepare
-    from miyun_spatial.pipeline import work_layers
 
     ours = database_mix_tables(PostGISSource.from_dsn(published))
     engine = mix_tables(prepare(work_layers(default_plan), default_plan))
@@ -299,7 +300,7 @@ def test_diff_between_geopackage_and_postgis(pg, published, default_gpkg):
 
 
 def test_watch_polls_postgis_digests(pg, default_gpkg, tmp_path):
-    from miyun_spatial.watch import watch
+    from miyun_spatial.flow.watch import watch
 
     dsn = _publish_copy(pg, default_gpkg, "t_watch")
     seen = []
@@ -325,7 +326,7 @@ def test_watch_polls_postgis_digests(pg, default_gpkg, tmp_path):
 
 
 def test_dsn_forms_and_display_without_password():
-    from miyun_spatial.postgis import parse_dsn
+    from miyun_spatial.io.postgis import parse_dsn
 
     gdal = parse_dsn("PG:dbname=plan host=db.local port=5433 user=gis password=s3cret schemas=team")
     assert (gdal.schema, gdal.display) == (

@@ -29,7 +29,9 @@ pytestmark = pytest.mark.qgis
 SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPTS = Path(__file__).resolve().parent / "qgis_scripts"
 CATALOGUE_JSON = json.loads(
-    (Path(__file__).resolve().parents[1] / "miyun_spatial" / "catalogue.json").read_text("utf-8")
+    (Path(__file__).resolve().parents[1] / "miyun_spatial" / "core" / "catalogue.json").read_text(
+        "utf-8"
+    )
 )
 LAYERS = {layer["name"]: layer for layer in CATALOGUE_JSON["layers"]}
 PLAN_FIELDS = [f["name"] for f in CATALOGUE_JSON["plan_fields"]]

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from miyun_spatial import store
-from miyun_spatial.qgis_styles import STYLE_NAME, add_styles
+from miyun_spatial.io import geopackage as store
+from miyun_spatial.io.qgis_styles import STYLE_NAME, add_styles
 
 CATALOGUE_JSON = json.loads(
-    (Path(__file__).resolve().parents[1] / "miyun_spatial" / "catalogue.json").read_text("utf-8")
+    (Path(__file__).resolve().parents[1] / "miyun_spatial" / "core" / "catalogue.json").read_text(
+        "utf-8"
+    )
 )
 LAYERS = {layer["name"]: layer for layer in CATALOGUE_JSON["layers"]}
 PLAN_FIELDS = {f["name"]: f for f in CATALOGUE_JSON["plan_fields"]}

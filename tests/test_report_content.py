@@ -20,10 +20,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from miyun_spatial.core.palette import grade_labels
+from miyun_spatial.flow.build import CHARTS, CONTENT, BuildContext, _tasks
 from miyun_spatial.metrics import compute_all
-from miyun_spatial.palette import grade_labels
-from miyun_spatial.pipeline import CHARTS, CONTENT, BuildContext, _tasks
-from miyun_spatial.reports import (
+from miyun_spatial.render.reports import (
     HTML_NAME,
     XLSX_NAME,
     report_charts,
@@ -33,12 +33,12 @@ from miyun_spatial.reports import (
     write_reports,
     write_xlsx_report,
 )
-from miyun_spatial.reports import charts as report_chart_module
-from miyun_spatial.reports.metric_tables import MAX_PARCEL_ROWS, cap_rows, present
-from miyun_spatial.reports.model import MISSING, Chart, Column, make_table
-from miyun_spatial.reports.review import local_time
-from miyun_spatial.reports.yield_section import group_keys, parcel_summary
-from miyun_spatial.static_maps import static_maps
+from miyun_spatial.render.reports import charts as report_chart_module
+from miyun_spatial.render.reports.metric_tables import MAX_PARCEL_ROWS, cap_rows, present
+from miyun_spatial.render.reports.model import MISSING, Chart, Column, make_table
+from miyun_spatial.render.reports.review import local_time
+from miyun_spatial.render.reports.yield_section import group_keys, parcel_summary
+from miyun_spatial.render.static.maps import static_maps
 
 GENERATED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ import pypdf
 import pytest
 from conftest import CHROMEDRIVER, CHROMIUM, need
 
-from miyun_spatial.reports.content import LISTING_ROWS
+from miyun_spatial.render.reports.content import LISTING_ROWS
 
 SECTIONS = ("summary", "areas", "mix", "adjustments", "yield", "indicators", "projects", "checks")
 HTML_SECTIONS = ("maps", *SECTIONS, "appendix")
@@ -217,8 +217,8 @@ def test_prints_on_a4_in_at_most_30_pages_with_the_cjk_font(browser, page):
 @pytest.fixture
 def fontless_report(tmp_path, monkeypatch, default_results):
     """report.html made on a machine without a CJK font: matplotlib lays out with DejaVu."""
-    from miyun_spatial import static_maps
-    from miyun_spatial.reports import charts, write_reports
+    from miyun_spatial.render.reports import charts, write_reports
+    from miyun_spatial.render.static import maps as static_maps
 
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     monkeypatch.setattr(static_maps, "cjk_font", lambda: None)
@@ -272,8 +272,8 @@ def test_prints_on_a4_in_at_most_30_pages_without_a_cjk_font(fontless_browser, f
 def test_charts_are_inline_svg_with_or_without_a_chinese_font(monkeypatch, font):
     import pandas as pd
 
-    from miyun_spatial.reports import charts
-    from miyun_spatial.reports.model import Chart, Column, make_table
+    from miyun_spatial.render.reports import charts
+    from miyun_spatial.render.reports.model import Chart, Column, make_table
 
     if font == "none":  # a machine without any CJK font: no warning, text left to the browser
         monkeypatch.setattr(charts, "cjk_font", lambda: None)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from miyun_spatial.reports import assemble_report, gather_inputs
+from miyun_spatial.render.reports import assemble_report, gather_inputs
 
 
 @pytest.fixture(scope="module")

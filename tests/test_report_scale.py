@@ -16,8 +16,13 @@ import pandas as pd
 import pytest
 
 from miyun_spatial.metrics import compute_all
-from miyun_spatial.reports import XLSX_NAME, assemble_report, gather_inputs, write_report_files
-from miyun_spatial.reports.metric_tables import MAX_PARCEL_ROWS
+from miyun_spatial.render.reports import (
+    XLSX_NAME,
+    assemble_report,
+    gather_inputs,
+    write_report_files,
+)
+from miyun_spatial.render.reports.metric_tables import MAX_PARCEL_ROWS
 
 COPIES = 12  # the default's 20 low-efficiency parcels become 240, more than the cap
 

@@ -14,10 +14,10 @@ import pyogrio
 import pytest
 from conftest import need, sha256
 
-from miyun_spatial import pipeline
-from miyun_spatial.errors import OutputError
+from miyun_spatial.core.errors import OutputError
+from miyun_spatial.flow import build as pipeline
 from miyun_spatial.metrics import TABLES, ZONE_LAYERS, compute_all
-from miyun_spatial.results import write_results
+from miyun_spatial.render.results_gpkg import write_results
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 GDAL_VALIDATOR = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py")

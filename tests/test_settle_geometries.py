@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from miyun_spatial.store import settle_geometries
+from miyun_spatial.io.geopackage import settle_geometries
 
 ROLLUP = Path("/proc/self/smaps_rollup")
 

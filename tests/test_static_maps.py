@@ -90,7 +90,7 @@ def test_legends_name_what_the_maps_show(static, default_plan):
 def test_names_from_the_data_are_drawn_as_text(default_plan, default_work):
     from datetime import UTC, datetime
 
-    from miyun_spatial.static_maps import render, static_maps
+    from miyun_spatial.render.static.maps import render, static_maps
 
     work = dict(default_work)
     bases = work["farmer_bases"].copy()
@@ -125,7 +125,7 @@ def test_holes_stay_empty_whatever_the_ring_order(grouped, with_multi):
     from shapely import MultiPolygon, Polygon
     from shapely.affinity import translate
 
-    from miyun_spatial.static_elements import draw_groups, draw_polygons
+    from miyun_spatial.render.static.elements import draw_groups, draw_polygons
 
     outer = [(0, 0), (0, 10), (10, 10), (10, 0)]  # clockwise, as is the hole below
     hole = [(3, 3), (3, 7), (7, 7), (7, 3)]
@@ -162,7 +162,7 @@ def test_dense_parcels_keep_the_svg_small(default_plan, default_work):
     import numpy as np
     import shapely
 
-    from miyun_spatial.static_maps import VECTOR_PARCELS_MAX, render, static_maps
+    from miyun_spatial.render.static.maps import VECTOR_PARCELS_MAX, render, static_maps
 
     work = dict(default_work)
     parcels = work["land_parcels"]
@@ -192,7 +192,7 @@ def test_paths_are_the_same_whatever_the_chunk_size(monkeypatch, default_work):
     """Vertices are extracted CHUNK geometries at a time: small chunks give the same paths."""
     import numpy as np
 
-    from miyun_spatial import static_elements
+    from miyun_spatial.render.static import elements as static_elements
 
     parcels = default_work["land_parcels"].geometry.values
     groups = np.arange(len(parcels)) % 5

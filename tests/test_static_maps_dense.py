@@ -76,7 +76,7 @@ def test_paths_follow_the_rings_of_awkward_geometries(monkeypatch, chunk, groupe
     """Holes (turned or touching the exterior at its start), multipolygons of one and two
     parts, a ring touching itself, empty, missing and point geometries, and geometries left
     out (group -1): each path holds exactly the rings shapely gives, in order."""
-    from miyun_spatial import static_elements
+    from miyun_spatial.render.static import elements as static_elements
 
     monkeypatch.setattr(static_elements, "CHUNK", chunk)
     geoms = _geometries()
@@ -95,7 +95,7 @@ def test_paths_follow_the_rings_of_awkward_geometries(monkeypatch, chunk, groupe
 
 def test_mostly_left_out_geometries_give_the_same_paths(monkeypatch):
     """Chunks where few geometries are drawn take only those: same paths as a full pass."""
-    from miyun_spatial import static_elements
+    from miyun_spatial.render.static import elements as static_elements
 
     geoms = np.array([shapely.box(i, 0, i + 1, 1) for i in range(40)], dtype=object)
     groups = np.full(len(geoms), -1)
@@ -117,10 +117,10 @@ def test_dense_land_use_map_shows_each_class_where_its_parcels_are(default_plan,
     from matplotlib.colors import to_rgb
     from PIL import Image
 
-    from miyun_spatial.fonts import cjk_font, font_context
-    from miyun_spatial.palette import land_use_colors
-    from miyun_spatial.static_elements import DPI
-    from miyun_spatial.static_maps import VECTOR_PARCELS_MAX, static_maps
+    from miyun_spatial.core.palette import land_use_colors
+    from miyun_spatial.render.fonts import cjk_font, font_context
+    from miyun_spatial.render.static.elements import DPI
+    from miyun_spatial.render.static.maps import VECTOR_PARCELS_MAX, static_maps
 
     work = dict(default_work)
     parcels = work["land_parcels"]
@@ -168,7 +168,7 @@ def test_yield_map_is_the_same_whatever_the_order_of_the_table(default_plan, def
     looked up by parcel code otherwise (shuffled rows, a grade left empty): the same map."""
     from datetime import UTC, datetime
 
-    from miyun_spatial.static_maps import render, static_maps
+    from miyun_spatial.render.static.maps import render, static_maps
 
     work = default_results.work
     table = default_results.tables["parcel_yields"]

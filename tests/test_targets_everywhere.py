@@ -8,7 +8,7 @@ import io
 import openpyxl
 from gpkg_edit import overwrite, read
 
-from miyun_spatial.vocabulary import VOCABULARY
+from miyun_spatial.core.vocabulary import VOCABULARY
 
 REVENUE_TARGET = 12345.0  # instead of the plan's 12000 万元/公顷 (F12)
 OUTPUT_TARGET = 10987.0  # instead of the plan's 11000 元/平方米 (F15)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from gpkg_edit import overwrite, read
 
-from miyun_spatial import store
-from miyun_spatial.catalogue import CATALOGUE
+from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.core.vocabulary import VOCABULARY, role_code
+from miyun_spatial.flow.build import park_key, work_layers
+from miyun_spatial.io import geopackage as store
 from miyun_spatial.metrics import compute_all
-from miyun_spatial.pipeline import park_key, work_layers
-from miyun_spatial.reports.model import catalogue_field_labels
-from miyun_spatial.vocabulary import VOCABULARY, role_code
+from miyun_spatial.render.reports.model import catalogue_field_labels
 
 
 def test_every_metric_column_has_a_chinese_and_english_label(default_plan, default_work):

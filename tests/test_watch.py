@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+from miyun_spatial.validate.layers import has_errors, summary_counts, validate
 
-from miyun_spatial import store
-from miyun_spatial.errors import DataError, InputError
-from miyun_spatial.pipeline import BuildResult
-from miyun_spatial.validate import has_errors, summary_counts, validate
-from miyun_spatial.watch import watch
+from miyun_spatial.core.errors import DataError, InputError
+from miyun_spatial.flow.build import BuildResult
+from miyun_spatial.flow.watch import watch
+from miyun_spatial.io import geopackage as store
 
 
 def read(path: Path, layer: str):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from miyun_spatial import workers
-from miyun_spatial.errors import OutputError
-from miyun_spatial.workers import Task, can_fork, run_tasks
+from miyun_spatial.core.errors import OutputError
+from miyun_spatial.flow import workers
+from miyun_spatial.flow.workers import Task, can_fork, run_tasks
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="workers are forked on Linux only")
 
@@ -175,7 +175,7 @@ def test_validation_errors_win_over_the_figures_computed_beside(cli, gpkg_copy, 
 
 
 def test_workers_are_fewer_when_memory_is_short():
-    from miyun_spatial.workers import affordable_jobs
+    from miyun_spatial.flow.workers import affordable_jobs
 
     gb = 1_000_000_000
     assert affordable_jobs(2, 2 * gb, 20 * gb) == 2  # this machine at 10^6 parcels

@@ -8,12 +8,12 @@ from collections.abc import Iterator, Mapping
 import geopandas as gpd
 import pandas as pd
 
-from ..catalogue import CATALOGUE
-from ..crs import require_projected
+from ..core.catalogue import CATALOGUE
+from ..core.crs import require_projected
+from ..core.vocabulary import VOCABULARY, role_code
+from ..io.geopackage import PlanData
 from ..metrics.areas import MU_PER_HA, planar_area_ha
 from ..metrics.mix import class_flags
-from ..store import PlanData
-from ..vocabulary import VOCABULARY, role_code
 from . import plan_text
 from .plan_text import Stated
 from .recompute import (

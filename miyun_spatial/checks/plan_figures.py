@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..io.geopackage import PlanData
 from ..metrics.areas import MU_PER_HA
 from ..metrics.yields import MIYUN_PARK_ZH
-from ..store import PlanData
 from . import plan_text
 from .recompute import (
     APPROX_RATE_PP,

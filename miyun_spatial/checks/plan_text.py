@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..catalogue import CATALOGUE
+from ..core.catalogue import CATALOGUE
 
 YEARS_2020_2025 = 5  # Table 2-1 compares 2020 with 2025
 

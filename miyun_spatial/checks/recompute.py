@@ -18,9 +18,9 @@ from decimal import Decimal
 
 import pandas as pd
 
-from ..catalogue import CATALOGUE
-from ..store import PlanData
-from ..vocabulary import VOCABULARY, role_code
+from ..core.catalogue import CATALOGUE
+from ..core.vocabulary import VOCABULARY, role_code
+from ..io.geopackage import PlanData
 
 APPROX_RATE_PP = 0.5  # 约15% = 14.5-15.5 %
 HA_PER_KM2 = 100.0

@@ -11,13 +11,13 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .. import sources
-from ..errors import MiyunError
-from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
-from ..outputs import csv_text, terminal_text
-from ..store import DEFAULT_GPKG
-from ..validate import DEFAULT_AREA_TOLERANCE
-from ..workers import default_jobs
+from ..core.errors import MiyunError
+from ..flow.workers import default_jobs
+from ..io import sources
+from ..io.geopackage import DEFAULT_GPKG
+from ..io.outputs import csv_text, terminal_text
+from ..render.maps.options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
+from ..validate.layers import DEFAULT_AREA_TOLERANCE
 
 DEFAULT_OUT = Path("maps_out")
 LOGGER = "miyun_spatial"
@@ -175,10 +175,10 @@ def value_labels(classes: pd.DataFrame | None = None) -> dict[str, dict[str, str
     ``category``), the land-use class columns (from the GeoPackage's own class table), grades,
     transition kinds and land-use views. JSON and CSV keep the codes.
     """
-    from ..catalogue import CATALOGUE
+    from ..core.catalogue import CATALOGUE
+    from ..core.palette import grade_labels
     from ..metrics.adjustments import KIND_LABELS
     from ..metrics.mix import UNCOVERED, UNCOVERED_LABEL, USE_LABELS
-    from ..palette import grade_labels
 
     out: dict[str, dict[str, str]] = {}
     for spec in CATALOGUE.layers:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from .. import store
-from ..analysis import load_checked, refuse_errors
-from ..catalogue import CATALOGUE
-from ..crs import to_work_crs
-from ..errors import EXIT_DATA
+from ..analysis.run import load_checked, refuse_errors
+from ..core.catalogue import CATALOGUE
+from ..core.crs import to_work_crs
+from ..core.errors import EXIT_DATA
+from ..io import geopackage as store
 from ..metrics.areas import feature_areas
-from ..validate import findings_frame, has_errors, summary_counts, validate
+from ..validate.layers import findings_frame, has_errors, summary_counts, validate
 from .common import (
     area_tolerance_option,
     emit_frame,
@@ -118,8 +118,8 @@ def _plan_specs(plan: store.PlanData):
 @verbosity
 def init_default_command(out_path: Path, sources_dir: Path | None, force: bool) -> None:
     """Rebuild the default GeoPackage from geodata/sources (deterministic)."""
-    from ..default_data.build import build_default
-    from ..default_data.sources import DEFAULT_SOURCES
+    from ..io.default_data.build import build_default
+    from ..io.default_data.sources import DEFAULT_SOURCES
 
     if out_path.exists() and not force:
         raise click.UsageError(f"{out_path} exists: add --force to overwrite it (edits are lost)")
@@ -138,15 +138,17 @@ def init_default_command(out_path: Path, sources_dir: Path | None, force: bool) 
 @verbosity
 def catalogue_command(as_json: bool, readme: Path | None) -> None:
     """Print the layer dictionary (every layer, field and allowed value) as Markdown."""
-    from ..catalogue_doc import layer_dictionary, update_readme
-    from ..outputs import write_text
+    from ..io.outputs import write_text
+    from ..render.catalogue_doc import layer_dictionary, update_readme
 
     if readme is not None:
         text = readme.read_text(encoding="utf-8") if readme.exists() else ""
         write_text(readme, update_readme(text))
         click.echo(f"updated {readme}")
     elif as_json:
-        emit_json(json.loads(files("miyun_spatial").joinpath("catalogue.json").read_text("utf-8")))
+        emit_json(
+            json.loads(files("miyun_spatial.core").joinpath("catalogue.json").read_text("utf-8"))
+        )
     else:
         click.echo(layer_dictionary())
 

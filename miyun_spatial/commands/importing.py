@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from .. import store
-from ..errors import EXIT_DATA
-from ..importing import CLASSIFICATIONS, LAYERS, ImportOptions, render_text, run_import
-from ..importing.fields import parse_pairs
-from ..outputs import terminal_text
+from ..core.errors import EXIT_DATA
+from ..io import geopackage as store
+from ..io.importing import CLASSIFICATIONS, LAYERS, ImportOptions, render_text, run_import
+from ..io.importing.fields import parse_pairs
+from ..io.outputs import terminal_text
 from .common import emit_json, verbosity
 
 

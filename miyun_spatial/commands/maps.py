@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..analysis import load_and_analyse
+from ..analysis.run import load_and_analyse
 from .common import (
     gpkg_argument,
     jobs_option,
@@ -32,8 +32,8 @@ def maps_command(
     Every page carries its own Leaflet, so it opens without internet access; with --offline
     it also draws no tiles and requests nothing.
     """
-    from .. import store
-    from ..maps import write_maps
+    from ..io import geopackage as store
+    from ..render.maps import write_maps
 
     options = make_map_options(offline, basemap, tianditu_key)
     results = load_and_analyse(gpkg, checks=False)

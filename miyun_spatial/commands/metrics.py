@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ..analysis import load_checked, refuse_errors, work_layers
+from ..analysis.run import load_checked, refuse_errors, work_layers
 from ..metrics import (
     ZONE_LAYERS,
     Grading,
@@ -135,11 +135,11 @@ def mix_command(
 
 def _database_mix(source, layers: tuple[str, ...], engine: str) -> dict | None:
     """The mix tables computed in PostGIS when ``engine`` (and the source's size) says so."""
-    from ..sources import is_database
+    from ..io.sources import is_database
 
     if engine == "memory" or not (is_database(source) or engine == "database"):
         return None
-    from ..postgis.mix import database_mix_tables, use_database
+    from ..io.postgis.mix import database_mix_tables, use_database
 
     if not use_database(source, engine):
         return None

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..pipeline import build
-from ..vocabulary import VOCABULARY, Label
+from ..core.vocabulary import VOCABULARY, Label
+from ..flow.build import build
 from .common import (
     area_tolerance_option,
     emit_json,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import sources
+from ..io import sources
 from .common import SOURCE, verbosity
 
 
@@ -44,8 +44,8 @@ def publish_command(gpkg: Path, dsn: str, schema: str | None, replace: bool) -> 
     constraints, references as foreign keys, comments from the catalogue, and QGIS default
     styles (with value maps) in public.layer_styles.
     """
-    from ..postgis import parse_dsn
-    from ..postgis.publish import publish
+    from ..io.postgis import parse_dsn
+    from ..io.postgis.publish import publish
 
     target = parse_dsn(dsn, schema=schema)
     result = publish(gpkg, target, replace=replace)
@@ -65,7 +65,7 @@ def publish_command(gpkg: Path, dsn: str, schema: str | None, replace: bool) -> 
 @verbosity
 def export_command(dsn, out: Path) -> None:
     """Write a GeoPackage snapshot of a PostGIS schema's catalogue layers (to take away)."""
-    from ..postgis.publish import export
+    from ..io.postgis.publish import export
 
     path = export(dsn, out)
     click.echo(f"wrote {path} from {dsn}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..analysis import load_and_analyse
+from ..analysis.run import load_and_analyse
 from .common import area_tolerance_option, emit_json, gpkg_argument, out_option, say, verbosity
 
 
@@ -24,7 +24,7 @@ def report_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bo
     or the plan itself can recompute is compared (mismatches are listed, never corrected).
     Exit 0 when written (plan mismatches included); 1 when the data has validation errors.
     """
-    from ..reports import write_reports
+    from ..render.reports import write_reports
 
     results = load_and_analyse(gpkg, area_tolerance=area_tolerance)
     plan = results.plan

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from .. import store
-from ..diff import PlanDiff, changed_layers, describe_change, diff_plans
-from ..outputs import terminal_text
-from ..watch import DEFAULT_DEBOUNCE_S, DEFAULT_INTERVAL_S, WatchEvent, watch
+from ..analysis.diff import PlanDiff, changed_layers, describe_change, diff_plans
+from ..flow.watch import DEFAULT_DEBOUNCE_S, DEFAULT_INTERVAL_S, WatchEvent, watch
+from ..io import geopackage as store
+from ..io.outputs import terminal_text
 from .common import (
     SOURCE,
     area_tolerance_option,

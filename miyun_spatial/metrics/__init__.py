@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..catalogue import CATALOGUE
-from ..errors import DataError
-from ..store import PlanData
+from ..core.catalogue import CATALOGUE
+from ..core.errors import DataError
+from ..io.geopackage import PlanData
 from .adjustments import (
     ADJUSTMENTS,
     BASES,
@@ -233,7 +233,7 @@ def stack_mix(parts: Mapping[str, pd.DataFrame], classes: pd.DataFrame) -> dict[
 
 def source_mix_table(inputs: MetricInputs, classification: str) -> pd.DataFrame:
     """The mix of every zone layer in the parcels' source classification (``source_code``)."""
-    from ..importing.crosswalk import load_crosswalk
+    from ..io.importing.crosswalk import load_crosswalk
 
     parts = {
         name: source_class_mix(

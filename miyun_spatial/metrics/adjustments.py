@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..catalogue import CATALOGUE
-from ..crs import require_projected
+from ..core.catalogue import CATALOGUE
+from ..core.crs import require_projected
 from .areas import M2_PER_HA, MU_PER_HA
 from .mix import PARCELS, class_flags, order_index, parcel_uses, zone_code_columns
 from .overlay import ZONE, overlay_pieces, piece_values, zone_area_m2

@@ -8,8 +8,8 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import Geod
 
-from ..catalogue import CATALOGUE
-from ..crs import WORK_CRS, require_projected
+from ..core.catalogue import CATALOGUE
+from ..core.crs import WORK_CRS, require_projected
 
 M2_PER_HA = 10_000.0
 MU_PER_HA = float(CATALOGUE.mu_per_ha)

@@ -31,8 +31,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..catalogue import CATALOGUE
-from ..errors import DataError
+from ..core.catalogue import CATALOGUE
+from ..core.errors import DataError
 from .areas import M2_PER_HA, MU_PER_HA
 from .overlay import ZONE, class_areas, overlay_pieces, zone_area_m2
 

@@ -38,8 +38,8 @@ import pandas as pd
 import shapely
 from shapely.errors import GEOSException
 
-from ..crs import require_projected
-from ..errors import DataError
+from ..core.crs import require_projected
+from ..core.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..catalogue import CATALOGUE
-from ..crs import require_projected
-from ..errors import DataError
-from ..vocabulary import VOCABULARY
+from ..core.catalogue import CATALOGUE
+from ..core.crs import require_projected
+from ..core.errors import DataError
+from ..core.vocabulary import VOCABULARY
 from .areas import M2_PER_HA, MU_PER_HA
 from .mix import (
     BUILT,

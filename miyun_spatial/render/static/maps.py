@@ -1,0 +1,507 @@
+"""Static maps for documents: one PNG and one SVG per thematic map, drawn with matplotlib.
+
+Drawn from the EPSG:4548 work layers (a projected planning map: metres, no tiles, nothing
+fetched), with the five elements of a planning map: 图名 title, 图例 legend, 比例尺 metric scale
+bar, 指北针 north arrow (grid north of CGCS2000 / 3-degree GK CM 117E, within half a degree of
+true north over Miyun), and a line with the data sources and the date. Colours come from the
+catalogue and the GeoPackage's land_use_classes table (:mod:`miyun_spatial.core.palette`), as on
+the interactive maps; schematic outlines are dashed, the district boundary is a dash-dot line
+as administrative boundaries are drawn on planning maps.
+
+``build`` writes them to ``static/`` in the output folder; the report embeds the PNGs. SVG text
+stays text (searchable, and tests read the legend and the north arrow from it). Each artist of
+a map element carries an SVG id (``map-title``, ``legend``, ``scale-bar``, ``north-arrow``,
+``source-line``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from ...core.catalogue import CATALOGUE
+from ...core.palette import (
+    NO_DATA,
+    category_colors,
+    category_labels,
+    grade_colors,
+    grade_labels,
+    land_use_colors,
+    layer_style,
+)
+from ...io.outputs import write_atomic
+from ...metrics.mix import parcel_uses
+from ..fonts import cjk_font, font_context
+from .elements import (
+    DPI,
+    HIGHLIGHT,
+    PLAN_LAYERS,
+    MapData,
+    boundary_entry,
+    code_labels,
+    district_boundary,
+    draw_geometries,
+    draw_groups,
+    draw_plan_layer,
+    draw_polygons,
+    finish_map,
+    layer_entry,
+    legend_patch,
+    map_frame,
+    map_legend,
+    north_arrow,
+    scale_bar,
+    set_extent,
+    town_labels,
+)
+
+STATIC_DIR = "static"
+VECTOR_PARCELS_MAX = 5_000  # parcels drawn as vectors, with outlines, in one panel
+
+
+@dataclass(frozen=True)
+class StaticMap:
+    """One thematic map: a file key, its title and how to draw it."""
+
+    key: str
+    title_zh: str
+    title_en: str
+    draw: Callable[[], Figure]
+
+    @property
+    def title(self) -> str:
+        return f"{self.title_zh} {self.title_en}"
+
+
+# --- the thematic maps ----------------------------------------------------------------------
+
+
+def _features_bounds(data: MapData):
+    """The extent of the plan's features (zones and bases): what the layout maps are about."""
+    frames = [
+        f
+        for f in (data.layer(n) for n in (*PLAN_LAYERS, "farmer_bases", "land_adjustments"))
+        if f is not None
+    ]
+    return pd.concat(frames).total_bounds if frames else _district_bounds(data)
+
+
+def _district_bounds(data: MapData):
+    district = data.layer("district")
+    if district is not None:
+        return district.total_bounds
+    frames = [f for f in (data.layer(n) for n in PLAN_LAYERS) if f is not None]
+    return pd.concat(frames).total_bounds
+
+
+def overview(data: MapData) -> Figure:
+    figure, (ax,), legend_ax = map_frame(
+        data, "高精尖产业空间布局总图", "Spatial layout: the 3+3+6 plan"
+    )
+    district_boundary(ax, data)
+    entries = [boundary_entry()]
+    for z, layer in enumerate(
+        ("clusters", "zgc_park", "park_in_park", "support_nodes", "other_sites"), start=2
+    ):
+        frame = data.layer(layer)
+        if frame is not None:
+            draw_plan_layer(ax, frame, layer, zorder=z)
+            code_labels(ax, frame)
+            entries.append(layer_entry(layer))
+    entries += _bases_layer(ax, data)
+    town_labels(ax, data, _district_bounds(data))
+    set_extent(ax, _features_bounds(data), pad=0.08)
+    return finish_map(figure, [ax], legend_ax, entries)
+
+
+def _bases_layer(ax: Axes, data: MapData, *, zorder: int = 7) -> list:
+    bases = data.layer("farmer_bases")
+    if bases is None:
+        return []
+    field = CATALOGUE["farmer_bases"].category_field
+    colors = category_colors("farmer_bases", field)
+    labels = category_labels("farmer_bases", field)
+    fills = [colors.get(c, "#999999") for c in bases[field]]
+    draw_plan_layer(ax, bases, "farmer_bases", colors=fills, zorder=zorder)
+    # a base is a few dozen hectares: a symbol keeps it visible at the scale of the district
+    points = bases.geometry.representative_point()
+    ax.scatter(
+        points.x, points.y, s=22, c=fills, edgecolors="#222222", linewidths=0.6, zorder=zorder + 1
+    )
+    code_labels(ax, bases.assign(geometry=points.translate(0, 900)))
+    present = [c for c in colors if c in set(bases[field])]
+    return [(f"农民就业基地 {labels[c]}", _point_symbol(colors[c], 5)) for c in present]
+
+
+def _point_symbol(color: str, size: float) -> Line2D:
+    """A legend entry's symbol for point features: a filled circle with a dark edge."""
+    return Line2D(
+        [], [], marker="o", linestyle="none", markersize=size, markerfacecolor=color,
+        markeredgecolor="#222",
+    )  # fmt: skip
+
+
+def bases_map(data: MapData) -> Figure:
+    figure, (ax,), legend_ax = map_frame(
+        data, "农民就业产业基地分布图", "Farmer-employment industrial bases by category"
+    )
+    district_boundary(ax, data)
+    clusters = data.layer("clusters")
+    entries = [boundary_entry()]
+    if clusters is not None:
+        draw_plan_layer(ax, clusters, "clusters", zorder=2)
+        entries.append(layer_entry("clusters"))
+    entries += _bases_layer(ax, data)
+    town_labels(ax, data, _district_bounds(data))
+    set_extent(ax, _features_bounds(data), pad=0.08)
+    return finish_map(figure, [ax], legend_ax, entries)
+
+
+def _uses(data: MapData, use: str) -> pd.Series | None:
+    parcels = data.layer("land_parcels")
+    if parcels is None:
+        return None
+    return parcel_uses(parcels, (use,))[use]
+
+
+def _class_entries(codes: Sequence[str], data: MapData) -> list:
+    colors = land_use_colors(data.classes) if data.classes is not None else {}
+    names = {}
+    if data.classes is not None:
+        names = dict(zip(data.classes["code"].astype(str), data.classes["name_zh"], strict=True))
+    order = [c for c in colors if c in set(codes)] + sorted(set(codes) - set(colors))
+    return [
+        (f"{c} {names.get(c, '')}".strip(), legend_patch(colors.get(c, "#cccccc"))) for c in order
+    ]
+
+
+def _parcels_by(ax: Axes, data: MapData, values: pd.Series, colors: Mapping[str, str], bounds):
+    """The parcels that intersect ``bounds`` filled by ``values`` (one per parcel, indexed as
+    the parcels); returns the values shown.
+
+    Above :data:`VECTOR_PARCELS_MAX` parcels a parcel is a few pixels wide: outlines are left
+    out, the parcels of a value are drawn as one path and the layer is rasterised in the SVG
+    as well, so the file stays small at any size. The parcel layer is not copied: its
+    geometries are drawn from the layer's own array, selected by a mask.
+    """
+    parcels = data.layer("land_parcels")
+    geoms = np.asarray(parcels.geometry.values)
+    box = shapely.box(*bounds)
+    shapely.prepare(box)
+    inside = np.flatnonzero(shapely.intersects(geoms, box))  # as GeoDataFrame.cx selects
+    labels = values if values.index.equals(parcels.index) else values.reindex(parcels.index)
+    if isinstance(labels.dtype, pd.CategoricalDtype) and not labels.isna().any():
+        codes, uniques = labels.cat.codes.to_numpy(), labels.cat.categories.astype(str)
+    else:
+        codes, uniques = pd.factorize(labels.astype(str), use_na_sentinel=False)
+    shown, present = pd.factorize(codes[inside])  # in the order the parcels come
+    uniques = [str(u) for u in np.asarray(uniques, dtype=object)[present]]
+    fills = [colors.get(u, "#cccccc") for u in uniques]
+    if len(inside) > VECTOR_PARCELS_MAX:
+        if 8 * len(inside) > len(geoms):  # not a small part: the layer's array, the rest left
+            # out (taking a reference to each parcel copies its memory page in a forked worker)
+            drawn, groups = geoms, np.full(len(geoms), -1, dtype=np.intp)
+            groups[inside] = shown
+        else:
+            drawn, groups = geoms[inside], shown
+        collection = draw_groups(ax, drawn, groups, fills, edgecolor="none", linewidth=0, zorder=2)
+        if collection is not None:
+            collection.set_rasterized(True)
+    else:
+        each = [fills[c] for c in shown]
+        draw_geometries(
+            ax, geoms[inside], facecolors=each, edgecolor="#666666", linewidth=0.2, zorder=2
+        )
+    return sorted(uniques)
+
+
+def _outline(ax: Axes, frame: gpd.GeoDataFrame, color: str, *, width: float = 1.4, zorder=6):
+    draw_polygons(ax, frame, facecolor="none", edgecolor=color, linewidth=width, zorder=zorder)
+
+
+def _park(data: MapData) -> gpd.GeoDataFrame | None:
+    park = data.layer("zgc_park")
+    if park is None:
+        return None
+    field = CATALOGUE["zgc_park"].category_field
+    current = park[park[field] == "current"]
+    return current if len(current) else park
+
+
+def land_use_map(data: MapData, use: str) -> Figure:
+    zh, en = {
+        "current": ("现状", "current"),
+        "adjusted": ("调整后", "after re-designation"),
+        "planned": ("规划", "planned"),
+    }[use]
+    figure, (ax,), legend_ax = map_frame(
+        data, f"中关村密云园用地{zh}图", f"Zhongguancun Miyun Park: land use, {en}"
+    )
+    park = _park(data)
+    bounds = park.total_bounds if park is not None else _district_bounds(data)
+    district_boundary(ax, data)
+    colors = land_use_colors(data.classes) if data.classes is not None else {}
+    codes = _parcels_by(ax, data, _uses(data, use), colors, bounds)
+    entries = _class_entries(codes, data)
+    if park is not None:
+        _outline(ax, park, layer_style("zgc_park")["color"])
+        entries.insert(
+            0,
+            (
+                "中关村密云园 Miyun Park",
+                Line2D([], [], color=layer_style("zgc_park")["color"], linewidth=1.4),
+            ),
+        )
+    adjustments = data.layer("land_adjustments")
+    if adjustments is not None:
+        _outline(ax, adjustments, HIGHLIGHT, width=1.2)
+        code_labels(ax, adjustments)
+        entries.insert(1, ("用地性质调整区 Re-designation", Line2D([], [], color=HIGHLIGHT)))
+    set_extent(ax, bounds)
+    return finish_map(figure, [ax], legend_ax, entries)
+
+
+def yield_map(data: MapData) -> Figure:
+    figure, (ax,), legend_ax = map_frame(
+        data, "中关村密云园地块亩均等级图", "Miyun Park: parcels by yield grade (亩均 A-D)"
+    )
+    park = _park(data)
+    bounds = park.total_bounds if park is not None else _district_bounds(data)
+    grades = data.tables.get("parcel_yields")
+    parcels = data.layer("land_parcels")
+    colors, labels = grade_colors(), grade_labels()
+    values = pd.Series(NO_DATA, index=parcels.index, dtype=object)
+    if grades is not None:
+        values = _grades(grades["grade"], parcels, list(dict.fromkeys([*colors, NO_DATA])))
+    district_boundary(ax, data)
+    codes = _parcels_by(ax, data, values, colors, bounds)
+    entries = [
+        (labels.get(g, g), legend_patch(colors.get(g, "#ccc"))) for g in colors if g in codes
+    ]
+    if park is not None:
+        _outline(ax, park, layer_style("zgc_park")["color"])
+    set_extent(ax, bounds)
+    return finish_map(figure, [ax], legend_ax, entries)
+
+
+def _grades(grade: pd.Series, parcels: gpd.GeoDataFrame, known: Sequence[str]) -> pd.Series:
+    """The grade of each parcel (``grade`` is indexed by parcel code), NO_DATA where none.
+
+    When the table lists the parcels in the layer's order and holds ``known`` grades only,
+    they are taken by position and compared, not copied: a categorical series, and no
+    reference taken to each of a million grade strings (which would copy their memory pages
+    in a forked worker).
+    """
+    codes = parcels["parcel_code"]
+    if grade.index.equals(pd.Index(codes)):
+        found = grade.to_numpy()
+        which = np.full(len(found), -1, dtype=np.int8)
+        for i, key in enumerate(known):
+            which[found == key] = i
+        if (which >= 0).all():
+            return pd.Series(pd.Categorical.from_codes(which, known), index=parcels.index)
+    return codes.map(grade.fillna(NO_DATA).astype(str)).fillna(NO_DATA)
+
+
+def projects_map(data: MapData) -> Figure:
+    figure, (ax,), legend_ax = map_frame(
+        data, "高精尖储备项目分布图", "Annex 1 reserve projects by stage"
+    )
+    projects = data.layer("projects")
+    park = _park(data)
+    district_boundary(ax, data)
+    entries = [boundary_entry()]
+    frames = [f for f in (projects, park) if f is not None]
+    bounds = pd.concat(frames).total_bounds if frames else _district_bounds(data)
+    if park is not None:
+        draw_plan_layer(ax, park, "zgc_park", zorder=2)
+        entries.append(layer_entry("zgc_park"))
+    if projects is not None:
+        field = CATALOGUE["projects"].category_field
+        colors = category_colors("projects", field)
+        labels = category_labels("projects", field)
+        money = pd.to_numeric(projects["fixed_investment_10k_cny"], errors="coerce").fillna(0)
+        sizes = 12 + 90 * np.sqrt(money / max(1.0, float(money.max())))
+        ax.scatter(
+            projects.geometry.x,
+            projects.geometry.y,
+            s=sizes,
+            c=[colors.get(s, "#333") for s in projects[field]],
+            edgecolors="#222222",
+            linewidths=0.5,
+            zorder=7,
+        )
+        code_labels(ax, projects.assign(geometry=projects.geometry), size=5.5)
+        present = set(projects[field])
+        entries += [(labels[s], _point_symbol(colors[s], 6)) for s in colors if s in present]
+        entries.append(("点大小 = 固定资产投资 size = fixed investment", Line2D([], [])))
+    town_labels(ax, data, bounds)
+    set_extent(ax, bounds, pad=0.1)
+    return finish_map(figure, [ax], legend_ax, entries)
+
+
+def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
+    """Location in the district, then the land use before and ``after`` within the feature."""
+    frame = data.layer(layer)
+    feature = frame[frame["code"].astype(str) == code]
+    name = str(feature["name_zh"].iloc[0]) if "name_zh" in feature.columns else code
+    after_zh = {"adjusted": "调整后用地", "planned": "规划用地"}[after]
+    after_en = {"adjusted": "use after re-designation", "planned": "planned use"}[after]
+    figure, axes, legend_ax = map_frame(
+        data,
+        f"{code} {name}：位置与用地变化",
+        f"{code}: location, current use and {after_en}",
+        size=(7.0, 2.9),
+        panels=3,
+    )
+    where, before_ax, after_ax = axes
+    district_boundary(where, data)
+    draw_polygons(where, feature, facecolor=HIGHLIGHT, edgecolor=HIGHLIGHT, linewidth=1.0, zorder=6)
+    clusters = data.layer("clusters")
+    if clusters is not None:
+        draw_plan_layer(where, clusters, "clusters", zorder=2)
+    x0, _y0, x1, y1 = feature.total_bounds
+    where.annotate(
+        code,
+        ((x0 + x1) / 2, y1),
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="center",
+        fontsize=6.5,
+        fontweight="bold",
+        color=HIGHLIGHT,
+        zorder=8,
+    )
+    set_extent(where, _district_bounds(data), pad=0.02)
+    where.set_title("位置 location", fontsize=7)
+    colors = land_use_colors(data.classes) if data.classes is not None else {}
+    bounds = feature.total_bounds
+    codes: set[str] = set()
+    for ax, use, label in (
+        (before_ax, "current", "现状用地 current"),
+        (after_ax, after, f"{after_zh} {after}"),
+    ):
+        values = _uses(data, use)
+        if values is not None:
+            codes |= set(_parcels_by(ax, data, values, colors, _pad_bounds(bounds, 0.15)))
+        _outline(ax, feature, HIGHLIGHT)
+        set_extent(ax, bounds, pad=0.12, min_size=800.0)
+        ax.set_title(label, fontsize=7)
+    entries = [
+        (f"{code} {CATALOGUE[layer].title_zh}", Line2D([], [], color=HIGHLIGHT)),
+        boundary_entry(),
+        *_class_entries(sorted(codes), data),
+    ]
+    north_arrow(legend_ax)
+    scale_bar(before_ax)
+    scale_bar(after_ax, "scale-bar-2")
+    map_legend(legend_ax, entries)
+    return figure
+
+
+def _pad_bounds(bounds, pad: float):
+    x0, y0, x1, y1 = bounds
+    dx, dy = (x1 - x0) * pad + 200, (y1 - y0) * pad + 200
+    return (x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+
+
+# --- the set of maps, rendering and writing --------------------------------------------------
+
+
+def static_maps(
+    work: Mapping[str, gpd.GeoDataFrame],
+    tables: Mapping[str, pd.DataFrame],
+    classes: pd.DataFrame | None,
+    *,
+    generated: datetime,
+) -> list[StaticMap]:
+    """Every thematic map the data allow, in the order a review reads them."""
+    data = MapData(work, tables, classes, generated)
+    maps = [
+        StaticMap("overview", "高精尖产业空间布局总图", "Spatial layout", lambda: overview(data))
+    ]
+    if data.layer("farmer_bases") is not None:
+        maps.append(
+            StaticMap("bases", "农民就业产业基地分布图", "Farmer bases", lambda: bases_map(data))
+        )
+    if data.layer("land_parcels") is not None:
+        for use, zh, en in (("current", "现状", "current"), ("adjusted", "调整后", "adjusted")):
+            maps.append(
+                StaticMap(
+                    f"land_use_{use}",
+                    f"园区用地{zh}图",
+                    f"Land use, {en}",
+                    lambda use=use: land_use_map(data, use),
+                )
+            )
+        maps.append(StaticMap("yield", "地块亩均等级图", "Yield grades", lambda: yield_map(data)))
+    if data.layer("projects") is not None:
+        maps.append(StaticMap("projects", "储备项目分布图", "Projects", lambda: projects_map(data)))
+    for layer, after in (("land_adjustments", "adjusted"), ("farmer_bases", "planned")):
+        frame = data.layer(layer)
+        if frame is None or data.layer("land_parcels") is None:
+            continue
+        for code in frame["code"].astype(str):
+            maps.append(
+                StaticMap(
+                    f"{'area' if layer == 'land_adjustments' else 'base'}_{_slug(code)}",
+                    f"{code} 位置与用地变化",
+                    f"{code}: location and land-use change",
+                    lambda layer=layer, code=code, after=after: location_map(
+                        data, layer, code, after
+                    ),
+                )
+            )
+    return maps
+
+
+def _slug(code: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)[:40] or "x"
+
+
+def render(static_map: StaticMap, formats: Sequence[str] = ("png", "svg")) -> dict[str, bytes]:
+    """The map drawn once and saved in each format: PNG (150 dpi), SVG (text kept as text)."""
+    font = cjk_font()
+    rc = {"svg.fonttype": "none", "svg.hashsalt": f"miyun-{static_map.key}"}
+    out = {}
+    with font_context(font, **rc):
+        figure = static_map.draw()
+        for fmt in formats:
+            buffer = io.BytesIO()
+            metadata = (
+                {"Date": None, "Creator": None, "Format": None, "Type": None}
+                if fmt == "svg"
+                else {"Software": None}
+            )
+            figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+            out[fmt] = buffer.getvalue()
+    return out
+
+
+def write_static_maps(maps: Sequence[StaticMap], out_dir: Path) -> dict[str, Path]:
+    """Write each map as ``static/<key>.png`` and ``.svg`` under ``out_dir``; key -> PNG path.
+
+    Returns the paths of every file written, PNG first for each map.
+    """
+    folder = Path(out_dir) / STATIC_DIR
+    written: dict[str, Path] = {}
+    for static_map in maps:
+        for fmt, data in render(static_map).items():
+            path = folder / f"{static_map.key}.{fmt}"
+            write_atomic(path, lambda target, data=data: Path(target).write_bytes(data))
+            written[f"{static_map.key}.{fmt}"] = path
+    return written
+
+
+__all__ = ["STATIC_DIR", "StaticMap", "render", "static_maps", "write_static_maps"]
