@@ -28,8 +28,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from miyun_spatial.analysis.run import Results, park_key, work_layers
-from miyun_spatial.validate.layers import findings_frame, validate
-
 from miyun_spatial.checks.consistency import check_consistency
 from miyun_spatial.core.catalogue import CATALOGUE
 from miyun_spatial.io import geopackage as store
@@ -44,6 +42,7 @@ from miyun_spatial.metrics import (
 )
 from miyun_spatial.metrics.areas import feature_areas
 from miyun_spatial.render.results_gpkg import RESULTS_NAME, write_results
+from miyun_spatial.validate.layers import findings_frame, validate
 
 
 def _status_mb(key: str) -> float:

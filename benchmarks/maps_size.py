@@ -207,7 +207,6 @@ def measure_parcels(sizes: list[int], out: Path, browser: Browser | None, runs: 
 def measure_gpkg(path: Path, out: Path, browser: Browser | None, runs: int) -> dict:
     """Seconds of each page module for ``path``'s build, and each page's size and load."""
     from miyun_spatial.analysis.run import load_and_analyse
-
     from miyun_spatial.render.maps.writer import PAGE_MODULES
 
     results = load_and_analyse(path)

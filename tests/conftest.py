@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from miyun_spatial.io.geopackage import DEFAULT_GPKG
+from miyun_spatial.core.paths import DEFAULT_GPKG
 
 REPO = Path(__file__).resolve().parents[1]
 # CI sets this so that tests needing Chromium, QGIS or GDAL fail instead of skipping.

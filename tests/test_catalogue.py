@@ -8,7 +8,7 @@ from importlib.resources import files
 import pytest
 
 from miyun_spatial.core.catalogue import CATALOGUE, CatalogueError, load_catalogue
-from miyun_spatial.io.geopackage import DEFAULT_GPKG
+from miyun_spatial.core.paths import DEFAULT_GPKG
 from miyun_spatial.render.catalogue_doc import layer_dictionary
 
 RAW = json.loads(files("miyun_spatial.core").joinpath("catalogue.json").read_text("utf-8"))

@@ -17,9 +17,9 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from miyun_spatial.analysis.diff import diff_plans
 from shapely import affinity
 
+from miyun_spatial.analysis.diff import diff_plans
 from miyun_spatial.core.errors import DataError
 from miyun_spatial.io import geopackage as store
 

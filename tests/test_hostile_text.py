@@ -23,7 +23,7 @@ from branca.element import Element
 from conftest import run_cli
 
 from miyun_spatial.core.catalogue import CATALOGUE, FieldSpec, LayerSpec
-from miyun_spatial.io.outputs import inert_frame
+from miyun_spatial.io.cells import inert_frame
 from miyun_spatial.render.maps.fields import esc
 from miyun_spatial.render.maps.layers import to_json
 

@@ -9,6 +9,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, box
 
+from miyun_spatial.core import parallel
 from miyun_spatial.core.crs import WORK_CRS
 from miyun_spatial.core.errors import CRSError, DataError
 from miyun_spatial.metrics import overlay
@@ -210,7 +211,7 @@ def test_threads_and_small_tiles_change_nothing(awkward, monkeypatch):
     plain = overlay_pieces(zones, parcels)
     monkeypatch.setattr(overlay, "THREAD_MIN_PREDICATES", 1)
     monkeypatch.setattr(overlay, "THREAD_MIN_INTERSECTIONS", 1)
-    monkeypatch.setattr(overlay, "MAX_THREADS", 3)
+    monkeypatch.setattr(parallel, "MAX_THREADS", 3)
     monkeypatch.setattr(overlay, "TILE_VERTICES", 8)
     threaded = overlay_pieces(zones, parcels)
     assert threaded.index.equals(plain.index)

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from miyun_spatial.io.cells import CSV_LINE_END
 from miyun_spatial.io.csv_write import _floats, csv_bytes, csv_parts
-from miyun_spatial.io.outputs import CSV_LINE_END, FAST_CSV_ROWS, csv_text, write_csv
+from miyun_spatial.io.outputs import FAST_CSV_ROWS, csv_text, write_csv
 
 AWKWARD_TEXT = [
     "a",

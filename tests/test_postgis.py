@@ -189,7 +189,7 @@ def test_concurrent_edit_during_a_read_is_all_or_nothing(pg, default_gpkg):
     assert len(delta) and np.allclose(delta, 1000.0, rtol=1e-12)
     np.testing.assert_allclose(after["land_facts"]["value"], before["land_facts"]["value"] * 2)
     assert after.sha256 != before.sha256
-    assert source.layer_digests() != {} and store.layer_digests(dsn) == source.layer_digests()
+    assert source.layer_digests() != {} and sources.layer_digests(dsn) == source.layer_digests()
 
 
 def test_database_mix_equals_engine(pg, published, default_plan):

@@ -6,11 +6,11 @@ import json
 
 import pytest
 from gpkg_edit import drop_layer, read, remove_crs, set_geometry, set_value
-from miyun_spatial.validate.layers import validate
 from shapely import affinity
 from shapely.geometry import Polygon
 
 from miyun_spatial.io import geopackage as store
+from miyun_spatial.validate.layers import validate
 
 
 def checks(path) -> set[tuple[str, str, str | None]]:

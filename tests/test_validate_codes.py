@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+
 from miyun_spatial.validate.layers import PARALLEL_FEATURES, _not_matching
 
 AWKWARD = [

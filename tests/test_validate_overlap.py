@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from miyun_spatial.validate.overlap import edge_separated, interior_pairs
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon, box
+
+from miyun_spatial.validate.overlap import edge_separated, interior_pairs
 
 
 def _exact(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

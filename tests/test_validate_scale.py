@@ -16,17 +16,17 @@ import pandas as pd
 import pytest
 import shapely
 from gpkg_edit import overwrite, read, set_value
+from shapely import affinity
+from shapely.geometry import box
+
+from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.io import geopackage as store
 from miyun_spatial.validate.layers import (
     _MARKUP,
     OUTSIDE_TOLERANCE,
     OVERLAP_MIN_M2,
     validate,
 )
-from shapely import affinity
-from shapely.geometry import box
-
-from miyun_spatial.core.catalogue import CATALOGUE
-from miyun_spatial.io import geopackage as store
 
 PARCELS = CATALOGUE["land_parcels"]
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from miyun_spatial.validate.layers import has_errors, summary_counts, validate
 
 from miyun_spatial.core.errors import DataError, InputError
 from miyun_spatial.flow.build import BuildResult
 from miyun_spatial.flow.watch import watch
 from miyun_spatial.io import geopackage as store
+from miyun_spatial.validate.layers import has_errors, summary_counts, validate
 
 
 def read(path: Path, layer: str):

@@ -19,8 +19,8 @@ from pyproj.exceptions import ProjError
 from ..core.catalogue import CATALOGUE, LayerSpec
 from ..core.crs import WORK_CRS, to_work_crs
 from ..core.errors import CRSError, DataError
-from ..io.geopackage import PlanData
-from ..metrics.areas import planar_area_ha
+from ..core.measure import planar_area_ha
+from ..core.plan import PlanData
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from ..core.crs import to_work_crs
 from ..core.errors import DataError
 from ..core.vocabulary import VOCABULARY, role_code
 from ..io import geopackage as store
+from ..io import sources
 from ..metrics import compute_all
 from ..metrics.areas import feature_areas
 from ..validate.layers import (
@@ -80,7 +81,7 @@ def load_checked(
     source: Path | str | None, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE
 ) -> tuple[store.PlanData, tuple[Finding, ...]]:
     """Read ``source`` once and validate it; returns the data and every finding."""
-    plan = store.load(source)
+    plan = sources.load(source)
     return plan, tuple(validate(plan, area_tolerance=area_tolerance))
 
 

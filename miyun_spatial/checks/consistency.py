@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core.catalogue import CATALOGUE
 from ..core.crs import to_work_crs
-from ..io.geopackage import PlanData
+from ..core.plan import PlanData
 from .data_figures import annex1_subtotals, area_checks, count_checks, park_checks, project_checks
 from .plan_figures import benchmark_checks, indicator_checks, text_checks, unit_checks
 from .recompute import CONSISTENCY_COLUMNS, GROUPS, STATUSES, Consistency

@@ -10,9 +10,9 @@ import pandas as pd
 
 from ..core.catalogue import CATALOGUE
 from ..core.crs import require_projected
+from ..core.measure import MU_PER_HA, planar_area_ha
+from ..core.plan import PlanData
 from ..core.vocabulary import VOCABULARY, role_code
-from ..io.geopackage import PlanData
-from ..metrics.areas import MU_PER_HA, planar_area_ha
 from ..metrics.mix import class_flags
 from . import plan_text
 from .plan_text import Stated

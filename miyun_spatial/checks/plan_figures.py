@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from ..io.geopackage import PlanData
-from ..metrics.areas import MU_PER_HA
+from ..core.measure import MU_PER_HA
+from ..core.plan import PlanData
 from ..metrics.yields import MIYUN_PARK_ZH
 from . import plan_text
 from .recompute import (

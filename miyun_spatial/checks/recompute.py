@@ -19,8 +19,8 @@ from decimal import Decimal
 import pandas as pd
 
 from ..core.catalogue import CATALOGUE
+from ..core.plan import PlanData
 from ..core.vocabulary import VOCABULARY, role_code
-from ..io.geopackage import PlanData
 
 APPROX_RATE_PP = 0.5  # 约15% = 14.5-15.5 %
 HA_PER_KM2 = 100.0

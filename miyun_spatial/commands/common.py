@@ -12,9 +12,9 @@ import click
 import pandas as pd
 
 from ..core.errors import MiyunError
+from ..core.paths import DEFAULT_GPKG
 from ..flow.workers import default_jobs
 from ..io import sources
-from ..io.geopackage import DEFAULT_GPKG
 from ..io.outputs import csv_text, terminal_text
 from ..render.maps.options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
 from ..validate.layers import DEFAULT_AREA_TOLERANCE

@@ -13,6 +13,7 @@ from ..core.catalogue import CATALOGUE
 from ..core.crs import to_work_crs
 from ..core.errors import EXIT_DATA
 from ..io import geopackage as store
+from ..io import sources
 from ..metrics.areas import feature_areas
 from ..validate.layers import findings_frame, has_errors, summary_counts, validate
 from .common import (
@@ -39,7 +40,7 @@ def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:
 
     Exit 0: no errors (warnings and info allowed); 1: errors found; 2: the file cannot be read.
     """
-    plan = store.load(gpkg)
+    plan = sources.load(gpkg)
     findings = validate(plan, area_tolerance=area_tolerance)
     counts = summary_counts(findings)
     if as_json:

@@ -9,7 +9,7 @@ import click
 
 from ..analysis.diff import PlanDiff, changed_layers, describe_change, diff_plans
 from ..flow.watch import DEFAULT_DEBOUNCE_S, DEFAULT_INTERVAL_S, WatchEvent, watch
-from ..io import geopackage as store
+from ..io import sources
 from ..io.outputs import terminal_text
 from .common import (
     SOURCE,
@@ -42,8 +42,8 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
     For each changed feature: which attributes changed, whether its geometry changed and its
     area change in ha (EPSG:4548); then a summary by category. Neither file is modified.
     """
-    new_plan = store.load(new)
-    result = diff_plans(store.load(old), new_plan)
+    new_plan = sources.load(new)
+    result = diff_plans(sources.load(old), new_plan)
     if as_json:
         emit_json(diff_payload(result))
         return

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from ..analysis.run import Results, analyse, load_checked, park_key, refuse_errors, work_layers
 from ..io import geopackage as store
+from ..io import sources
 from ..io.outputs import write_csv
 from ..io.qgis_styles import styles_for
 from ..render.maps.options import MapOptions
@@ -207,7 +208,7 @@ def build(
     timings: list[tuple[str, float]] = []
     tell = progress or (lambda i, n, label, _pct: log.info("[%d/%d] %s", i, n, label))
     tell(1, 4, "reading", 0)
-    plan = _timed(timings, "reading", lambda: store.load(gpkg))
+    plan = _timed(timings, "reading", lambda: sources.load(gpkg))
     store.settle_geometries(plan.layers)  # before any fork
     analysing = "computing areas, metrics and plan checks"
     side_by_side = jobs > 1 and can_fork()

@@ -95,7 +95,7 @@ def watch(
     gpkg = sources.open_source(gpkg) if sources.is_database(gpkg) else Path(gpkg)
     options = dict(build_options or {})
     tell = on_event or (lambda event: log.info("%s", event.message))
-    state = WatchState(store.layer_digests(gpkg), None, file_signature(gpkg))
+    state = WatchState(sources.layer_digests(gpkg), None, file_signature(gpkg))
     state.plan = _load_quietly(gpkg)
     _run(state, gpkg, out_dir, builder, options, tell, clock, (), None)
     while (max_runs is None or state.runs < max_runs) and (
@@ -113,7 +113,7 @@ def _poll(state: WatchState, gpkg, out_dir, builder, options, tell, clock, debou
         return
     state.signature = signature
     try:
-        current = store.layer_digests(gpkg)
+        current = sources.layer_digests(gpkg)
     except InputError as exc:  # locked, being replaced, deleted: look again next time
         state.signature = ()
         if state.last is None or state.last.message != str(exc):
@@ -150,7 +150,7 @@ def _changed(before: dict[str, str], after: dict[str, str]) -> tuple[str, ...]:
 def _load_quietly(gpkg: Path) -> store.PlanData | None:
     """The plan for diffing; None when it cannot be read (the build then says why)."""
     try:
-        return store.load(gpkg)
+        return sources.load(gpkg)
     except MiyunError as exc:
         log.debug("cannot load %s for the diff: %s", gpkg, exc)
         return None

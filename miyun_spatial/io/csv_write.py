@@ -15,7 +15,7 @@ any other (the caller then uses pandas):
   text objects read by Arrow through borrowed pointers (no reference count written: a
   forked writer leaves the pages it shares with its parent shared); text with few distinct
   values in a batch formatted once per value, other text with Arrow's literal-match kernels;
-- text made inert as ``outputs.inert_cell`` does (a leading ``'`` before = + - @ tab CR),
+- text made inert as ``cells.inert_cell`` does (a leading ``'`` before = + - @ tab CR),
   then quoted as the csv module's QUOTE_MINIMAL does (fields holding , " CR or LF, with
   doubled quotes); missing values as empty cells; ``True`` / ``False`` for booleans.
 
@@ -33,8 +33,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-LINE_END = "\r\n"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # outputs.FORMULA_STARTS
+from .cells import CSV_LINE_END as LINE_END
+from .cells import FORMULA_STARTS, inert_cell
+
 QUOTED_CHARS = (",", '"', "\r", "\n")  # the csv module quotes fields holding one of them
 # floats that Arrow and numpy both print positionally, with the same shortest digits (numpy
 # uses an exponent when the shortest digits' exponent is below -4 or from 16, Arrow below -6
@@ -69,8 +70,6 @@ def csv_parts(
         return None
     names = [str(c) for c in frame.columns]
     if inert:
-        from .outputs import inert_cell
-
         names = [inert_cell(n) for n in names]
     header = io.StringIO()
     csv.writer(header, lineterminator=LINE_END).writerow(
@@ -149,7 +148,7 @@ def _floats(values: np.ndarray) -> pa.Array:
 
 
 def _text(column: pd.Series, inert: bool, batch_rows: int) -> Cells | None:
-    """Text cells: inert (``outputs.inert_cell``), then quoted as the csv module quotes."""
+    """Text cells: inert (``cells.inert_cell``), then quoted as the csv module quotes."""
     values = column.array
     if column.dtype == object:
         values = np.asarray(values, dtype=object)

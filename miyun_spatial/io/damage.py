@@ -10,31 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 import shapely
+
+from ..core.plan import Damage
 
 MAX_BAD_CELLS = 1000  # per column; enough to report, bounded for huge broken files
 
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
-
-
-@dataclass(frozen=True)
-class Damage:
-    """A stored value no reader can decode: text that is not UTF-8, a corrupt geometry blob.
-
-    Found in the snapshot (never in the user's file) and read as null there, so that the rest
-    of the layer is read; the validator reports each one (``validate._check_damage``).
-    """
-
-    kind: str  # "text_encoding" | "geometry_corrupt"
-    layer: str
-    fid: int
-    field: str
-    detail: str
 
 
 def find_damage(copy: Path, name: str) -> list[Damage]:

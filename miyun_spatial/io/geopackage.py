@@ -19,10 +19,9 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 import fiona
 import geopandas as gpd
@@ -35,19 +34,16 @@ from pyproj import CRS
 
 from ..core.catalogue import CATALOGUE
 from ..core.errors import InputError
-from .damage import Damage, find_damage
+from ..core.paths import DEFAULT_GPKG
+from ..core.plan import BadCell, Damage, LayerInfo, PlanData
+from .damage import find_damage
 from .gpkg_write import GPKG_VERSION as GPKG_VERSION  # the write half, re-exported
 from .gpkg_write import conform as conform
 from .gpkg_write import write_gpkg as write_gpkg
 from .scratch import SNAPSHOT_PREFIX, private_dir
 
-if TYPE_CHECKING:
-    from .sources import Source
-
 log = logging.getLogger(__name__)
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_GPKG = PACKAGE_ROOT.parent / "geodata" / "miyun.gpkg"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _GPKG_APPLICATION_IDS = {0x47504B47, 0x47503130, 0x47503131}  # GPKG, GP10, GP11
 LOCK_TIMEOUT_S = 3.0
@@ -57,86 +53,6 @@ UNDEFINED_SRS_IDS = (-1, 0)
 _NUMERIC_SQL_TYPES = {"INTEGER", "INT", "TINYINT", "SMALLINT", "MEDIUMINT", "REAL", "FLOAT"}
 _NUMERIC_SQL_TYPES |= {"DOUBLE", "BOOLEAN"}
 MAX_BAD_CELLS = 1000  # per column; enough to report, bounded for huge broken files
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """What fiona reports about a layer: geometry type, CRS, field types, feature count."""
-
-    name: str
-    geometry_type: str | None
-    crs: CRS | None
-    fields: Mapping[str, str]
-    count: int
-
-
-@dataclass(frozen=True)
-class BadCell:
-    """A stored value that contradicts its column's declared type (e.g. text in a REAL column).
-
-    SQLite accepts such values when a script writes them; GDAL then reads them as 0, so they
-    are reported here and read as null instead.
-    """
-
-    layer: str
-    fid: int
-    field: str
-    value: str
-    declared: str
-
-
-@dataclass(frozen=True)
-class PlanData:
-    """Every catalogue layer found in a source, read once; index = fid.
-
-    ``path`` is the GeoPackage's path, or a ``SourceName`` (a DSN without password) for a
-    database; ``sha256`` the file's digest, or the digest of the layers' content.
-    """
-
-    path: Path | SourceName
-    sha256: str
-    info: Mapping[str, LayerInfo]
-    layers: Mapping[str, pd.DataFrame] = field(default_factory=dict)
-    bad_cells: tuple[BadCell, ...] = ()
-    damaged: tuple[Damage, ...] = ()
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        try:
-            return self.layers[name]
-        except KeyError:
-            raise InputError(
-                f"{self.path}: layer '{name}' is missing; restore it from geodata/miyun.gpkg "
-                "or run 'miyun-spatial validate' for the full list of problems"
-            ) from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.layers
-
-    def replace(self, **layers: pd.DataFrame) -> PlanData:
-        """A copy with some layers replaced (the original is unchanged)."""
-        merged = dict(self.layers)
-        merged.update(layers)
-        return PlanData(
-            self.path,
-            self.sha256,
-            self.info,
-            MappingProxyType(merged),
-            self.bad_cells,
-            self.damaged,
-        )
-
-
-class SourceName(str):
-    """The display name of a source that is not a file (a DSN without its password).
-
-    Has ``.name`` like a ``Path``, so footers and messages show it the same way.
-    """
-
-    __slots__ = ()
-
-    @property
-    def name(self) -> str:
-        return str(self)
 
 
 def file_sha256(path: Path) -> str:
@@ -317,17 +233,13 @@ def settle_geometries(layers: Mapping[str, pd.DataFrame]) -> None:
             shapely.has_z(np.asarray(frame.geometry.values))
 
 
-def load(path: Path | str | Source | None = None) -> PlanData:
+def load(path: Path | str | None = None) -> PlanData:
     """Read every catalogue layer present in the source (default: the embedded GeoPackage).
 
     Layers pointing at an undefined SRS get no CRS; values stored against their column's type
-    are listed in ``bad_cells`` and read as null. A database (``is_database``) is read by its
-    ``Source``.
+    are listed in ``bad_cells`` and read as null. Any source, a database included, is read
+    through :func:`miyun_spatial.io.sources.load`.
     """
-    from .sources import is_database, open_source  # here: sources imports this module
-
-    if is_database(path):
-        return open_source(path).load()
     path = Path(path) if path is not None else DEFAULT_GPKG
     # the file's digest in a thread while it is copied and read (hashlib releases the GIL)
     with ThreadPoolExecutor(1) as pool:
@@ -494,17 +406,13 @@ def _bad_cells(con: sqlite3.Connection, table: str) -> Iterator[BadCell]:
         yield from cells
 
 
-def layer_digests(path: Path | str | Source | None = None) -> dict[str, str]:
+def layer_digests(path: Path | str | None = None) -> dict[str, str]:
     """SHA-256 of each catalogue layer's content: its schema, CRS and every row.
 
     Read from a consistent snapshot, so it sees committed edits only. Unlike the file's bytes
     or mtime it changes only when the data does: QGIS opening a file, switching it to WAL,
     checkpointing it or saving a style in it leaves every digest as it was.
     """
-    from .sources import is_database, open_source  # here: sources imports this module
-
-    if is_database(path):
-        return open_source(path).layer_digests()
     path = Path(path) if path is not None else DEFAULT_GPKG
     with snapshot(path) as copy, contextlib.closing(sqlite3.connect(copy)) as con:
         con.text_factory = _lenient_text  # text that is not UTF-8 is reported by load()

@@ -1,7 +1,7 @@
 """Atomic output files: everything is written to a temporary file beside the target, then renamed.
 
 A run that fails half-way leaves the previous outputs as they were, never a truncated file.
-Spreadsheet text from the data never starts a formula (:func:`inert_cell`, the OWASP
+Spreadsheet text from the data never starts a formula (:mod:`.cells`, the OWASP
 CSV-injection rule), in every CSV and in report.xlsx.
 """
 
@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import OutputError
+from .cells import CSV_LINE_END, inert_frame
+from .csv_write import csv_parts
 from .scratch import scratch_target
 
 
@@ -40,40 +42,9 @@ def write_text(path: Path, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def starts_formula(value: object) -> bool:
-    """True for text a spreadsheet would evaluate: it starts with = + - @ tab or CR."""
-    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
-
-
-def inert_cell(value: object) -> object:
-    """``value`` safe for a spreadsheet cell: text that would start a formula gets a leading
-    ``'`` (OWASP), everything else (numbers, dates, None) is returned unchanged."""
-    return "'" + value if starts_formula(value) else value
-
-
-def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text values, index labels and column names are inert cells."""
-    out = frame.rename(index=inert_cell, columns=inert_cell)
-    for i in range(out.shape[1]):
-        column = out.iloc[:, i]
-        if not pd.api.types.is_numeric_dtype(column.dtype) and column.map(starts_formula).any():
-            out.isetitem(i, column.astype(object).map(inert_cell))
-    return out
-
-
 def csv_text(frame: pd.DataFrame) -> str:
     """``frame`` as CSV text that no spreadsheet evaluates (see :func:`write_csv`)."""
     return inert_frame(frame).to_csv(lineterminator=CSV_LINE_END)
-
-
-# RFC 4180 line ends: the csv module then quotes every field holding a CR or LF. With "\n"
-# alone a bare CR in a name is left unquoted, and spreadsheets start a new row (and a cell)
-# there: "x\r=1+1" would put a formula at the start of a line.
-CSV_LINE_END = "\r\n"
 
 
 def release_arrow_memory() -> None:
@@ -95,7 +66,6 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     fields holding line breaks are quoted. Large tables of plain dtypes are formatted by
     ``outputs_csv.csv_parts`` (vectorised, byte for byte what pandas writes).
     """
-    from .csv_write import csv_parts
 
     parts = csv_parts(frame) if len(frame) >= FAST_CSV_ROWS else None
     if parts is not None:

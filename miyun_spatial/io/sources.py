@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from ..core.paths import DEFAULT_GPKG
+from ..core.plan import PlanData
 from . import geopackage as store
-from .geopackage import DEFAULT_GPKG, PlanData
 
 _DSN_PREFIXES = ("postgresql://", "postgres://", "pg:")
 
@@ -91,3 +92,13 @@ def open_source(spec: str | Path | Source | None = None) -> Source:
 
         return PostGISSource.from_dsn(spec)
     return GeoPackageSource(Path(spec) if spec is not None else DEFAULT_GPKG)
+
+
+def load(spec: str | Path | Source | None = None) -> PlanData:
+    """Every catalogue layer of ``spec`` (a GeoPackage path, a DSN or a ``Source``)."""
+    return open_source(spec).load()
+
+
+def layer_digests(spec: str | Path | Source | None = None) -> dict[str, str]:
+    """SHA-256 of each catalogue layer's content of ``spec``, from one snapshot."""
+    return open_source(spec).layer_digests()

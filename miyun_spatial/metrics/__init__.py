@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from ..core.catalogue import CATALOGUE
 from ..core.errors import DataError
-from ..io.geopackage import PlanData
+from ..core.plan import PlanData
 from .adjustments import (
     ADJUSTMENTS,
     BASES,

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..core.catalogue import CATALOGUE
 from ..core.crs import require_projected
-from .areas import M2_PER_HA, MU_PER_HA
+from ..core.measure import M2_PER_HA, MU_PER_HA
 from .mix import PARCELS, class_flags, order_index, parcel_uses, zone_code_columns
 from .overlay import ZONE, overlay_pieces, piece_values, zone_area_m2
 

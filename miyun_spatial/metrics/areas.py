@@ -6,37 +6,10 @@ from collections.abc import Mapping
 
 import geopandas as gpd
 import pandas as pd
-from pyproj import Geod
 
 from ..core.catalogue import CATALOGUE
-from ..core.crs import WORK_CRS, require_projected
-
-M2_PER_HA = 10_000.0
-MU_PER_HA = float(CATALOGUE.mu_per_ha)
-# The ellipsoid of the work CRS's own datum (CGCS2000), for geodesic areas.
-GEOD: Geod = WORK_CRS.get_geod()
-GEOGRAPHIC = WORK_CRS.geodetic_crs
-
-
-def planar_area_ha(gdf: gpd.GeoDataFrame) -> pd.Series:
-    """Area of each feature in hectares, measured in EPSG:4548 (raises in any other CRS)."""
-    require_projected(gdf, layer=getattr(gdf, "attrs", {}).get("layer", "input"))
-    return pd.Series(gdf.geometry.area / M2_PER_HA, index=gdf.index, name="area_ha")
-
-
-def geodesic_area_ha(gdf: gpd.GeoDataFrame) -> pd.Series:
-    """Area of each feature in hectares on the CGCS2000 ellipsoid (pyproj.Geod)."""
-    geographic = gdf.geometry.to_crs(GEOGRAPHIC)
-    areas = [
-        abs(GEOD.geometry_area_perimeter(g)[0]) if g is not None else float("nan")
-        for g in geographic.values
-    ]
-    return pd.Series(areas, index=gdf.index, name="geodesic_area_ha") / M2_PER_HA
-
-
-def ha_to_mu(hectares: pd.Series | float) -> pd.Series | float:
-    """Hectares to 亩 (1 ha = 15 亩)."""
-    return hectares * MU_PER_HA
+from ..core.crs import require_projected
+from ..core.measure import geodesic_area_ha, ha_to_mu, planar_area_ha
 
 
 def _category(frame: pd.DataFrame, layer: str) -> pd.Series:

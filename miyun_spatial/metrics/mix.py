@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..core.catalogue import CATALOGUE
 from ..core.errors import DataError
-from .areas import M2_PER_HA, MU_PER_HA
+from ..core.measure import M2_PER_HA, MU_PER_HA
 from .overlay import ZONE, class_areas, overlay_pieces, zone_area_m2
 
 log = logging.getLogger(__name__)

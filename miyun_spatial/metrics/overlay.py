@@ -26,11 +26,7 @@ Everything is planar, in EPSG:4548 (``require_projected`` refuses anything else)
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -40,6 +36,7 @@ from shapely.errors import GEOSException
 
 from ..core.crs import require_projected
 from ..core.errors import DataError
+from ..core.parallel import chunked
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +45,6 @@ PARCEL = "parcel"
 PIECE_COLUMNS = ("area_m2", "parcel_area_m2", "share", "whole")
 TILE_VERTICES = 64  # boundary parcels are intersected with zone tiles of at most this many vertices
 MAX_TILE_DEPTH = 16
-MAX_THREADS = 4
 # below these many items, threads cost more than they save
 THREAD_MIN_PREDICATES = 20_000
 THREAD_MIN_INTERSECTIONS = 1_000
@@ -90,23 +86,6 @@ def _invalid_feature(frame, geoms: np.ndarray, positions: np.ndarray, layer: str
         return None
     reason = shapely.is_valid_reason(geoms[bad[0]])
     return f"layer '{layer}' feature {frame.index[bad[0]]}: invalid geometry ({reason})"
-
-
-def _threads() -> int:
-    available = getattr(os, "process_cpu_count", os.cpu_count)() or 1
-    return max(1, min(MAX_THREADS, available))
-
-
-def _chunked(fn: Callable[..., np.ndarray], *arrays: np.ndarray, min_items: int) -> np.ndarray:
-    """``fn(*arrays)``, split over threads when the arrays are long (shapely releases the GIL)."""
-    n = len(arrays[0])
-    workers = _threads()
-    if workers == 1 or n < min_items:
-        return fn(*arrays)
-    bounds = np.linspace(0, n, workers + 1).astype(int)
-    parts = [tuple(a[lo:hi] for a in arrays) for lo, hi in itertools.pairwise(bounds)]
-    with ThreadPoolExecutor(workers) as pool:
-        return np.concatenate(list(pool.map(lambda args: fn(*args), parts)))
 
 
 def _classify(zone_wkb: np.ndarray, zone_pos: np.ndarray, parcels: np.ndarray) -> np.ndarray:
@@ -171,7 +150,7 @@ def _edge_areas(zone_geoms, zone_pos, parcel_geoms) -> np.ndarray:
     pair, tile = shapely.STRtree(tiles).query(parcel_geoms, predicate=None)
     same = owner[tile] == zone_pos[pair]
     pair, tile = pair[same], tile[same]
-    areas = _chunked(
+    areas = chunked(
         lambda t, p: shapely.area(shapely.intersection(t, p)),
         tiles[tile],
         parcel_geoms[pair],
@@ -220,7 +199,7 @@ def overlay_pieces(
     pi, zi = tree.query(parcel_geoms, predicate=None)
     # 2. covered / boundary / disjoint, with prepared zones
     zone_wkb = shapely.to_wkb(zone_geoms)
-    kind = _chunked(
+    kind = chunked(
         lambda z, p: _classify(zone_wkb, z, p),
         zi,
         parcel_geoms[pi],

@@ -32,8 +32,8 @@ import pandas as pd
 from ..core.catalogue import CATALOGUE
 from ..core.crs import require_projected
 from ..core.errors import DataError
+from ..core.measure import M2_PER_HA, MU_PER_HA
 from ..core.vocabulary import VOCABULARY
-from .areas import M2_PER_HA, MU_PER_HA
 from .mix import (
     BUILT,
     CURRENT_USE,

@@ -20,9 +20,10 @@ from pyproj.exceptions import ProjError
 from ..core.catalogue import CATALOGUE, LayerSpec
 from ..core.crs import WORK_CRS, has_no_crs
 from ..core.errors import DataError
-from ..io.geopackage import PlanData
-from ..metrics.areas import geodesic_area_ha
-from .layers import Finding, _label, _usable
+from ..core.measure import geodesic_area_ha
+from ..core.plan import PlanData
+from .common import Finding, _label
+from .rules import _usable
 
 # China's extent (mainland and islands), for CRSs whose area of use is the world
 CHINA_BOUNDS = (73.4, 18.1, 135.1, 53.6)  # west, south, east, north in degrees

@@ -22,7 +22,7 @@ import shapely
 
 from ..core.catalogue import CATALOGUE, FieldSpec, LayerSpec
 from ..core.crs import WORK_CRS, crs_problem
-from ..io.geopackage import PlanData
+from ..core.plan import PlanData
 from .common import (
     DEFAULT_AREA_TOLERANCE,
     LEVELS,
@@ -38,6 +38,7 @@ from .common import (
     has_errors,
     summary_counts,
 )
+from .input import input_findings
 from .rules import _MEMO, _check_geometry_rules, _usable, _validity
 
 LONG_NAME = 120  # characters; names longer than this break labels and tables
@@ -58,16 +59,14 @@ _GEOMETRY_TYPES = {
 
 def validate(plan: PlanData, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE) -> list[Finding]:
     """Every finding for ``plan``, errors first."""
-    from .input import input_findings
-
     token = _MEMO.set({})  # validity and usable layers, computed once per run
     try:
-        return _validate(plan, area_tolerance, input_findings)
+        return _validate(plan, area_tolerance)
     finally:
         _MEMO.reset(token)
 
 
-def _validate(plan: PlanData, area_tolerance: float, input_findings) -> list[Finding]:
+def _validate(plan: PlanData, area_tolerance: float) -> list[Finding]:
     findings: list[Finding] = list(input_findings(plan))
     for spec in CATALOGUE.layers:
         if spec.name not in plan.info:

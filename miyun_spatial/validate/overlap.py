@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import shapely
 
-from ..metrics.overlay import _chunked, _threads
+from ..core.parallel import chunked, threads
 
 CHUNK = 20_000  # polygons per chunk of the convexity test (small arrays stay in the cache)
 PARALLEL_PAIRS = 50_000  # feature pairs beyond which the exact predicate runs in threads
@@ -54,13 +54,9 @@ def interior_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rest = rest[order]
     # interiors meet only where the features intersect: the cheaper predicate goes first
     rest = rest[
-        _chunked(
-            shapely.intersects, geoms[left[rest]], geoms[right[rest]], min_items=PARALLEL_PAIRS
-        )
+        chunked(shapely.intersects, geoms[left[rest]], geoms[right[rest]], min_items=PARALLEL_PAIRS)
     ]
-    meet = _chunked(
-        _interiors_meet, geoms[left[rest]], geoms[right[rest]], min_items=PARALLEL_PAIRS
-    )
+    meet = chunked(_interiors_meet, geoms[left[rest]], geoms[right[rest]], min_items=PARALLEL_PAIRS)
     rest = rest[meet]
     return left[rest], right[rest]
 
@@ -89,7 +85,7 @@ def edge_separated(geoms: np.ndarray, left: np.ndarray, right: np.ndarray) -> np
             undirected = _point_hash(start) + _point_hash(end)  # the same for the reverse
         return owner.astype(small), np.concatenate([start, end], axis=1), undirected
 
-    with ThreadPoolExecutor(_threads()) as pool:
+    with ThreadPoolExecutor(threads()) as pool:
         parts = list(pool.map(edges, chunks))
     owner = np.concatenate([p[0] for p in parts])
     if not len(owner):

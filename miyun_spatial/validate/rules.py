@@ -18,8 +18,8 @@ import shapely
 
 from ..core.catalogue import CATALOGUE, LayerSpec
 from ..core.crs import WORK_CRS
-from ..io.geopackage import PlanData
-from ..metrics.overlay import _chunked
+from ..core.parallel import chunked
+from ..core.plan import PlanData
 from .common import (
     OUTSIDE_TOLERANCE,
     OVERLAP_MIN_M2,
@@ -44,7 +44,7 @@ def _validity(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     geoms = np.asarray(frame.geometry.values, dtype=object)
     present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
     valid = present.copy()
-    valid[present] = _chunked(shapely.is_valid, geoms[present], min_items=PARALLEL_FEATURES)
+    valid[present] = chunked(shapely.is_valid, geoms[present], min_items=PARALLEL_FEATURES)
     if memo is not None:
         memo[id(frame)] = (frame, (present, valid))
     return present, valid
@@ -151,7 +151,7 @@ def _area_outside(geoms: np.ndarray, container) -> np.ndarray:
     """
     wkb = shapely.to_wkb(container)
     outside = np.zeros(len(geoms))
-    covered = _chunked(lambda g: _covered_by(wkb, g), geoms, min_items=PARALLEL_FEATURES)
+    covered = chunked(lambda g: _covered_by(wkb, g), geoms, min_items=PARALLEL_FEATURES)
     rest = np.flatnonzero(~covered)
     if len(rest):
         outside[rest] = shapely.area(shapely.difference(geoms[rest], container))

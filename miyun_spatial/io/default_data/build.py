@@ -22,7 +22,8 @@ import pandas as pd
 
 from ... import __version__
 from ...core.catalogue import CATALOGUE
-from ..geopackage import DEFAULT_GPKG, write_gpkg
+from ...core.paths import DEFAULT_GPKG
+from ..geopackage import write_gpkg
 from ..qgis_styles import add_styles
 from .parcels import ParkTargets, build_parcels
 from .plan_features import draw_outlines, plan_layers

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ...core.crs import WORK_CRS
-from ..geopackage import PACKAGE_ROOT
+from ...core.paths import PACKAGE_ROOT
 
 DEFAULT_SOURCES = PACKAGE_ROOT.parent / "geodata" / "sources"
 

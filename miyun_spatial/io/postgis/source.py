@@ -29,7 +29,7 @@ from pyproj import CRS
 
 from ...core.catalogue import CATALOGUE
 from ...core.errors import InputError
-from ..geopackage import LayerInfo, PlanData, SourceName
+from ...core.plan import LayerInfo, PlanData, SourceName
 from .connect import Target, connect, database_errors, has_postgis, parse_dsn, schema_exists
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...core.catalogue import CATALOGUE, LayerSpec
-from ..geopackage import PlanData
+from ...core.plan import PlanData
 from .qml import layer_qml
 from .values import (
     LAND_USE,

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from ...core.crs import require_projected
-from ...metrics.areas import planar_area_ha
+from ...core.measure import planar_area_ha
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from branca.element import Element
 from ... import __version__
 from ...core.catalogue import CATALOGUE
 from ...core.crs import WORK_CRS
-from ...io.geopackage import PlanData
-from ...metrics.areas import planar_area_ha
+from ...core.measure import planar_area_ha
+from ...core.plan import PlanData
 from .assets import inline_assets
 from .basemaps import display_shift, tile_layers
 from .client import CLIENT_CSS, CLIENT_JS

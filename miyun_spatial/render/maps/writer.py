@@ -12,8 +12,8 @@ import geopandas as gpd
 import pandas as pd
 
 from ...core.errors import DataError
+from ...core.plan import PlanData
 from ...flow.workers import Task, run_tasks
-from ...io.geopackage import PlanData
 from ...io.outputs import write_text
 from .options import MapOptions
 from .page import MapInputs, Page

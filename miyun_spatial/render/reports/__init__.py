@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ...analysis.run import Results
-    from ...io.geopackage import PlanData
+    from ...core.plan import PlanData
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from ... import __version__
 from ...checks.consistency import GROUPS, STATUSES, Consistency, annex1_subtotals, consistency_frame
 from ...core.catalogue import CATALOGUE
 from ...core.crs import WORK_CRS
+from ...core.plan import PlanData
 from ...core.vocabulary import VOCABULARY, role_code
-from ...io.geopackage import PlanData
 from ...validate.layers import Finding, findings_frame, summary_counts
 from . import metric_sections, review, yield_section
 from .model import Column, Front, Report, Section, Table, column_for, make_table

@@ -18,7 +18,7 @@ import pandas as pd
 from ...checks.recompute import PARK_LAYER, park_code
 from ...core.catalogue import CATALOGUE
 from ...core.palette import UNCOVERED_COLOR, land_use_colors
-from ...io.geopackage import PlanData
+from ...core.plan import PlanData
 from ...metrics.adjustments import KIND_LABELS
 from ...metrics.mix import UNCOVERED, UNCOVERED_LABEL, USE_LABELS
 from .metric_tables import cap_note, cap_rows, metric_table, missing, zone_names

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.catalogue import CATALOGUE
-from ...io.geopackage import PlanData
+from ...core.plan import PlanData
 from .model import Table, column_for, make_table
 
 MAX_PARCEL_ROWS = 200  # parcels listed per report table; the CSVs list every parcel

@@ -26,7 +26,7 @@ from ...core.citation import (
     SCHEMATIC_MARK_EN,
     SCHEMATIC_MARK_ZH,
 )
-from ...io.geopackage import PlanData
+from ...core.plan import PlanData
 from .model import Column, Table, make_table
 
 

@@ -30,7 +30,8 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 
-from ...io.outputs import starts_formula, write_atomic
+from ...io.cells import starts_formula
+from ...io.outputs import write_atomic
 from .charts import HIGHLIGHT, SERIES
 from .model import Chart, Column, Report, Section, Table
 
