@@ -12,7 +12,7 @@ and, end to end from a GeoPackage on disk (read + compute):
 - ``duckdb_seconds``: DuckDB's spatial extension, ST_Read + one SQL query (when the offline
   wheel ``duckdb-extension-spatial`` is installed);
 - ``e2e_baseline_seconds``: ``geopandas.read_file`` + overlay + groupby;
-- ``postgis_seconds``: the mix computed in PostGIS (``miyun_spatial.io.postgis.mix``: one SQL
+- ``postgis_seconds``: the mix computed in PostGIS (``miyun_spatial.metrics.mix_sql``: one SQL
   query, ST_Covers fast path, ST_Intersection on boundary parcels, GiST index) on tables
   loaded beforehand (untimed) into the schema ``miyun_bench`` of ``--postgis DSN``.
 
@@ -56,8 +56,9 @@ import pyogrio
 import shapely
 
 from miyun_spatial.core.crs import WORK_CRS
+from miyun_spatial.core.landuse import UNCOVERED
 from miyun_spatial.io import geopackage as store
-from miyun_spatial.metrics.mix import CURRENT_USE, UNCOVERED, land_use_mix
+from miyun_spatial.metrics.mix import CURRENT_USE, land_use_mix
 
 SIDE_M = 30_000.0  # the synthetic district is a 30 km square
 ORIGIN = (470_000.0, 4_455_000.0)  # inside EPSG:4548's zone, around Miyun
@@ -304,7 +305,7 @@ def load_postgis(dsn: str, zones: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame):
 
 
 def postgis_mix(source) -> pd.Series:
-    from miyun_spatial.io.postgis.mix import database_mix_tables
+    from miyun_spatial.metrics.mix_sql import database_mix_tables
 
     mix = database_mix_tables(source, layers=("clusters",), uses=("current",))["mix"]
     return mix["area_ha"].droplevel(["layer", "use"]) * 10_000

@@ -43,9 +43,10 @@ import numpy as np
 import shapely
 
 from miyun_spatial.flow.build import work_layers
+from miyun_spatial.flow.maps import write_maps
 from miyun_spatial.io import geopackage as store
 from miyun_spatial.metrics import compute_all
-from miyun_spatial.render.maps import MapInputs, MapOptions, write_maps
+from miyun_spatial.render.maps import MapInputs, MapOptions
 from miyun_spatial.render.maps.assets import inline_assets
 from miyun_spatial.render.maps.pages import land_use
 

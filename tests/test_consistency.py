@@ -13,15 +13,10 @@ from pathlib import Path
 import pytest
 from gpkg_edit import overwrite, read, set_value
 
-from miyun_spatial.checks.consistency import (
-    STATUSES,
-    annex1_subtotals,
-    check_consistency,
-    consistency_frame,
-    mismatches,
-)
+from miyun_spatial.checks.consistency import annex1_subtotals, check_consistency, mismatches
 from miyun_spatial.checks.recompute import half_unit
 from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.core.consistency import STATUSES, consistency_frame
 from miyun_spatial.flow.build import work_layers
 from miyun_spatial.io import geopackage as store
 from miyun_spatial.metrics import compute_all

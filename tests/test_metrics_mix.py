@@ -12,14 +12,9 @@ from shapely.geometry import box
 
 from miyun_spatial.core.crs import WORK_CRS
 from miyun_spatial.core.errors import CRSError, DataError
+from miyun_spatial.core.landuse import parcel_uses
 from miyun_spatial.metrics import mix_tables, prepare
-from miyun_spatial.metrics.mix import (
-    herfindahl,
-    land_use_mix,
-    mix_indices,
-    parcel_uses,
-    shannon_entropy,
-)
+from miyun_spatial.metrics.mix import herfindahl, land_use_mix, mix_indices, shannon_entropy
 
 X0, Y0 = 480_000.0, 4_460_000.0
 K_DEFAULT = 15  # classes in the default land_use_classes table

@@ -23,7 +23,7 @@ from gpkg_edit import drop_layer, set_value, sql
 from miyun_spatial.io import geopackage as store
 from miyun_spatial.io import sources
 from miyun_spatial.io.postgis import PostGISSource
-from miyun_spatial.io.postgis.mix import database_mix_tables
+from miyun_spatial.metrics.mix_sql import database_mix_tables
 
 pytestmark = pytest.mark.postgis
 

@@ -22,9 +22,9 @@ from conftest import sha256
 
 from miyun_spatial import __version__
 from miyun_spatial.core.catalogue import CATALOGUE
+from miyun_spatial.core.landuse import USE_LABELS
 from miyun_spatial.metrics import compute_all
 from miyun_spatial.metrics.areas import feature_areas
-from miyun_spatial.metrics.mix import USE_LABELS
 from miyun_spatial.validate.layers import validate
 
 SHEETS = ("概览", "面积", "用地结构", "用地调整", "地均产出", "指标", "项目", "校验")

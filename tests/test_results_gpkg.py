@@ -14,9 +14,10 @@ import pyogrio
 import pytest
 from conftest import need, sha256
 
+from miyun_spatial.core.catalogue import ZONE_LAYERS
 from miyun_spatial.core.errors import OutputError
 from miyun_spatial.flow import build as pipeline
-from miyun_spatial.metrics import TABLES, ZONE_LAYERS, compute_all
+from miyun_spatial.metrics import TABLES, compute_all
 from miyun_spatial.render.results_gpkg import write_results
 
 SYSTEM_PYTHON = "/usr/bin/python3"

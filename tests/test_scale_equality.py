@@ -42,8 +42,9 @@ def _old_zone_codes(inputs):
 
 
 def _old_transitions(zones, parcels, pieces):
+    from miyun_spatial.core.landuse import parcel_uses
     from miyun_spatial.metrics.adjustments import KINDS, TRANSITION_LEVELS
-    from miyun_spatial.metrics.mix import order_index, parcel_uses
+    from miyun_spatial.metrics.mix import order_index
     from miyun_spatial.metrics.overlay import ZONE, piece_values
 
     uses = piece_values(pieces, parcel_uses(parcels))
@@ -125,7 +126,8 @@ def test_class_areas_from_codes_equal_the_text_path(default_plan, default_work):
 
 
 def test_parcel_flags_equal_the_mapped_text(default_plan, default_work):
-    from miyun_spatial.metrics.mix import class_flags, parcel_uses
+    from miyun_spatial.core.landuse import parcel_uses
+    from miyun_spatial.metrics.mix import class_flags
     from miyun_spatial.metrics.yields import parcel_flags
 
     inputs = prepare(default_work, default_plan)

@@ -16,11 +16,12 @@ from types import MappingProxyType
 import geopandas as gpd
 import pandas as pd
 
-from ..checks.consistency import Consistency, check_consistency
+from ..checks.consistency import annex1_subtotals, check_consistency
 from ..core.catalogue import CATALOGUE
+from ..core.consistency import Consistency
 from ..core.crs import to_work_crs
 from ..core.errors import DataError
-from ..core.vocabulary import VOCABULARY, role_code
+from ..core.vocabulary import park_key
 from ..io import geopackage as store
 from ..io import sources
 from ..metrics import compute_all
@@ -44,7 +45,7 @@ class Results:
     ``work``: every spatial catalogue layer in EPSG:4548; ``areas``: ``feature_areas`` of the
     plan layers; ``tables``: ``metrics.compute_all``; ``checks``: the plan-consistency checks
     (empty when the run does not render them); ``park``: (layer, code) of the park's current
-    extent, the vocabulary's ``park`` role.
+    extent, the vocabulary's ``park`` role; ``annex1``: Annex 1's subtotals per stage.
     """
 
     plan: store.PlanData
@@ -55,6 +56,7 @@ class Results:
     checks: tuple[Consistency, ...]
     park: tuple[str, str] | None
     area_tolerance: float = DEFAULT_AREA_TOLERANCE
+    annex1: pd.DataFrame | None = None  # Annex 1 subtotals per stage (``annex1_subtotals``)
 
     @property
     def source(self) -> Path:
@@ -68,13 +70,6 @@ def work_layers(plan: store.PlanData) -> dict[str, gpd.GeoDataFrame]:
         for spec in CATALOGUE.layers
         if spec.is_spatial and spec.name in plan
     }
-
-
-def park_key(work: Mapping[str, gpd.GeoDataFrame]) -> tuple[str, str] | None:
-    """(layer, code) of the park's current extent (the vocabulary's ``park`` role), or None."""
-    role = VOCABULARY.roles["park"]
-    code = role_code(work.get(role.layer), role)
-    return None if code is None else (role.layer, code)
 
 
 def load_checked(
@@ -125,6 +120,7 @@ def analyse(
         checks=consistency,
         park=park_key(work),
         area_tolerance=area_tolerance,
+        annex1=annex1_subtotals(plan),
     )
 
 

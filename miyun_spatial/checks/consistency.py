@@ -16,11 +16,11 @@ import geopandas as gpd
 import pandas as pd
 
 from ..core.catalogue import CATALOGUE
+from ..core.consistency import CONSISTENCY_COLUMNS, GROUPS, STATUSES, Consistency, consistency_frame
 from ..core.crs import to_work_crs
 from ..core.plan import PlanData
 from .data_figures import annex1_subtotals, area_checks, count_checks, park_checks, project_checks
 from .plan_figures import benchmark_checks, indicator_checks, text_checks, unit_checks
-from .recompute import CONSISTENCY_COLUMNS, GROUPS, STATUSES, Consistency
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +36,6 @@ __all__ = [
     "consistency_frame",
     "mismatches",
 ]
-
-
-def consistency_frame(checks: Iterable[Consistency]) -> pd.DataFrame:
-    """The checks as a table (mismatches first, then the plan's order)."""
-    rows = [c.to_dict() for c in checks]
-    frame = pd.DataFrame(rows, columns=list(CONSISTENCY_COLUMNS))
-    for column in ("stated", "recomputed", "difference", "difference_pct"):
-        frame[column] = pd.to_numeric(frame[column]).astype("float64")
-    order = {status: i for i, status in enumerate(STATUSES)}
-    return frame.sort_values("status", key=lambda s: s.map(order), kind="stable").reset_index(
-        drop=True
-    )
 
 
 def mismatches(checks: Iterable[Consistency]) -> list[Consistency]:

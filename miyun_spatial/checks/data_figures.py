@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..core.catalogue import CATALOGUE
+from ..core.consistency import Consistency
 from ..core.crs import require_projected
 from ..core.measure import MU_PER_HA, planar_area_ha
 from ..core.plan import PlanData
@@ -20,7 +21,6 @@ from .recompute import (
     LAYERS,
     PARK_LAYER,
     WAN_PER_YI,
-    Consistency,
     compare,
     exact,
     keyed_table,

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..core.consistency import Consistency
 from ..core.measure import MU_PER_HA
 from ..core.plan import PlanData
-from ..metrics.yields import MIYUN_PARK_ZH
+from ..core.vocabulary import MIYUN_PARK_ZH
 from . import plan_text
 from .recompute import (
     APPROX_RATE_PP,
@@ -19,7 +20,6 @@ from .recompute import (
     LAYERS,
     WAN_PER_YI,
     YUAN_M2_PER_WAN_HA,
-    Consistency,
     Fact,
     compare,
     exact,

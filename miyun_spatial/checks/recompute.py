@@ -13,108 +13,23 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
 
 from ..core.catalogue import CATALOGUE
+from ..core.consistency import Consistency
 from ..core.plan import PlanData
-from ..core.vocabulary import VOCABULARY, role_code
+from ..core.vocabulary import VOCABULARY, park_key
 
 APPROX_RATE_PP = 0.5  # 约15% = 14.5-15.5 %
 HA_PER_KM2 = 100.0
 WAN_PER_YI = 10_000.0  # 1 亿元 = 10 000 万元
 YUAN_M2_PER_WAN_HA = 1.0  # 1 万元/公顷 = 1 元/平方米
 
-STATUSES: dict[str, tuple[str, str]] = {
-    "mismatch": ("不一致", "mismatch"),
-    "consistent": ("一致", "consistent"),
-    "different_basis": ("口径不同", "different basis"),
-    "not_checked": ("未核对", "not checked"),
-}
-GROUPS: dict[str, tuple[str, str]] = {
-    "areas": ("面积", "Areas"),
-    "park": ("密云园用地与产出", "Miyun park land and yield"),
-    "benchmark": ("表1-1", "Table 1-1"),
-    "projects": ("附件1项目", "Annex 1 projects"),
-    "counts": ("数量", "Counts"),
-    "units": ("单位换算", "Unit conversions"),
-    "indicators": ("表2-1指标", "Table 2-1 indicators"),
-    "text": ("正文数字", "Figures in the text"),
-}
 LAYERS = {name: CATALOGUE[name] for name in CATALOGUE.names}
 PARK_LAYER = VOCABULARY.roles["park"].layer
-
-
-@dataclass(frozen=True)
-class Consistency:
-    """One stated figure, recomputed: both numbers, where the plan states it, and the verdict."""
-
-    group: str
-    check: str
-    subject: str
-    plan_section: str
-    stated: float | None
-    recomputed: float | None
-    unit: str
-    status: str
-    detail: str
-    basis: str = "plan vs plan"
-
-    @property
-    def difference(self) -> float | None:
-        if self.stated is None or self.recomputed is None:
-            return None
-        return self.recomputed - self.stated
-
-    @property
-    def difference_pct(self) -> float | None:
-        diff = self.difference
-        if diff is None or not self.stated:
-            return None
-        return diff / abs(self.stated) * 100.0
-
-    @property
-    def message(self) -> str:
-        """One line with both numbers: '[不一致 mismatch] 附件1 合计 …: stated 1,055,260 万元, recomputed 655,260 万元 (−400,000; −37.9 %)'."""
-        zh, en = STATUSES[self.status]
-        head = f"[{zh} {en}] {self.plan_section} {self.subject}".replace("  ", " ")
-        if self.stated is None and self.recomputed is None:
-            return f"{head}: {self.detail}"
-        numbers = f"stated {_fmt(self.stated)} {self.unit}, recomputed {_fmt(self.recomputed)} {self.unit}"
-        if self.difference is not None and abs(self.difference) > 1e-9 * max(
-            1.0, abs(self.stated or 0)
-        ):
-            pct = f"; {self.difference_pct:+.1f} %" if self.difference_pct is not None else ""
-            numbers += f" ({_fmt(self.difference, sign=True)}{pct})"
-        return f"{head}: {numbers}. {self.detail}"
-
-    def to_dict(self) -> dict:
-        return asdict(self) | {"difference": self.difference, "difference_pct": self.difference_pct}
-
-
-def _fmt(value: float | None, *, sign: bool = False) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:+,.2f}" if sign else f"{value:,.2f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-CONSISTENCY_COLUMNS = (
-    "group",
-    "check",
-    "subject",
-    "plan_section",
-    "stated",
-    "recomputed",
-    "difference",
-    "difference_pct",
-    "unit",
-    "status",
-    "basis",
-    "detail",
-)
 
 
 def half_unit(value: float) -> float:
@@ -289,5 +204,6 @@ def missing_facts(facts: dict[str, Fact], *codes: str) -> str | None:
 
 
 def park_code(plan: PlanData) -> str | None:
-    """Code of the park's current extent (the vocabulary's ``park`` role; Z1 in the default)."""
-    return role_code(layer_table(plan, PARK_LAYER), VOCABULARY.roles["park"])
+    """Code of the park's current extent (:func:`~miyun_spatial.core.vocabulary.park_key`)."""
+    key = park_key(plan.layers)
+    return None if key is None else key[1]

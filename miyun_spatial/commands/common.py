@@ -176,9 +176,8 @@ def value_labels(classes: pd.DataFrame | None = None) -> dict[str, dict[str, str
     transition kinds and land-use views. JSON and CSV keep the codes.
     """
     from ..core.catalogue import CATALOGUE
+    from ..core.landuse import KIND_LABELS, UNCOVERED, UNCOVERED_LABEL, USE_LABELS
     from ..core.palette import grade_labels
-    from ..metrics.adjustments import KIND_LABELS
-    from ..metrics.mix import UNCOVERED, UNCOVERED_LABEL, USE_LABELS
 
     out: dict[str, dict[str, str]] = {}
     for spec in CATALOGUE.layers:

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from ..core.errors import EXIT_DATA
+from ..flow.importing import LAYERS, ImportOptions, run_import
 from ..io import geopackage as store
-from ..io.importing import CLASSIFICATIONS, LAYERS, ImportOptions, render_text, run_import
+from ..io.importing import CLASSIFICATIONS, render_text
 from ..io.importing.fields import parse_pairs
 from ..io.outputs import terminal_text
 from .common import emit_json, verbosity

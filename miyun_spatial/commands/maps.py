@@ -32,8 +32,8 @@ def maps_command(
     Every page carries its own Leaflet, so it opens without internet access; with --offline
     it also draws no tiles and requests nothing.
     """
+    from ..flow.maps import write_maps
     from ..io import geopackage as store
-    from ..render.maps import write_maps
 
     options = make_map_options(offline, basemap, tianditu_key)
     results = load_and_analyse(gpkg, checks=False)

@@ -8,8 +8,9 @@ import click
 import pandas as pd
 
 from ..analysis.run import load_checked, refuse_errors, work_layers
+from ..core.catalogue import ZONE_LAYERS
+from ..core.landuse import USES
 from ..metrics import (
-    ZONE_LAYERS,
     Grading,
     MetricInputs,
     adjustment_tables,
@@ -19,7 +20,6 @@ from ..metrics import (
     yield_tables,
 )
 from ..metrics.adjustments import KINDS
-from ..metrics.mix import USES
 from .common import emit_frame, format_options, gpkg_argument, label_codes, value_labels, verbosity
 
 DEFAULT_GRADES = Grading()
@@ -139,7 +139,7 @@ def _database_mix(source, layers: tuple[str, ...], engine: str) -> dict | None:
 
     if engine == "memory" or not (is_database(source) or engine == "database"):
         return None
-    from ..io.postgis.mix import database_mix_tables, use_database
+    from ..metrics.mix_sql import database_mix_tables, use_database
 
     if not use_database(source, engine):
         return None

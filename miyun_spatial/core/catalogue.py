@@ -239,3 +239,6 @@ def _packaged_text() -> str:
 
 
 CATALOGUE = load_catalogue()
+
+# the polygon plan layers: the zones whose land-use mix, yields and adjustments are reported
+ZONE_LAYERS = tuple(s.name for s in CATALOGUE.plan_layers if s.geometry == "polygon")

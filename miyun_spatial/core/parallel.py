@@ -1,11 +1,15 @@
-"""Threads for vectorised GEOS work: shapely releases the GIL, so long arrays are split."""
+"""Parallel work: threads for vectorised GEOS calls (shapely releases the GIL, so long arrays
+are split), and the ``Task`` that :mod:`miyun_spatial.flow.workers` runs on forked workers
+(defined here so that renderers can describe their tasks without importing the runner)."""
 
 from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,3 +31,17 @@ def chunked(fn: Callable[..., np.ndarray], *arrays: np.ndarray, min_items: int) 
     parts = [tuple(a[lo:hi] for a in arrays) for lo, hi in itertools.pairwise(bounds)]
     with ThreadPoolExecutor(workers) as pool:
         return np.concatenate(list(pool.map(lambda args: fn(*args), parts)))
+
+
+@dataclass(frozen=True)
+class Task:
+    """One output task: its progress label, what it runs, and the labels it must wait for.
+
+    ``run`` is called with the values of the tasks it waits for, by label (an empty mapping
+    when it waits for none); those values travel to its worker pickled.
+    """
+
+    label: str
+    run: Callable[[Mapping[str, Any]], Any]
+    after: tuple[str, ...] = ()
+    writes: bool = True  # its value is the list of files it wrote (else data for others)

@@ -10,6 +10,7 @@ string literal of their own; metrics and checks take "which feature is the park"
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from types import MappingProxyType
@@ -135,3 +136,14 @@ def _load() -> Vocabulary:
 
 
 VOCABULARY = _load()
+
+
+MIYUN_PARK_ZH = "密云园"  # the Miyun park's row in Table 1-1 (zgc_benchmark.park_zh)
+
+
+def park_key(layers: Mapping[str, pd.DataFrame]) -> tuple[str, str] | None:
+    """(layer, code) of the park's current extent (the vocabulary's ``park`` role; Z1 in the
+    default), or None: the one place the park is decided, every other module reads it."""
+    role = VOCABULARY.roles["park"]
+    code = role_code(layers.get(role.layer), role)
+    return None if code is None else (role.layer, code)

@@ -35,25 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import OutputError
+from ..core.parallel import Task
 
 try:
     import resource
 except ImportError:  # Windows
     resource = None  # type: ignore[assignment]
-
-
-@dataclass(frozen=True)
-class Task:
-    """One output task: its progress label, what it runs, and the labels it must wait for.
-
-    ``run`` is called with the values of the tasks it waits for, by label (an empty mapping
-    when it waits for none); those values travel to its worker pickled.
-    """
-
-    label: str
-    run: Callable[[Mapping[str, Any]], Any]
-    after: tuple[str, ...] = ()
-    writes: bool = True  # its value is the list of files it wrote (else data for others)
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..core.catalogue import CATALOGUE
+from ..core.catalogue import CATALOGUE, ZONE_LAYERS
 from ..core.errors import DataError
+from ..core.landuse import UNCOVERED, USES, parcel_uses
 from ..core.plan import PlanData
 from .adjustments import (
     ADJUSTMENTS,
@@ -51,13 +52,10 @@ from .adjustments import (
 from .mix import (
     CLASSES,
     PARCELS,
-    UNCOVERED,
-    USES,
     check_classes,
     land_use_mix,
     mix_indices,
     order_index,
-    parcel_uses,
     source_class_mix,
 )
 from .overlay import main_zone_positions, overlay_pieces
@@ -75,7 +73,6 @@ from .yields import (
 
 log = logging.getLogger(__name__)
 
-ZONE_LAYERS = tuple(s.name for s in CATALOGUE.plan_layers if s.geometry == "polygon")
 MIX_TABLES = ("mix", "mix_indices")
 YIELD_TABLES = ("zone_yields", "parcel_yields", "benchmark")
 ADJUSTMENT_TABLES = ("transitions", "changing_parcels", "adjustment_totals", "base_land_changes")

@@ -18,8 +18,9 @@ import pandas as pd
 
 from ..core.catalogue import CATALOGUE
 from ..core.crs import require_projected
+from ..core.landuse import parcel_uses
 from ..core.measure import M2_PER_HA, MU_PER_HA
-from .mix import PARCELS, class_flags, order_index, parcel_uses, zone_code_columns
+from .mix import PARCELS, class_flags, order_index, zone_code_columns
 from .overlay import ZONE, overlay_pieces, piece_values, zone_area_m2
 
 ADJUSTMENTS = CATALOGUE["land_adjustments"]
@@ -27,10 +28,6 @@ BASES = CATALOGUE["farmer_bases"]
 KINDS = {
     "current_to_planned": ("current", "planned"),
     "planned_to_adjusted": ("planned", "adjusted"),
-}
-KIND_LABELS = {
-    "current_to_planned": "现状→规划 current to planned",
-    "planned_to_adjusted": "规划→调整后 planned to re-designated",
 }
 TRANSITION_LEVELS = (ZONE, "from_use", "to_use", "kind")
 

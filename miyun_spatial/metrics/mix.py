@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..core.catalogue import CATALOGUE
 from ..core.errors import DataError
+from ..core.landuse import UNCOVERED, USES, parcel_uses
 from ..core.measure import M2_PER_HA, MU_PER_HA
 from .overlay import ZONE, class_areas, overlay_pieces, zone_area_m2
 
@@ -50,50 +51,10 @@ CLASS_INDUSTRIAL = CLASSES.field("counts_as_industrial").name
 CONSTRUCTION_GROUP = CLASSES.field("group").value_spec("construction").value
 BUILT = PARCELS.field("status").value_spec("built").value
 
-USES = ("current", "planned", "adjusted")
-USE_LABELS = {
-    "current": "现状用地 current use",
-    "planned": "规划用地 planned use",
-    "adjusted": "调整后用地 use after re-designation",
-}
-UNCOVERED = "uncovered"
-UNCOVERED_LABEL = "无地块 not covered by parcels"
 OVERLAP_TOLERANCE = 1e-4  # covered area may exceed the zone's area by this share (rounding)
 UNCOVERED_NOISE = 1e-9  # an uncovered share below this is floating-point noise: reported as 0
 MIX_COLUMNS = ("area_ha", "area_mu", "share")
 INDEX_COLUMNS = ("zone_ha", "covered_ha", "uncovered_ha", "entropy", "hhi")
-
-
-def parcel_uses(
-    parcels: pd.DataFrame, uses: Sequence[str] = USES, *, layer: str = PARCELS.name
-) -> pd.DataFrame:
-    """The uses of every parcel: columns among ``current``, ``planned``, ``adjusted``.
-
-    ``adjusted`` is ``proposed_use`` where set, else ``planned_use``. An empty current or
-    planned use raises DataError naming the parcel.
-    """
-    unknown = set(uses) - set(USES)
-    if unknown:
-        raise ValueError(f"unknown uses {sorted(unknown)}; choose among {USES}")
-    needed = {"current": (CURRENT_USE,), "planned": (PLANNED_USE,), "adjusted": (PLANNED_USE,)}
-    for field in dict.fromkeys(f for use in uses for f in needed[use]):
-        if field not in parcels.columns:
-            raise DataError(f"layer '{layer}' has no field '{field}'; add it (text, class code)")
-        empty = parcels[field].isna()
-        if empty.any():
-            raise DataError(
-                f"layer '{layer}' feature {parcels.index[empty][0]}: '{field}' is empty "
-                f"({int(empty.sum())} parcels); fill in a land_use_classes code"
-            )
-    out = {}
-    for use in uses:
-        if use == "current":
-            out[use] = parcels[CURRENT_USE]
-        elif use == "planned" or PROPOSED_USE not in parcels.columns:
-            out[use] = parcels[PLANNED_USE]
-        else:
-            out[use] = parcels[PROPOSED_USE].fillna(parcels[PLANNED_USE])
-    return pd.DataFrame(out, index=parcels.index)
 
 
 def zone_code_columns(

@@ -32,18 +32,10 @@ import pandas as pd
 from ..core.catalogue import CATALOGUE
 from ..core.crs import require_projected
 from ..core.errors import DataError
+from ..core.landuse import parcel_uses
 from ..core.measure import M2_PER_HA, MU_PER_HA
-from ..core.vocabulary import VOCABULARY
-from .mix import (
-    BUILT,
-    CURRENT_USE,
-    PARCELS,
-    STATUS,
-    check_classes,
-    class_flags,
-    parcel_uses,
-    zone_code_columns,
-)
+from ..core.vocabulary import MIYUN_PARK_ZH, VOCABULARY
+from .mix import BUILT, CURRENT_USE, PARCELS, STATUS, check_classes, class_flags, zone_code_columns
 from .overlay import allocate, overlay_pieces
 
 FACTS = CATALOGUE["land_facts"]
@@ -54,7 +46,6 @@ ENTERPRISE = PARCELS.field("enterprise").name
 SECTOR = PARCELS.field("sector").name
 YUAN_PER_10K_CNY = 10_000.0
 YUAN_PER_M2_PER_10K_PER_HA = YUAN_PER_10K_CNY / M2_PER_HA  # 万元/公顷 -> 元/平方米 (= 1)
-MIYUN_PARK_ZH = "密云园"  # the Miyun park's row in Table 1-1 (zgc_benchmark.park_zh)
 NO_GRADE = "n/a"
 GRADES = ("A", "B", "C", "D")
 

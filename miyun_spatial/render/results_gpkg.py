@@ -25,10 +25,9 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import __version__
-from ..core.catalogue import CATALOGUE
+from ..core.catalogue import CATALOGUE, ZONE_LAYERS
+from ..core.landuse import UNCOVERED, USES, parcel_uses
 from ..io import geopackage as store
-from ..metrics import ZONE_LAYERS
-from ..metrics.mix import UNCOVERED, USES, parcel_uses
 
 RESULTS_NAME = "results.gpkg"
 PARCELS = CATALOGUE["land_parcels"]

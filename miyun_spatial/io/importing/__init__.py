@@ -3,21 +3,18 @@
 One concern per module: ``source`` reads (``encoding`` decides the text encoding),
 ``coordinates`` decides the CRS and moves to EPSG:4548, ``geometry`` fits the geometries,
 ``fields`` maps fields, ``crosswalk`` maps land-use codes to the plan's classes (tables in
-``crosswalks/``), ``run`` ties them together and writes, ``report`` renders the import report.
+``crosswalks/``), ``report`` renders the import report; :mod:`miyun_spatial.flow.importing`
+ties them together, writes and validates.
 """
 
 from __future__ import annotations
 
 from .crosswalk import CLASSIFICATIONS, load_crosswalk
 from .report import ImportReport, render_text
-from .run import LAYERS, ImportOptions, run_import
 
 __all__ = [
     "CLASSIFICATIONS",
-    "LAYERS",
-    "ImportOptions",
     "ImportReport",
     "load_crosswalk",
     "render_text",
-    "run_import",
 ]

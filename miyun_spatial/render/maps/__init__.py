@@ -7,7 +7,7 @@ tile basemaps, so nothing at all is requested.
 
 from .options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions, tianditu_key_from_env
 from .page import MapInputs, Page
-from .writer import build_pages, write_maps
+from .writer import build_pages
 
 __all__ = [
     "BASEMAPS",
@@ -18,5 +18,4 @@ __all__ = [
     "Page",
     "build_pages",
     "tianditu_key_from_env",
-    "write_maps",
 ]

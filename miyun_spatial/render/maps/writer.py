@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
-import geopandas as gpd
-import pandas as pd
-
 from ...core.errors import DataError
-from ...core.plan import PlanData
-from ...flow.workers import Task, run_tasks
+from ...core.parallel import Task
 from ...io.outputs import write_text
-from .options import MapOptions
 from .page import MapInputs, Page
 from .pages import base_detail, bases, index, land_use, overview, projects, yields
 
@@ -73,27 +68,6 @@ def _refuse_duplicates(pages: Sequence[Page]) -> None:
             "codes that differ only in characters not allowed in file names; give each base "
             "its own code (B1, B2, ...)"
         )
-
-
-def write_maps(
-    plan: PlanData,
-    work: Mapping[str, gpd.GeoDataFrame],
-    out_dir: Path,
-    *,
-    metrics: Mapping[str, pd.DataFrame] | None = None,
-    options: MapOptions | None = None,
-    jobs: int = 1,
-) -> list[Path]:
-    """Write index.html and every map for ``plan`` into ``out_dir``; return the paths.
-
-    ``work`` holds the plan's spatial layers in EPSG:4548 (``pipeline.work_layers``);
-    ``metrics`` the tables of ``metrics.compute_all`` (pages that need them say so when
-    they are missing). Each file is written atomically; the page modules run on ``jobs``
-    worker processes (:mod:`miyun_spatial.flow.workers`).
-    """
-    inputs = MapInputs(plan, work, dict(metrics or {}), options or MapOptions())
-    done = run_tasks(page_tasks(inputs, out_dir), jobs=jobs)
-    return write_pages_index(inputs, [page for d in done for page in d.value], out_dir)
 
 
 def page_tasks(inputs: MapInputs, out_dir: Path) -> list[Task]:

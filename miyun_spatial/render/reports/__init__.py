@@ -59,6 +59,7 @@ def gather_inputs(
         generated=generated,
         maps=tuple(maps),
         area_tolerance=results.area_tolerance,
+        annex1=results.annex1,
     )
 
 

@@ -14,8 +14,8 @@ from datetime import datetime
 import pandas as pd
 
 from ... import __version__
-from ...checks.consistency import GROUPS, STATUSES, Consistency, annex1_subtotals, consistency_frame
 from ...core.catalogue import CATALOGUE
+from ...core.consistency import GROUPS, STATUSES, Consistency, consistency_frame
 from ...core.crs import WORK_CRS
 from ...core.plan import PlanData
 from ...core.vocabulary import VOCABULARY, role_code
@@ -39,6 +39,7 @@ class ReportInputs:
     generated: datetime
     maps: Sequence[review.MapFigure] = ()  # static maps for report.html
     area_tolerance: float = 0.05
+    annex1: pd.DataFrame | None = None  # Results.annex1
 
 
 # Long tables report.html shows in its appendix, capped: table key -> where the full list is.
@@ -192,7 +193,7 @@ def key_figures(inputs: ReportInputs) -> pd.DataFrame:
     if parcels is not None:
         rows.append(("地块 Land parcels", float(len(parcels)), "个", "land_parcels"))
     rows.extend(metric_sections.key_figures(inputs.tables, inputs.plan))
-    subtotals = annex1_subtotals(inputs.plan)
+    subtotals = inputs.annex1
     total = subtotals.iloc[-1]
     rows.append(("附件1项目 Annex 1 projects", float(total["items"]), "个", "项目 Projects"))
     rows.append(
@@ -388,7 +389,7 @@ def projects_section(inputs: ReportInputs) -> Section:
         return _empty("projects", "项目", "Projects", "layer 'projects' is missing")
     items = pd.DataFrame(projects[list(PROJECT_COLUMNS)])
     items["stage"] = labelled(items["stage"], "projects", "stage")
-    subtotals = annex1_subtotals(inputs.plan).reset_index()
+    subtotals = inputs.annex1.reset_index()
     subtotals["stage"] = labelled(subtotals["stage"], "projects", "stage")
     money = "money"
     sub_columns = (

@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from ...checks.consistency import consistency_frame
-from ...checks.recompute import PARK_LAYER, park_code
 from ...core.catalogue import CATALOGUE
 from ...core.citation import (
     LOCAL_TIMEZONE,
@@ -26,8 +24,12 @@ from ...core.citation import (
     SCHEMATIC_MARK_EN,
     SCHEMATIC_MARK_ZH,
 )
+from ...core.consistency import consistency_frame
 from ...core.plan import PlanData
+from ...core.vocabulary import VOCABULARY, park_key
 from .model import Column, Table, make_table
+
+PARK_LAYER = VOCABULARY.roles["park"].layer
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def changes(tables: Mapping[str, pd.DataFrame], plan_layers) -> tuple[str, ...]:
 def off_target(tables, plan: PlanData, areas: pd.DataFrame, tolerance: float) -> tuple[str, ...]:
     items: list[str] = []
     yields = tables.get("zone_yields")
-    code = park_code(plan)
+    code = _park_code(plan)
     if yields is not None and code and (PARK_LAYER, code) in yields.index:
         row = yields.loc[(PARK_LAYER, code)]
         items.append(
@@ -276,3 +278,8 @@ def plan_errors(checks) -> FindingGroup:
         tuple(items),
         table,
     )
+
+
+def _park_code(plan) -> str | None:
+    key = park_key(plan.layers)
+    return None if key is None else key[1]

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from ...core.palette import grade_labels
 from ...core.plan import PlanData
-from ...metrics.yields import MIYUN_PARK_ZH
+from ...core.vocabulary import MIYUN_PARK_ZH
 from .metric_tables import cap_note, cap_rows, metric_table, missing, present, zone_names
 from .model import MISSING, Chart, Column, Section, Table, column_for, make_table
 

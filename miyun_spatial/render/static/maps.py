@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ...core.catalogue import CATALOGUE
+from ...core.landuse import parcel_uses
 from ...core.palette import (
     NO_DATA,
     category_colors,
@@ -41,7 +42,6 @@ from ...core.palette import (
     layer_style,
 )
 from ...io.outputs import write_atomic
-from ...metrics.mix import parcel_uses
 from ..fonts import cjk_font, font_context
 from .elements import (
     DPI,

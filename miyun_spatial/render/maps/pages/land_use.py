@@ -13,8 +13,8 @@ import geopandas as gpd
 import pandas as pd
 
 from ....core.catalogue import CATALOGUE
+from ....core.landuse import parcel_uses
 from ....core.palette import UNCOVERED_COLOR, land_use_colors, land_use_labels
-from ....metrics.mix import parcel_uses
 from ..aggregate import (
     MAX_EMBEDDED,
     aggregate_parcels,

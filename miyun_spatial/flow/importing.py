@@ -17,18 +17,18 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ... import __version__
-from ...core.catalogue import CATALOGUE, LayerSpec
-from ...core.errors import DataError, InputError
-from ...validate.layers import findings_frame, summary_counts, validate
-from .. import geopackage as store
-from ..qgis_styles import add_styles
-from .coordinates import GCJ02, parse_source_crs, to_work
-from .crosswalk import CLASSIFICATIONS, classify, load_crosswalk, read_mapping
-from .fields import aliases, cast, defaults, find_column, resolve_fields
-from .geometry import conform_geometries, gaps
-from .report import ImportReport
-from .source import read_source
+from .. import __version__
+from ..core.catalogue import CATALOGUE, LayerSpec
+from ..core.errors import DataError, InputError
+from ..io import geopackage as store
+from ..io.importing.coordinates import GCJ02, parse_source_crs, to_work
+from ..io.importing.crosswalk import CLASSIFICATIONS, classify, load_crosswalk, read_mapping
+from ..io.importing.fields import aliases, cast, defaults, find_column, resolve_fields
+from ..io.importing.geometry import conform_geometries, gaps
+from ..io.importing.report import ImportReport
+from ..io.importing.source import read_source
+from ..io.qgis_styles import add_styles
+from ..validate.layers import findings_frame, summary_counts, validate
 
 LAYERS = tuple(s.name for s in CATALOGUE.layers if s.role in ("plan", "parcels", "projects"))
 AREA_DIFF = 0.01  # stated vs computed area: report features differing by more than 1 %

@@ -20,22 +20,22 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ...core.catalogue import CATALOGUE
-from ...core.crs import WORK_CRS
-from ...core.errors import DataError, InputError
-from ...metrics import ZONE_LAYERS, stack_mix
-from ...metrics.mix import (
+from ..core.catalogue import CATALOGUE, ZONE_LAYERS
+from ..core.crs import WORK_CRS
+from ..core.errors import DataError, InputError
+from ..core.landuse import USES
+from ..io.postgis.source import PostGISSource, Table, _ident, catalogue_tables, read_table
+from . import stack_mix
+from .mix import (
     CLASS_CODE,
     CLASSES,
     CURRENT_USE,
     PARCELS,
     PLANNED_USE,
     PROPOSED_USE,
-    USES,
     mix_from_class_areas,
 )
-from ...metrics.overlay import ZONE
-from .source import PostGISSource, Table, _ident, catalogue_tables, read_table
+from .overlay import ZONE
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def use_database(source, engine: str) -> bool:
     """Whether the mix of ``source`` runs in the database for ``engine`` (auto/memory/database)."""
     if engine == "memory":
         return False
-    from ..sources import is_database
+    from ..io.sources import is_database
 
     if not is_database(source):
         if engine == "database":
