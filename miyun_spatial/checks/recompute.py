@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..core.catalogue import CATALOGUE
 from ..core.consistency import Consistency
+from ..core.measure import beyond_tolerance
 from ..core.plan import PlanData
 from ..core.vocabulary import VOCABULARY, park_key
 
@@ -113,7 +114,7 @@ def relative(
     basis: str = "plan vs data",
 ) -> Consistency:
     """A measured figure against a stated one, within a relative ``tolerance``."""
-    agree = stated != 0 and abs(recomputed - stated) / abs(stated) <= tolerance
+    agree = not beyond_tolerance(float(recomputed), float(stated), tolerance)
     return Consistency(
         group,
         check,

@@ -4,6 +4,7 @@ the CGCS2000 ellipsoid (pyproj.Geod) for the cross-check. Never in EPSG:4326 or 
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from pyproj import Geod
 
@@ -36,3 +37,15 @@ def geodesic_area_ha(gdf: gpd.GeoDataFrame) -> pd.Series:
 def ha_to_mu(hectares: pd.Series | float) -> pd.Series | float:
     """Hectares to 亩 (1 ha = 15 亩)."""
     return hectares * MU_PER_HA
+
+
+def beyond_tolerance(measured, stated, tolerance: float):
+    """True where a measured figure is off a stated one by more than the relative ``tolerance``
+    (and where the stated figure is 0); False where nothing is stated. Scalars or Series.
+
+    The one verdict "measured vs stated beyond tolerance": validation's area warning, the plan
+    checks and the report's conclusion all read it.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.divide(abs(measured - stated), abs(stated))
+    return pd.notna(stated) & ((stated == 0) | (relative > tolerance))

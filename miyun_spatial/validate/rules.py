@@ -18,6 +18,7 @@ import shapely
 
 from ..core.catalogue import CATALOGUE, LayerSpec
 from ..core.crs import WORK_CRS
+from ..core.measure import M2_PER_HA, beyond_tolerance
 from ..core.parallel import chunked
 from ..core.plan import PlanData
 from .common import (
@@ -220,9 +221,9 @@ def _stated_areas(frame, spec: LayerSpec, tolerance: float) -> Iterator[Finding]
     if "stated_area_ha" not in frame.columns:
         return
     stated = pd.to_numeric(frame["stated_area_ha"], errors="coerce")
-    measured = frame.geometry.area / 10_000
+    measured = frame.geometry.area / M2_PER_HA
     diff = (measured - stated) / stated
-    for fid in frame.index[stated.notna() & (diff.abs() > tolerance)]:
+    for fid in frame.index[beyond_tolerance(measured, stated, tolerance)]:
         yield Finding(
             "warning",
             "area_vs_stated",

@@ -25,6 +25,7 @@ from ...core.citation import (
     SCHEMATIC_MARK_ZH,
 )
 from ...core.consistency import consistency_frame
+from ...core.measure import beyond_tolerance
 from ...core.plan import PlanData
 from ...core.vocabulary import VOCABULARY, park_key
 from .model import Column, Table, make_table
@@ -222,7 +223,7 @@ def off_target(tables, plan: PlanData, areas: pd.DataFrame, tolerance: float) ->
             f"{count} low-efficiency parcels (grade D, built): candidates for upgrading."
         )
     if areas is not None and "stated_diff_pct" in areas.columns:
-        off = areas[areas["stated_diff_pct"].abs() > tolerance * 100]
+        off = areas[beyond_tolerance(areas["area_ha"], areas["stated_area_ha"], tolerance)]
         if len(off):
             listed = "、".join(f"{c}（{d:+.1f}%）" for (_l, c), d in off["stated_diff_pct"].items())
             items.append(

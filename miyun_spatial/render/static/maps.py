@@ -16,11 +16,8 @@ a map element carries an SVG id (``map-title``, ``legend``, ``scale-bar``, ``nor
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -41,10 +38,7 @@ from ...core.palette import (
     land_use_colors,
     layer_style,
 )
-from ...io.outputs import write_atomic
-from ..fonts import cjk_font, font_context
 from .elements import (
-    DPI,
     HIGHLIGHT,
     PLAN_LAYERS,
     MapData,
@@ -65,23 +59,9 @@ from .elements import (
     set_extent,
     town_labels,
 )
+from .output import STATIC_DIR, StaticMap, render, write_static_maps
 
-STATIC_DIR = "static"
 VECTOR_PARCELS_MAX = 5_000  # parcels drawn as vectors, with outlines, in one panel
-
-
-@dataclass(frozen=True)
-class StaticMap:
-    """One thematic map: a file key, its title and how to draw it."""
-
-    key: str
-    title_zh: str
-    title_en: str
-    draw: Callable[[], Figure]
-
-    @property
-    def title(self) -> str:
-        return f"{self.title_zh} {self.title_en}"
 
 
 # --- the thematic maps ----------------------------------------------------------------------
@@ -468,40 +448,6 @@ def static_maps(
 
 def _slug(code: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)[:40] or "x"
-
-
-def render(static_map: StaticMap, formats: Sequence[str] = ("png", "svg")) -> dict[str, bytes]:
-    """The map drawn once and saved in each format: PNG (150 dpi), SVG (text kept as text)."""
-    font = cjk_font()
-    rc = {"svg.fonttype": "none", "svg.hashsalt": f"miyun-{static_map.key}"}
-    out = {}
-    with font_context(font, **rc):
-        figure = static_map.draw()
-        for fmt in formats:
-            buffer = io.BytesIO()
-            metadata = (
-                {"Date": None, "Creator": None, "Format": None, "Type": None}
-                if fmt == "svg"
-                else {"Software": None}
-            )
-            figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
-            out[fmt] = buffer.getvalue()
-    return out
-
-
-def write_static_maps(maps: Sequence[StaticMap], out_dir: Path) -> dict[str, Path]:
-    """Write each map as ``static/<key>.png`` and ``.svg`` under ``out_dir``; key -> PNG path.
-
-    Returns the paths of every file written, PNG first for each map.
-    """
-    folder = Path(out_dir) / STATIC_DIR
-    written: dict[str, Path] = {}
-    for static_map in maps:
-        for fmt, data in render(static_map).items():
-            path = folder / f"{static_map.key}.{fmt}"
-            write_atomic(path, lambda target, data=data: Path(target).write_bytes(data))
-            written[f"{static_map.key}.{fmt}"] = path
-    return written
 
 
 __all__ = ["STATIC_DIR", "StaticMap", "render", "static_maps", "write_static_maps"]
