@@ -45,3 +45,4 @@ class Task:
     run: Callable[[Mapping[str, Any]], Any]
     after: tuple[str, ...] = ()
     writes: bool = True  # its value is the list of files it wrote (else data for others)
+    step: str = ""  # the identifier of the build step it belongs to (set by flow.build)

@@ -247,9 +247,10 @@ def build(
 
     done = run_tasks(tasks, jobs=jobs, started=started)
     writes = {t.label: t.writes for t in tasks}
+    step_of = {t.label: t.step for t in tasks}
     timings += [(d.label, d.seconds) for d in done]
     steps = [*OUTPUT_ORDER, *(name for name, _make in STEPS if name not in OUTPUT_ORDER)]
-    by_step = {name: [d for d in done if _step_of(d.label) == name] for name in steps}
+    by_step = {name: [d for d in done if step_of[d.label] == name] for name in steps}
     for name in steps:
         if name == "maps" and by_step["maps"]:
             from ..render.maps.writer import write_pages_index
@@ -268,18 +269,14 @@ def build(
 def _tasks(ctx: BuildContext) -> list[Task]:
     """The tasks of every step of STEPS. A task's ``after`` names tasks or steps: a step
     stands for all of its tasks; one that is not run (not in STEPS) is not waited for."""
-    tasks = [task for _name, make in STEPS for task in make(ctx)]
+    tasks = [replace(task, step=name) for name, make in STEPS for task in make(ctx)]
     by_label = {t.label: [t.label] for t in tasks}
-    by_step = {name: [t.label for t in tasks if _step_of(t.label) == name] for name, _ in STEPS}
+    by_step = {name: [t.label for t in tasks if t.step == name] for name, _ in STEPS}
     expand = {**by_step, **by_label}
     return [
         replace(t, after=tuple(label for name in t.after for label in expand.get(name, ())))
         for t in tasks
     ]
-
-
-def _step_of(label: str) -> str:
-    return label.split(":", 1)[0]
 
 
 def _attempt(timings, label: str, plan, area_tolerance: float):
