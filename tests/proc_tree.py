@@ -133,3 +133,26 @@ def kill_when(command: Sequence[str], moment: Moment, *, env=None, grace: float 
                     os.kill(pid, signal.SIGKILL)
         err.seek(0)
         return Killed(caught, frozenset(seen), tuple(left), seconds, err.read())
+
+
+def cmdline(pid: int) -> str:
+    """The process's command line, its arguments joined by spaces ('' once it has gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def marked(variable: str, value: str, procs: dict[int, Stat] | None = None) -> set[Proc]:
+    """The processes started with ``variable=value`` in their environment, and their forks."""
+    procs = table() if procs is None else procs
+    entry = f"{variable}={value}".encode()
+    found = set()
+    for pid, got in procs.items():
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:  # gone, or another user's
+            continue
+        if entry in environ:
+            found.add((pid, got.start))
+    return found
