@@ -240,9 +240,8 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
                     started(tasks[index].label)
                     if idle:
                         worker = idle.pop()
-                    else:
-                        running = [*idle, *(w for w, _index in busy.values())]
-                        worker = _Worker(context, tasks, running)
+                    else:  # none idle: the running workers are the busy ones
+                        worker = _Worker(context, tasks, [w for w, _index in busy.values()])
                     worker.connection.send((index, _inputs(tasks[index], done)))
                     busy[worker.connection] = (worker, index)
             if not busy:
