@@ -1,4 +1,5 @@
-"""Shared fixtures: the default GeoPackage, throw-away copies, the CLI as a user runs it, a browser."""
+"""Shared fixtures: the default GeoPackage, throw-away copies, the CLI as a user runs it, a browser;
+and a check, as the session ends, that it left no miyun-spatial process running."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -14,6 +16,7 @@ import time
 import warnings
 from pathlib import Path
 
+import proc_tree
 import pytest
 
 from miyun_spatial.core.paths import DEFAULT_GPKG
@@ -181,3 +184,50 @@ def pg():
         mp.setenv("PGPASSFILE", str(handle.passfile))
         mp.delenv("PGPASSWORD", raising=False)
         yield handle
+
+
+# Set for the session: every process a test starts inherits it, and so do their forks, even once
+# orphaned (adopted by init); it tells this session's processes from other runs' on the machine.
+SESSION_MARK = "MIYUN_TEST_SESSION"
+
+
+def pytest_sessionstart(session) -> None:
+    os.environ[SESSION_MARK] = f"{os.getpid()}-{time.time_ns()}"
+
+
+def _left_behind() -> list[int]:
+    """This session's miyun-spatial processes still running: workers forked by this process,
+    builds that tests started (their command lines name it), and their workers."""
+    if not sys.platform.startswith("linux"):
+        return []
+    procs = proc_tree.table()
+    ours = proc_tree.cmdline(os.getpid())
+    started = proc_tree.marked(SESSION_MARK, os.environ.get(SESSION_MARK, "?"), procs)
+    found = {
+        proc
+        for proc in proc_tree.descendants(os.getpid(), procs) | started
+        if (line := proc_tree.cmdline(proc[0])) == ours or "miyun" in line
+    }
+    left, _seconds = proc_tree.ended_within(found, 2.0)  # one just killed: a moment to end
+    return left
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Fail the run, naming them, if processes of it are left running (and end them)."""
+    left = _left_behind()
+    if not left:
+        return
+    lines = [f"  {pid}: {proc_tree.cmdline(pid)[:160]}" for pid in left]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = f"the tests left {len(left)} miyun-spatial process(es) running, now killed:"
+    if reporter is None:
+        print("\n".join([message, *lines]), file=sys.stderr)
+    else:
+        reporter.write("\n")
+        reporter.write_sep("!", message, red=True, bold=True)
+        for line in lines:
+            reporter.write_line(line, red=True)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,5 +1,6 @@
-"""A run killed half-way (SIGKILL, power loss) leaves nothing a GIS client lists as data, and
-the next run removes what it left: scratch folders of outputs and snapshots of the input."""
+"""A run killed half-way (SIGKILL, power loss) leaves nothing a GIS client lists as data and
+no process running, and the next run removes what it left: scratch folders of outputs and
+snapshots of the input."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from proc_tree import kill_when
 
 from miyun_spatial.io.outputs import write_text
 from miyun_spatial.io.scratch import OUTPUT_PREFIX, SNAPSHOT_PREFIX, STALE_AGE_S, remove_stale
@@ -82,23 +84,13 @@ def _scratch(out: Path, tmp: Path) -> list[Path]:
 
 
 def _kill_build_while(gpkg: Path, out: Path, tmp: Path, seen) -> bool:
-    """Start ``build`` and SIGKILL it as soon as ``seen()`` holds; True if it was caught."""
+    """Start ``build`` and SIGKILL it as soon as ``seen()`` holds; True if it was caught.
+    No process of it (its workers) may outlive it by more than two seconds."""
     env = {**os.environ, "TMPDIR": str(tmp)}
     command = [sys.executable, "-m", "miyun_spatial", "build", str(gpkg), "--out", str(out)]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        while proc.poll() is None:
-            if seen():
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.002)
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
-    return proc.returncode == -signal.SIGKILL
+    killed = kill_when(command, lambda _pid, _workers: seen(), env=env, grace=2.0)
+    assert not killed.left, f"processes of the killed build still run: pids {list(killed.left)}"
+    return killed.caught
 
 
 @pytest.mark.parametrize("moment", ["snapshot", "results.gpkg"])

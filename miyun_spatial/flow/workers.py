@@ -13,6 +13,9 @@ in this process, in the same order.
 
 A task never writes outside its own files, and every file is written atomically, so a worker
 that dies leaves no half-written output; its death is reported as an :class:`OutputError`.
+A worker never outlives this process, whatever kills it: the kernel kills it as this process
+ends (Linux ``PR_SET_PDEATHSIG``), and it holds no end of any connection but its own, so it
+reads an end of file once nobody is left to send it a task.
 """
 
 from __future__ import annotations
@@ -25,11 +28,10 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,9 +59,6 @@ class Done:
 log = logging.getLogger(__name__)
 
 Started = Callable[[str], None]
-
-# What the worker of beside() runs: set before it forks, so it inherits it.
-_BESIDE: Callable[[], Any] | None = None
 
 
 def default_jobs() -> int:
@@ -150,22 +149,28 @@ def beside(run: Callable[[], Any], *, enabled: bool = True) -> Iterator[Callable
     if not (enabled and can_fork()):
         yield run
         return
-    global _BESIDE
-    _BESIDE = run  # inherited by the worker, forked when the pool starts
     _give_back_free_memory()
+    worker = _Worker(multiprocessing.get_context("fork"), [Task("validating", lambda _: run())])
+    worker.connection.send((0, {}))
+    answers: list[tuple] = []
+
+    def result() -> Any:
+        if not answers:
+            try:
+                answers.append(worker.connection.recv())
+            except EOFError as error:  # it ended without a word: killed, or crashed
+                raise _died("validating") from error
+            finally:
+                worker.stop()
+        kind, value, *_rest = answers[0]
+        if kind == "error":
+            raise value
+        return value
+
     try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            future = pool.submit(_run_beside)
-
-            def result() -> Any:
-                try:
-                    return future.result()
-                except BrokenProcessPool as error:
-                    raise _died("validating") from error
-
-            yield result
+        yield result
     finally:
-        _BESIDE = None
+        worker.stop(kill=not answers)  # not asked for (the block failed): not waited for
 
 
 def _died(doing: str) -> OutputError:
@@ -173,10 +178,6 @@ def _died(doing: str) -> OutputError:
         f"a worker process died while {doing} (out of memory? killed?): run again with "
         "--jobs 1 to do everything one by one in this process"
     )
-
-
-def _run_beside() -> Any:
-    return _BESIDE()
 
 
 def _run_here(task: Task, done: Mapping[str, Done], started: Started) -> Done:
@@ -224,7 +225,10 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
                 if all(label in done for label in tasks[index].after):
                     waiting.remove(index)
                     started(tasks[index].label)
-                    worker = idle.pop() if idle else _Worker(context, tasks)
+                    if idle:
+                        worker = idle.pop()
+                    else:  # none idle: the running workers are the busy ones
+                        worker = _Worker(context, tasks, [w for w, _index in busy.values()])
                     worker.connection.send((index, _inputs(tasks[index], done)))
                     busy[worker.connection] = (worker, index)
             if not busy:
@@ -259,11 +263,14 @@ def _run_forked(tasks: Sequence[Task], jobs: int, started: Started) -> list[Done
 
 
 class _Worker:
-    """A forked worker process and the connection it takes tasks on and answers through."""
+    """A forked worker process and the connection it takes tasks on and answers through;
+    ``others`` are the workers already running, whose connections it closes."""
 
-    def __init__(self, context, tasks: Sequence[Task]) -> None:
+    def __init__(self, context, tasks: Sequence[Task], others: Sequence[_Worker] = ()) -> None:
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(tasks, theirs), daemon=True)
+        ours = [self.connection, *(other.connection for other in others)]
+        args = (tasks, theirs, os.getpid(), ours)
+        self.process = context.Process(target=_serve, args=args, daemon=True)
         self.process.start()
         theirs.close()
 
@@ -277,10 +284,19 @@ class _Worker:
         self.process.join()
 
 
-def _serve(tasks: Sequence[Task], connection: Any) -> None:
-    """In a worker: run the tasks sent, answering ("done", value, seconds, peak MB,
-    retiring) or ("error", the exception, retiring), until told to stop or retiring."""
-    while (job := connection.recv()) is not None:
+def _serve(tasks: Sequence[Task], connection: Any, parent: int, parents_ends: Sequence) -> None:
+    """In a worker forked from process ``parent``: run the tasks sent, answering ("done",
+    value, seconds, peak MB, retiring) or ("error", the exception, retiring), until told to
+    stop, retiring, or the parent is gone.
+
+    ``parents_ends`` are the parent's ends of this worker's and the other workers'
+    connections, inherited: closed at once, so that this worker reads an end of file when the
+    parent dies, and the others do not wait for this one to let go of theirs.
+    """
+    for end in parents_ends:
+        end.close()
+    _end_with(parent)
+    while (job := _next_job(connection, parent)) is not None:
         index, inputs = job
         task = tasks[index]
         start = time.perf_counter()
@@ -293,11 +309,36 @@ def _serve(tasks: Sequence[Task], connection: Any) -> None:
         retiring = _private_bytes() > WORKER_PRIVATE_MAX
         try:
             connection.send((*answer, retiring))
-        except Exception as error:  # a value that cannot travel back
+        except OSError:  # the parent is gone
+            break
+        except Exception as error:  # a value that cannot travel back (pickled before sending)
             connection.send(("error", RuntimeError(f"{task.label}: {error}"), retiring))
         if retiring:
             break
     connection.close()
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel SIGKILL this process when ``parent``, which forked it, ends (Linux;
+    elsewhere nothing), and end now if it already has (between the fork and the request)."""
+    with contextlib.suppress(AttributeError, OSError):  # no prctl: not Linux
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL))
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _next_job(connection: Any, parent: int) -> tuple[int, Mapping[str, Any]] | None:
+    """The next task sent (its index and inputs), or None: told to stop, or the parent gone
+    (an end of file, or this process adopted by another)."""
+    if os.getppid() != parent:
+        return None
+    try:
+        return connection.recv()
+    except EOFError:
+        return None
 
 
 def _private_bytes() -> int:
