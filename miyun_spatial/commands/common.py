@@ -12,7 +12,7 @@ import click
 import pandas as pd
 
 from .. import sources
-from ..errors import MiyunError
+from ..errors import EXIT_DATA, MiyunError
 from ..map_options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
 from ..outputs import csv_text, terminal_text
 from ..store import DEFAULT_GPKG
@@ -226,6 +226,13 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
     flat = frame.reset_index() if frame.index.name or any(frame.index.names) else frame
     flat = flat.astype(object).where(flat.notna(), None)
     return flat.to_dict(orient="records")
+
+
+def fail(message: str, code: int = EXIT_DATA) -> None:
+    """End the command with ``code`` and one ``error: ...`` line on stderr (also under -q and
+    --json: the data goes to stdout, the verdict to stderr)."""
+    click.echo(terminal_text(f"error: {message}"), err=True)
+    raise click.exceptions.Exit(code)
 
 
 def emit_json(payload) -> None:

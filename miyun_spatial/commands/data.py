@@ -12,13 +12,13 @@ from .. import store
 from ..analysis import load_checked, refuse_errors
 from ..catalogue import CATALOGUE
 from ..crs import to_work_crs
-from ..errors import EXIT_DATA
 from ..metrics.areas import feature_areas
-from ..validate import findings_frame, has_errors, summary_counts, validate
+from ..validate import findings_frame, first_error, has_errors, summary_counts, validate
 from .common import (
     area_tolerance_option,
     emit_frame,
     emit_json,
+    fail,
     format_options,
     frame_records,
     gpkg_argument,
@@ -63,7 +63,7 @@ def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:
             f"{counts['info']} notes"
         )
     if has_errors(findings):
-        raise click.exceptions.Exit(EXIT_DATA)
+        fail(f"{gpkg}: {counts['error']} validation errors, the first: {first_error(findings)}")
 
 
 @click.command("areas")

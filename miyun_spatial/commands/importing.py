@@ -7,11 +7,10 @@ from pathlib import Path
 import click
 
 from .. import store
-from ..errors import EXIT_DATA
 from ..importing import CLASSIFICATIONS, LAYERS, ImportOptions, render_text, run_import
 from ..importing.fields import parse_pairs
 from ..outputs import terminal_text
-from .common import emit_json, verbosity
+from .common import emit_json, fail, verbosity
 
 
 @click.command("import")
@@ -120,7 +119,22 @@ def import_command(
     else:
         click.echo(terminal_text(render_text(report)))
     if not report.valid:
-        raise click.exceptions.Exit(EXIT_DATA)
+        fail(invalid_line(report))
+
+
+def invalid_line(report) -> str:
+    """The verdict on a result that does not validate, naming its first error."""
+    errors = [f for f in report.validation.get("findings", ()) if f.get("level") == "error"]
+    first = errors[0] if errors else {}
+    where = " / ".join(
+        str(first[key]) for key in ("layer", "fid", "code") if first.get(key) not in (None, "")
+    )
+    hint = f" (fix: {first['hint']})" if first.get("hint") else ""
+    detail = f", the first: {where}: {first.get('message', '')}{hint}" if first else ""
+    return (
+        f"{report.out or report.source}: the import does not validate: "
+        f"{report.validation.get('error', 0)} errors{detail}"
+    )
 
 
 COMMANDS = (import_command,)
