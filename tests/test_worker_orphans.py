@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from proc_tree import Proc, ended_within, kill_when, living, stat
 
-from miyun_spatial.scratch import SNAPSHOT_PREFIX
-from miyun_spatial.workers import can_fork
+from miyun_spatial.flow.workers import can_fork
+from miyun_spatial.io.scratch import SNAPSHOT_PREFIX
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="workers are forked on Linux only")
 
@@ -70,7 +70,7 @@ def test_no_process_of_a_sigkilled_build_is_left(tmp_path, default_gpkg, moment)
 IDLE_THEN_KILLED = """
 import os, time
 from miyun_spatial import workers
-from miyun_spatial.workers import Task, run_tasks
+from miyun_spatial.flow.workers import Task, run_tasks
 
 workers.PR_SET_PDEATHSIG = 0  # refused by the kernel, as where it cannot signal: only EOF is left
 

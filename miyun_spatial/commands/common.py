@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ..core.errors import MiyunError
+from ..core.errors import EXIT_DATA, MiyunError
 from ..core.paths import DEFAULT_GPKG
 from ..flow.workers import default_jobs
 from ..io import sources
@@ -225,6 +225,13 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
     flat = frame.reset_index() if frame.index.name or any(frame.index.names) else frame
     flat = flat.astype(object).where(flat.notna(), None)
     return flat.to_dict(orient="records")
+
+
+def fail(message: str, code: int = EXIT_DATA) -> None:
+    """End the command with ``code`` and one ``error: ...`` line on stderr (also under -q and
+    --json: the data goes to stdout, the verdict to stderr)."""
+    click.echo(terminal_text(f"error: {message}"), err=True)
+    raise click.exceptions.Exit(code)
 
 
 def emit_json(payload) -> None:

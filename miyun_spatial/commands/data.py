@@ -11,15 +11,16 @@ import click
 from ..analysis.run import load_checked, refuse_errors
 from ..core.catalogue import CATALOGUE
 from ..core.crs import to_work_crs
-from ..core.errors import EXIT_DATA
 from ..io import geopackage as store
 from ..io import sources
 from ..metrics.areas import feature_areas
+from ..validate.common import first_error
 from ..validate.layers import findings_frame, has_errors, summary_counts, validate
 from .common import (
     area_tolerance_option,
     emit_frame,
     emit_json,
+    fail,
     format_options,
     frame_records,
     gpkg_argument,
@@ -64,7 +65,7 @@ def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:
             f"{counts['info']} notes"
         )
     if has_errors(findings):
-        raise click.exceptions.Exit(EXIT_DATA)
+        fail(f"{gpkg}: {counts['error']} validation errors, the first: {first_error(findings)}")
 
 
 @click.command("areas")

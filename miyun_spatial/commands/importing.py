@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from ..core.errors import EXIT_DATA
 from ..flow.importing import LAYERS, ImportOptions, run_import
 from ..io import geopackage as store
 from ..io.importing import CLASSIFICATIONS, render_text
 from ..io.importing.fields import parse_pairs
 from ..io.outputs import terminal_text
-from .common import emit_json, verbosity
+from .common import emit_json, fail, verbosity
 
 
 @click.command("import")
@@ -121,7 +120,22 @@ def import_command(
     else:
         click.echo(terminal_text(render_text(report)))
     if not report.valid:
-        raise click.exceptions.Exit(EXIT_DATA)
+        fail(invalid_line(report))
+
+
+def invalid_line(report) -> str:
+    """The verdict on a result that does not validate, naming its first error."""
+    errors = [f for f in report.validation.get("findings", ()) if f.get("level") == "error"]
+    first = errors[0] if errors else {}
+    where = " / ".join(
+        str(first[key]) for key in ("layer", "fid", "code") if first.get(key) not in (None, "")
+    )
+    hint = f" (fix: {first['hint']})" if first.get("hint") else ""
+    detail = f", the first: {where}: {first.get('message', '')}{hint}" if first else ""
+    return (
+        f"{report.out or report.source}: the import does not validate: "
+        f"{report.validation.get('error', 0)} errors{detail}"
+    )
 
 
 COMMANDS = (import_command,)

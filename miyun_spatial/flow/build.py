@@ -20,6 +20,7 @@ from ..io import geopackage as store
 from ..io import sources
 from ..io.outputs import write_csv
 from ..io.qgis_styles import styles_for
+from ..io.staging import Stage, staged_run
 from ..render.maps.options import MapOptions
 from ..render.results_gpkg import RESULTS_NAME, write_results
 from ..validate.layers import (
@@ -204,7 +205,27 @@ def build(
     ``progress(i, n, label, percent)`` is called as each of the four phases starts (reading,
     validating, analysing, writing), as each of the n tasks of the last starts, then with
     "done"; ``BuildResult.timings`` holds the seconds of each.
+
+    All or nothing (:mod:`miyun_spatial.staging`): the run writes into a staging folder that
+    replaces ``out_dir`` once everything is written; a failed run leaves ``out_dir`` as it
+    was (a refused run's validation.csv lands only in a folder without a previous run).
     """
+    with staged_run(out_dir, command="build", replace_all=True) as stage:
+        result = _build_into(stage, gpkg, area_tolerance, map_options, progress, jobs)
+    outputs = tuple(stage.final(path) for path in result.outputs)
+    return replace(result, out_dir=Path(out_dir), outputs=outputs)
+
+
+def _build_into(
+    stage: Stage,
+    gpkg: Path | None,
+    area_tolerance: float,
+    map_options: MapOptions | None,
+    progress: Progress | None,
+    jobs: int,
+) -> BuildResult:
+    """:func:`build`, writing into ``stage.path``."""
+    out_dir = stage.path
     timings: list[tuple[str, float]] = []
     tell = progress or (lambda i, n, label, _pct: log.info("[%d/%d] %s", i, n, label))
     tell(1, 4, "reading", 0)
@@ -227,8 +248,14 @@ def build(
             results, failure = _attempt(timings, analysing, plan, area_tolerance)
         findings, seconds = validation()
     timings.insert(1, ("validating", seconds))
-    outputs = [write_csv(findings_frame(findings), Path(out_dir) / "validation.csv")]
-    refuse_errors(plan, findings, see=f"{outputs[0]} or run 'miyun-spatial validate {plan.path}'")
+    outputs = [write_csv(findings_frame(findings), out_dir / "validation.csv")]
+    stage.publish_on_failure = True  # the findings of a refused run, where nothing is lost
+    command = f"'miyun-spatial validate {plan.path}'"
+    shown = stage.final(outputs[0])
+    refuse_errors(
+        plan, findings, see=command if stage.has_previous else f"{shown} or run {command}"
+    )
+    stage.publish_on_failure = False
     if not side_by_side:
         tell(3, 4, analysing, 50)
         results, failure = _attempt(timings, analysing, plan, area_tolerance)

@@ -4,7 +4,8 @@ Deterministic, to the byte: the same sources give the same geometries and attrib
 derive from feature codes), and every time stamp the file holds (gpkg_contents.last_change,
 gpkg_metadata_reference.timestamp, layer_styles.update_time, the build_date metadata) is the
 date of the sources (the copy date in their PROVENANCE.md), or ``SOURCE_DATE_EPOCH`` when
-set, never the clock. Run it with ``miyun-spatial init-default``.
+set, never the clock; the SQLite header's transaction counters get a fixed value
+(``sqlite_header``). Run it with ``miyun-spatial init-default``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ...core.catalogue import CATALOGUE
 from ...core.paths import DEFAULT_GPKG
 from ..geopackage import write_gpkg
 from ..qgis_styles import add_styles
+from ..sqlite_header import fix_transaction_counts
 from .parcels import ParkTargets, build_parcels
 from .plan_features import draw_outlines, plan_layers
 from .sources import DEFAULT_SOURCES, read_sources
@@ -116,6 +118,7 @@ def build_default(out: Path = DEFAULT_GPKG, sources_dir: Path = DEFAULT_SOURCES)
     def finish(tmp: Path) -> None:
         add_styles(tmp)
         stamp_times(tmp, when)
+        fix_transaction_counts(tmp)  # how many commits GDAL made is not content
 
     write_gpkg(out, layers, metadata=metadata, finish=finish)
     log.info("wrote %s (%d layers)", out, len(layers))
