@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,6 +39,18 @@ YDYH_CODES = (
     ("1207", "城镇道路用地", "S"),
     ("16", "留白用地", "LB"),
 )
+
+# 用地用海 codes kept in the 三调 field names DLBM/DLMC: every code is also a GB/T 21010 code,
+# with another meaning there (1001 铁路用地, 1101 河流水面, 1002 轨道交通用地, 0901 军事设施用地)
+YDYH_IN_DLBM = (
+    ("1001", "工业用地", "M1"),
+    ("1101", "物流仓储用地", "W"),
+    ("1002", "采矿用地", "M2"),
+    ("0901", "商业用地", "B"),
+    ("0701", "城镇住宅用地", "R"),
+)
+# the plan's own classes (land_use_classes), as a regulatory plan's GHYT field holds them
+PLAN_CODES = ("M1", "F3", "B", "A35", "R", "G", "S")
 
 
 def zone_p1() -> shapely.Polygon:
@@ -147,3 +160,14 @@ def gcj02_geojson(folder: Path, parcels: gpd.GeoDataFrame) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def zip_shapefiles(archive: Path, *shps: Path, folder: str = "", cpg: str | None = None) -> Path:
+    """``shps`` with every sidecar file in one zip (under ``folder``); ``cpg`` adds a .cpg text."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for shp in shps:
+            for part in sorted(shp.parent.glob(f"{shp.stem}.*")):
+                zf.write(part, f"{folder}{part.name}")
+            if cpg is not None:
+                zf.writestr(f"{folder}{shp.stem}.cpg", cpg)
+    return archive

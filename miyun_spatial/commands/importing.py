@@ -8,7 +8,7 @@ import click
 
 from ..flow.importing import LAYERS, ImportOptions, run_import
 from ..io import geopackage as store
-from ..io.importing import CLASSIFICATIONS, render_text
+from ..io.importing import render_text
 from ..io.importing.fields import parse_pairs
 from ..io.outputs import terminal_text
 from .common import emit_json, fail, verbosity
@@ -33,11 +33,13 @@ from .common import emit_json, fail, verbosity
 )
 @click.option(
     "--classification",
-    type=click.Choice(tuple(CLASSIFICATIONS)),
-    default=None,
-    help="Classification of the land-use codes: gbt21010 (GB/T 21010-2017, 三调 DLBM), ydyh "
-    "(用地用海分类 2023) or plan (the plan's classes) [default: gbt21010 when the source has "
-    "DLBM, else plan].",
+    "classification",
+    multiple=True,
+    metavar="[FIELD=]NAME",
+    help="Classification of the land-use codes, for every class field or one FIELD "
+    "(repeatable): gbt21010 (GB/T 21010-2017, 三调 DLBM), ydyh (用地用海分类 2023) or plan "
+    "(the plan's classes), e.g. --classification current_use=gbt21010 --classification "
+    "planned_use=plan [default: detected per field from the codes and names].",
 )
 @click.option(
     "--field",
@@ -56,7 +58,8 @@ from .common import emit_json, fail, verbosity
 @click.option(
     "--mapping",
     type=click.Path(dir_okay=False, path_type=Path),
-    help='TOML file overriding the crosswalk per code: [codes] then "0601" = "M2".',
+    help='TOML file overriding the crosswalk per code ([codes] then "0601" = "M2") and choosing '
+    'classifications per field ([classification] then planned_use = "plan").',
 )
 @click.option(
     "--source-crs",
@@ -77,7 +80,7 @@ def import_command(
     layer: str,
     out_path: Path | None,
     base: Path,
-    classification: str | None,
+    classification: tuple[str, ...],
     field_pairs: tuple[str, ...],
     set_pairs: tuple[str, ...],
     mapping: Path | None,

@@ -18,13 +18,20 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import __version__
-from ..core.catalogue import CATALOGUE, LayerSpec
+from ..core.catalogue import CATALOGUE
 from ..core.errors import DataError, InputError
 from ..io import geopackage as store
 from ..io.importing.coordinates import GCJ02, parse_source_crs, to_work
-from ..io.importing.crosswalk import CLASSIFICATIONS, classify, load_crosswalk, read_mapping
+from ..io.importing.crosswalk import (
+    CLASSIFICATIONS,
+    load_crosswalk,
+    read_classification,
+    read_mapping,
+)
+from ..io.importing.detect import ALL_FIELDS, parse_choices
 from ..io.importing.fields import aliases, cast, defaults, find_column, resolve_fields
 from ..io.importing.geometry import conform_geometries, gaps
+from ..io.importing.landuse import alias_target, class_fields, classify_field
 from ..io.importing.report import ImportReport
 from ..io.importing.source import read_source
 from ..io.qgis_styles import add_styles
@@ -32,7 +39,6 @@ from ..validate.layers import findings_frame, summary_counts, validate
 
 LAYERS = tuple(s.name for s in CATALOGUE.layers if s.role in ("plan", "parcels", "projects"))
 AREA_DIFF = 0.01  # stated vs computed area: report features differing by more than 1 %
-CLASS_REF = "land_use_classes.code"
 WEB_DRIVERS = ("GeoJSON", "KML", "LIBKML", "GeoJSONSeq")
 MAX_LISTED = 5
 
@@ -43,7 +49,7 @@ class ImportOptions:
     layer: str
     out: Path | None
     base: Path = store.DEFAULT_GPKG
-    classification: str | None = None
+    classification: tuple[str, ...] | str = ()  # NAME (every field) or FIELD=NAME
     fields: Mapping[str, str] = field(default_factory=dict)
     constants: Mapping[str, str] = field(default_factory=dict)
     mapping: Path | None = None
@@ -54,20 +60,6 @@ class ImportOptions:
     keep_extra: bool = False
     dry_run: bool = False
     force: bool = False
-
-
-def class_fields(spec: LayerSpec) -> list[str]:
-    return [f.name for f in spec.fields if f.ref == CLASS_REF]
-
-
-def primary_class_field(spec: LayerSpec, classification: str) -> str | None:
-    """The field the classification's codes fill: the survey is current use, a plan planned use."""
-    names = class_fields(spec)
-    if not names:
-        return None
-    if "current_use" in names:
-        return "current_use" if classification == "gbt21010" else "planned_use"
-    return names[0]
 
 
 def _check_paths(opts: ImportOptions) -> None:
@@ -87,16 +79,6 @@ def _check_paths(opts: ImportOptions) -> None:
         raise InputError(f"--out {opts.out}: give a .gpkg file name")
     if opts.out.exists() and not opts.force:
         raise InputError(f"--out {opts.out}: exists; add --force to replace it")
-
-
-def _guess_classification(columns, explicit: Mapping[str, str]) -> tuple[str, str]:
-    names = {str(c).upper() for c in columns}
-    picked = {v.upper() for v in explicit.values()}
-    if "DLBM" in names | picked:
-        return "gbt21010", "guessed from the field DLBM (地类编码); give --classification to choose"
-    if names & {"YDYHDM", "YDYHFLDM"}:
-        return "ydyh", "guessed from a 用地用海 code field; give --classification to choose"
-    return "plan", "default; give --classification gbt21010 or ydyh for other codes"
 
 
 def run_import(opts: ImportOptions) -> ImportReport:
@@ -147,61 +129,76 @@ def run_import(opts: ImportOptions) -> ImportReport:
     return report
 
 
+def _choices(opts: ImportOptions, targets: list[str]) -> dict[str, str]:
+    """Classification per field: the command line's, else the mapping TOML's ``[classification]``."""
+    given = (opts.classification,) if isinstance(opts.classification, str) else opts.classification
+    if given and not targets:
+        raise InputError(
+            f"--classification: layer '{opts.layer}' has no land-use class field; it applies to "
+            "land_parcels and land_adjustments"
+        )
+    cli = parse_choices(given, targets)
+    if ALL_FIELDS in cli or not opts.mapping:
+        return cli
+    toml = parse_choices(read_classification(opts.mapping), targets, option=f"{opts.mapping}:")
+    return {**toml, **cli}
+
+
 def _attributes(frame, spec, opts, report, classes, overrides, where) -> pd.DataFrame:
     columns = [c for c in frame.columns if c != frame.geometry.name]
     targets = class_fields(spec)
-    key, how = (
-        (opts.classification, "--classification")
-        if opts.classification
-        else _guess_classification(columns, opts.fields)
-    )
-    if opts.classification and not targets:
-        raise InputError(
-            f"--classification: layer '{spec.name}' has no land-use class field; it applies to "
-            "land_parcels and land_adjustments"
-        )
-    primary = primary_class_field(spec, key) if targets else None
+    choices = _choices(opts, targets)
+    crosswalks = {key: load_crosswalk(key, classes) for key in CLASSIFICATIONS} if targets else {}
+    found = resolve_fields(columns, spec, opts.fields, class_field=None).sources
+    taken = {t: found[t][0] for t in targets if t in found}
+    primary = alias_target(frame, spec, taken, choices, crosswalks, overrides, where=where)
     mapping = resolve_fields(columns, spec, opts.fields, class_field=primary)
     unknown = [t for t in opts.constants if not spec.has_field(t)]
     if unknown:
         raise InputError(f"--set {unknown[0]}=...: layer '{spec.name}' has no such field")
     out = pd.DataFrame(index=frame.index)
     area_m2 = pd.Series(frame.geometry.area.to_numpy(), index=frame.index)
-    crosswalk = load_crosswalk(key, classes) if targets else None
+    classified = [t for t in targets if t in mapping.sources]
+    primary = primary if primary in classified else (classified or [None])[0]
     for target, (source, how_found) in mapping.sources.items():
         report.fields[target] = {"source": source, "how": how_found}
-        if target in targets and crosswalk is not None:
-            names = None
-            name_column = None
-            if target == primary:
-                name_column = find_column(columns, aliases()["class_name"])
-                names = frame[name_column] if name_column is not None else None
-            result = classify(
-                frame[source], names, area_m2, crosswalk, overrides, where=f"{where} field {source}"
-            )
-            out[target] = result.classes
-            if target == primary:
-                _classification_report(report, key, how, result, overrides)
-                kept = [
-                    ("source_code", result.codes, source, "code as delivered"),
-                    ("source_name", result.names, name_column or source, "name as delivered"),
-                    ("source_classification", key, repr(key), "--classification"),
-                ]
-                if name_column is None:
-                    what = "text after the code, else the standard's name"
-                    kept[1] = ("source_name", result.names, source, what)
-                for name, values, origin, what in kept:
-                    if spec.has_field(name) and name not in mapping.sources:
-                        out[name] = values
-                        report.fields[name] = {"source": origin, "how": what}
+        if target not in targets:
+            out[target] = cast(frame[source], spec.field(target).type, where=where, name=source)
             continue
-        out[target] = cast(frame[source], spec.field(target).type, where=where, name=source)
+        one = classify_field(
+            frame, target, source, area_m2, choices, crosswalks, overrides,
+            primary=target == primary, where=where,
+        )  # fmt: skip
+        key, result = one.detection.key, one.result
+        out[target] = result.classes
+        report.warnings += [f"{target} ({source}): {w}" for w in one.detection.warnings]
+        report.classifications[target] = {
+            "source": source,
+            "classification": key,
+            "title": CLASSIFICATIONS[key][1],
+            "how": one.detection.how,
+        }
+        if target != primary:
+            continue
+        _classification_report(report, key, one.detection.how, result, overrides)
+        kept = [
+            ("source_code", result.codes, source, "code as delivered"),
+            ("source_name", result.names, one.name_field or source, "name as delivered"),
+            ("source_classification", key, repr(key), one.detection.how),
+        ]
+        if one.name_field is None:
+            what = "text after the code, else the standard's name"
+            kept[1] = ("source_name", result.names, source, what)
+        for name, values, origin, what in kept:
+            if spec.has_field(name) and name not in mapping.sources:
+                out[name] = values
+                report.fields[name] = {"source": origin, "how": what}
     for target, value in opts.constants.items():
         kind = spec.field(target).type
         out[target] = cast(pd.Series(value, index=frame.index), kind, where="--set", name=target)
         report.fields[target] = {"source": repr(value), "how": "--set"}
     context = {
-        "classification": key,
+        "classification": report.classification,
         "gcj02": opts.source_crs is not None and parse_source_crs(opts.source_crs) == GCJ02,
         "groups": dict(zip(classes["code"].astype(str), classes["group"], strict=True)),
     }

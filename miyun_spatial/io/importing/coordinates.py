@@ -69,12 +69,38 @@ def _describe(bounds: np.ndarray) -> str:
     return f"coordinates span x {minx:,.6g}–{maxx:,.6g}, y {miny:,.6g}–{maxy:,.6g}"
 
 
-def _hint(bounds: np.ndarray) -> str:
-    guesses = suggest_crs(bounds)
-    if not guesses:
+def _lonlat(bounds: np.ndarray, crs: CRS) -> str:
+    try:
+        transformer = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        lon, lat = transformer.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
+    except ProjError:
+        return " no valid lon/lat"
+    if not np.isfinite([*lon, *lat]).all():
+        return " no valid lon/lat"
+    return f" lon {min(lon):.4f}–{max(lon):.4f}, lat {min(lat):.4f}–{max(lat):.4f}"
+
+
+def _hint(bounds: np.ndarray, used: CRS | None = None) -> str:
+    """The ``--source-crs`` that puts the data in Beijing; never ``used``, the CRS just tried."""
+    guesses = [
+        g
+        for g in suggest_crs(bounds)
+        if (used is None or g != _label(used))
+        and in_beijing(bounds, CRS.from_user_input("EPSG:4326" if g == GCJ02 else g))
+    ]
+    if guesses:
+        also = f" (or {', '.join(guesses[1:])})" if len(guesses) > 1 else ""
+        return f"give --source-crs {guesses[0]}{also}"
+    tried = ([_label(used)] if used is not None else []) + [
+        g for g in suggest_crs(bounds) if g != GCJ02 and (used is None or g != _label(used))
+    ]
+    if not tried:
         return "find the CRS in the delivery's metadata and give it with --source-crs"
-    also = f" (or {', '.join(guesses[1:])})" if len(guesses) > 1 else ""
-    return f"give --source-crs {guesses[0]}{also}"
+    placed = "; ".join(f"{g} puts them at{_lonlat(bounds, CRS.from_user_input(g))}" for g in tried)
+    return (
+        f"the data lie outside the district in every likely CRS ({placed}): check that this "
+        "delivery is for Miyun, or clip it to the district before importing"
+    )
 
 
 def in_beijing(bounds: np.ndarray, crs: CRS) -> bool:
@@ -132,7 +158,7 @@ def to_work(
         source = "--source-crs" if option is not None else "the declared CRS (wrong .prj?)"
         raise DataError(
             f"{where}: in {_label(crs)} from {source} the features do not fall in Beijing: "
-            f"{_describe(bounds)}; {_hint(bounds)}"
+            f"{_describe(bounds)}; {_hint(bounds, crs)}"
         )
     if crs.equals(WORK_CRS):
         notes.append(f"already in {WORK_CRS.to_string()}: no reprojection")

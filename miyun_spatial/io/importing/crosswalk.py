@@ -17,6 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 
 from ...core.errors import DataError, InputError
@@ -37,6 +38,8 @@ class CrosswalkRow:
     plan_class: str
     ambiguous: bool
     note: str = ""
+    level1_code: str = ""
+    level1_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,13 @@ def load_crosswalk(key: str, classes: pd.DataFrame) -> Crosswalk:
     rows = {}
     for raw in reader:
         row = CrosswalkRow(
-            raw["code"], raw["name_zh"], raw["plan_class"], raw["ambiguous"] == "1", raw["note"]
+            raw["code"],
+            raw["name_zh"],
+            raw["plan_class"],
+            raw["ambiguous"] == "1",
+            raw["note"],
+            raw["level1_code"],
+            raw["level1_zh"],
         )
         if row.plan_class not in known:
             raise DataError(
@@ -80,17 +89,29 @@ def load_crosswalk(key: str, classes: pd.DataFrame) -> Crosswalk:
     return Crosswalk(key, title, MappingProxyType(rows))
 
 
-def read_mapping(path: Path, classes: pd.DataFrame) -> dict[str, str]:
-    """Per-code overrides from a TOML file: a ``[codes]`` table of ``"0601" = "M2"`` lines."""
+def _read_toml(path: Path) -> dict:
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: is not valid TOML ({exc})") from None
+
+
+def read_mapping(path: Path, classes: pd.DataFrame) -> dict[str, str]:
+    """Per-code overrides from a TOML file: a ``[codes]`` table of ``"0601" = "M2"`` lines.
+
+    A file with only a ``[classification]`` table (see ``read_classification``) has none.
+    """
+    data = _read_toml(path)
     codes = data.get("codes")
+    if codes is None and isinstance(data.get("classification"), dict):
+        return {}
     if not isinstance(codes, dict) or not codes:
-        raise InputError(f'{path}: needs a [codes] table, e.g. [codes] then "0601" = "M2"')
+        raise InputError(
+            f'{path}: needs a [codes] table, e.g. [codes] then "0601" = "M2" (or a '
+            '[classification] table, e.g. current_use = "gbt21010")'
+        )
     known = set(classes["code"].astype(str))
     out = {}
     for code, target in codes.items():
@@ -101,6 +122,16 @@ def read_mapping(path: Path, classes: pd.DataFrame) -> dict[str, str]:
             )
         out[str(code).strip().upper()] = target
     return out
+
+
+def read_classification(path: Path) -> tuple[str, ...]:
+    """The ``[classification]`` table of a mapping TOML as ``FIELD=NAME`` choices."""
+    table = _read_toml(path).get("classification", {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise InputError(
+            f'{path}: [classification] holds FIELD = "NAME" lines, e.g. planned_use = "plan"'
+        )
+    return tuple(f"{target}={key}" for target, key in table.items())
 
 
 def split_code(value: object, crosswalk: Crosswalk, overrides: Mapping[str, str]):
@@ -121,6 +152,29 @@ def split_code(value: object, crosswalk: Crosswalk, overrides: Mapping[str, str]
             rest = text[match.end() :].strip(" _-:：、") or None
             return code, rest
     return text, None
+
+
+def split_codes(values: pd.Series, crosswalk: Crosswalk, overrides: Mapping[str, str]):
+    """``split_code`` of a whole column as two Series (code, rest), once per distinct value."""
+    index, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    split = [split_code(v, crosswalk, overrides) for v in uniques] + [(None, None)]
+    codes = np.array([s[0] for s in split], dtype=object)[index]  # -1 (missing) -> the last
+    rest = np.array([s[1] for s in split], dtype=object)[index]
+    return pd.Series(codes, index=values.index), pd.Series(rest, index=values.index)
+
+
+def unknown_hint(code: str, crosswalk: Crosswalk) -> str:
+    """``, meant '0601'?`` for a lost leading zero; the level-2 codes for a level-1 code."""
+    if f"0{code}" in crosswalk:
+        return f", meant '0{code}'?"
+    finer = [r for r in crosswalk.rows.values() if r.level1_code == code]
+    if not finer:
+        return ""
+    listed = ", ".join(f"{r.code} {r.name_zh}" for r in finer)
+    return (
+        f", a level-1 (一级类) code: {finer[0].level1_zh}; give the level-2 (二级类) code, "
+        f"one of {listed}"
+    )
 
 
 @dataclass(frozen=True)
@@ -144,9 +198,7 @@ def classify(
     where: str,
 ) -> Classified:
     """Map source codes to plan classes; unknown codes raise one DataError listing them all."""
-    split = [split_code(v, crosswalk, overrides) for v in values]
-    codes = pd.Series([s[0] for s in split], index=values.index, dtype=object)
-    rest = pd.Series([s[1] for s in split], index=values.index, dtype=object)
+    codes, rest = split_codes(values, crosswalk, overrides)
     empty = codes.isna()
     if empty.any():
         raise DataError(
@@ -156,11 +208,9 @@ def classify(
     unknown = codes[~codes.isin(list(crosswalk.rows) + list(overrides))]
     if len(unknown):
         counts = unknown.value_counts()
-
-        def hint(code: str) -> str:  # codes read as numbers lose their leading zero
-            return f", meant '0{code}'?" if f"0{code}" in crosswalk else ""
-
-        listed = ", ".join(f"'{c}' ({n} features{hint(c)})" for c, n in counts.items())
+        listed = ", ".join(
+            f"'{c}' ({n} features{unknown_hint(c, crosswalk)})" for c, n in counts.items()
+        )
         raise DataError(
             f"{where}: codes not in the {crosswalk.key} crosswalk: {listed}; fix the codes or "
             'map them to plan classes in a --mapping TOML file ([codes] "CODE" = "CLASS")'
@@ -169,7 +219,7 @@ def classify(
     names = rest.fillna(codes.map(standard))
     if source_names is not None:
         names = source_names.astype(object).where(source_names.notna(), names)
-    classes = codes.map(lambda c: overrides.get(c) or crosswalk.rows[c].plan_class)
+    classes = codes.map({**{c: r.plan_class for c, r in crosswalk.rows.items()}, **overrides})
     table = _table(codes, names, classes, area_m2, crosswalk, overrides)
     ambiguous = table[table["ambiguous"] & ~table["overridden"]]
     return Classified(codes, names, classes, table, ambiguous)

@@ -46,9 +46,8 @@ def _sibling(path: Path, suffix: str) -> Path | None:
     return None
 
 
-def _dbf_columns(dbf: Path) -> list[tuple[str, np.ndarray]]:
-    """``(field name, raw bytes per record)`` of every text (C) field of a dBASE file."""
-    data = dbf.read_bytes()
+def _dbf_columns(dbf: Path | str, data: bytes) -> list[tuple[str, np.ndarray]]:
+    """``(field name, raw bytes per record)`` of every text (C) field of dBASE bytes ``data``."""
     if len(data) < 32:
         raise InputError(f"{dbf}: is not a dBASE file (truncated header)")
     count, header_len, record_len = struct.unpack("<IHH", data[4:12])
@@ -67,10 +66,10 @@ def _dbf_columns(dbf: Path) -> list[tuple[str, np.ndarray]]:
     return [(name, records[f"f{i}"]) for i, (name, kind, _n) in enumerate(fields) if kind == "C"]
 
 
-def _undecodable_in(dbf: Path, codec: str) -> list[tuple[int, str, bytes]]:
-    """Cells of ``dbf`` that ``codec`` cannot decode (a whole column is tried at once first)."""
+def _undecodable_in(columns, codec: str) -> list[tuple[int, str, bytes]]:
+    """Cells of ``columns`` that ``codec`` cannot decode (a whole column is tried at once first)."""
     bad = []
-    for name, column in _dbf_columns(dbf):
+    for name, column in columns:
         try:
             column.tobytes().decode(codec)
             continue
@@ -100,35 +99,48 @@ def shapefile_encoding(shp: Path, override: str | None) -> EncodingDecision:
         raise InputError(
             f"{shp}: has no .dbf beside it; copy the whole Shapefile (.shp .shx .dbf .prj)"
         )
-    layer = shp.stem
+    cpg = _sibling(shp, ".cpg")
+    cpg_text = cpg.read_text(encoding="ascii", errors="replace") if cpg is not None else None
+    return dbf_encoding(
+        dbf, dbf.read_bytes(), cpg.name if cpg else None, cpg_text, override, layer=shp.stem
+    )
+
+
+def dbf_encoding(
+    dbf: Path | str,
+    data: bytes,
+    cpg_name: str | None,
+    cpg_text: str | None,
+    override: str | None,
+    *,
+    layer: str,
+) -> EncodingDecision:
+    """The encoding of the dBASE bytes ``data`` (named ``dbf``), given its ``.cpg`` text if any."""
+    columns = _dbf_columns(dbf, data)
     if override:
         codec = _codec(override)
-        bad = _undecodable_in(dbf, codec)
+        bad = _undecodable_in(columns, codec)
         if bad:
             raise DataError(
                 f"{dbf}: text is not {override}: {_listing(bad, layer)}; try another --encoding"
             )
         return EncodingDecision(codec, f"{override} (--encoding)")
-    cpg = _sibling(shp, ".cpg")
-    declared = None
-    if cpg is not None:
-        text = cpg.read_text(encoding="ascii", errors="replace").strip().upper()
-        declared = _CPG_NAMES.get(text)
-    ascii_only = all(column.tobytes().isascii() for _name, column in _dbf_columns(dbf))
-    if declared and not _undecodable_in(dbf, declared):
-        return EncodingDecision(declared, f"{declared} (from {cpg.name})")
+    declared = _CPG_NAMES.get(cpg_text.strip().upper()) if cpg_text is not None else None
+    ascii_only = all(column.tobytes().isascii() for _name, column in columns)
+    if declared and not _undecodable_in(columns, declared):
+        return EncodingDecision(declared, f"{declared} (from {cpg_name})")
     for codec in CANDIDATES:
-        if not _undecodable_in(dbf, codec):
+        if not _undecodable_in(columns, codec):
             if ascii_only:
                 return EncodingDecision(codec, "ASCII only (no .cpg needed)")
             source = (
-                f"{cpg.name} says '{cpg.read_text(errors='replace').strip()}' but the text is not"
-                if cpg is not None
+                f"{cpg_name} says '{cpg_text.strip()}' but the text is not"
+                if cpg_text is not None
                 else "no .cpg; detected from the text"
             )
             label = "GBK/GB18030" if codec == "GB18030" else codec
             return EncodingDecision(codec, f"{label} ({source})")
-    bad = _undecodable_in(dbf, "GB18030")
+    bad = _undecodable_in(columns, "GB18030")
     raise DataError(
         f"{dbf}: text is neither UTF-8 nor GBK/GB18030: {_listing(bad, layer)}; "
         "give the right --encoding (e.g. BIG5) or fix those cells"

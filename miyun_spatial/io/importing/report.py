@@ -27,6 +27,7 @@ class ImportReport:
     classification: str | None = None
     classification_title: str | None = None
     classification_how: str | None = None
+    classifications: dict[str, dict] = field(default_factory=dict)  # per class field
     crosswalk: list[dict] = field(default_factory=list)
     ambiguous: list[dict] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)
@@ -72,6 +73,12 @@ def render_text(report: ImportReport) -> str:
             f"  分类 classification: {r.classification} = {r.classification_title} "
             f"({r.classification_how})"
         )
+        for target, c in r.classifications.items():
+            if c["classification"] != r.classification or c["how"] != r.classification_how:
+                lines.append(
+                    f"    {target} <- {c['source']}: {c['classification']} = {c['title']} "
+                    f"({c['how']})"
+                )
         lines.append(f"    {'code':<8} {'name':<16} {'class':<6} {'features':>8} {'ha':>12}")
         for row in r.crosswalk:
             flag = " *" if row["ambiguous"] and not row["overridden"] else ""

@@ -16,6 +16,7 @@ import pyogrio
 from pyproj import CRS
 
 from ...core.errors import InputError
+from .archive import open_zip, split_zip_path, zipped_encoding
 from .encoding import EncodingDecision, dxf_encoding, shapefile_encoding
 
 _CSV_OPTIONS = {"GEOM_POSSIBLE_NAMES": "WKT,wkt,geometry,geom,GEOMETRY", "KEEP_GEOM_COLUMNS": "NO"}
@@ -39,7 +40,7 @@ def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200]
 
 
-def choose_layer(path: Path, wanted: str | None, target: str) -> str:
+def choose_layer(path: Path | str, wanted: str | None, target: str) -> str:
     """The source layer to read: ``wanted``, the only one, or the one named like ``target``."""
     try:
         names = [str(row[0]) for row in pyogrio.list_layers(path)]
@@ -67,20 +68,36 @@ def read_source(
     path: Path, *, target: str, source_layer: str | None = None, encoding: str | None = None
 ) -> Source:
     """Read one layer of ``path`` with the right encoding; the file itself is never written."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder; give the delivery's path")
-    layer = choose_layer(path, source_layer, target)
-    info = pyogrio.read_info(path, layer=layer)
+    zipped = None
+    split = split_zip_path(path)
+    if split is not None:
+        zipped = open_zip(*split, source_layer)
+        path, gdal_path = split[0], zipped.gdal_path
+    else:
+        path = gdal_path = Path(path)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder; give the delivery's path")
+    wanted = None if zipped is not None and zipped.is_shapefile else source_layer
+    layer = choose_layer(gdal_path, wanted, target)
+    info = pyogrio.read_info(gdal_path, layer=layer)
     driver = info["driver"]
     decision = None
     kwargs: dict = {}
     config: dict = {}
     if driver == "ESRI Shapefile":
-        shp = path if path.is_file() else path / f"{layer}.shp"
-        decision = shapefile_encoding(shp, encoding)
+        if zipped is not None and zipped.is_shapefile:
+            decision = zipped_encoding(zipped, encoding)
+        elif zipped is not None:
+            raise InputError(
+                f"{path}: holds Shapefiles in a folder; give the path /vsizip/{path}/FOLDER/X.shp"
+            )
+        else:
+            shp = path if path.is_file() else path / f"{layer}.shp"
+            decision = shapefile_encoding(shp, encoding)
         kwargs["encoding"] = decision.encoding
     elif driver == "DXF":
+        if zipped is not None:
+            raise InputError(f"{path}: a zipped DXF drawing cannot be read; unzip it first")
         decision = dxf_encoding(path, encoding)
         config["DXF_ENCODING"] = decision.encoding
     elif encoding:
@@ -90,7 +107,7 @@ def read_source(
         kwargs.update(_CSV_OPTIONS)
     with _gdal_config(config):
         try:
-            frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True, **kwargs)
+            frame = pyogrio.read_dataframe(gdal_path, layer=layer, fid_as_index=True, **kwargs)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
             raise InputError(f"{path}: layer '{layer}' cannot be read ({_short(exc)})") from None
         except UnicodeDecodeError as exc:
