@@ -114,7 +114,9 @@ def _stage_folder(where: Path, out_dir: Path) -> Iterator[Path]:
 
 def _note_unchanged(exc: BaseException, stage: Stage) -> None:
     if isinstance(exc, MiyunError) and exc.args:
-        exc.args = (f"{exc.args[0]}; {stage.unchanged_note()}", *exc.args[1:])
+        # a file named in the staging folder is named where the user looks for it
+        text = str(exc.args[0]).replace(str(stage.path), str(stage.out_dir))
+        exc.args = (f"{text}; {stage.unchanged_note()}", *exc.args[1:])
     elif isinstance(exc, Exception):
         log.warning("%s", stage.unchanged_note())
 

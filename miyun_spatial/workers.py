@@ -25,6 +25,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -167,7 +168,12 @@ def beside(run: Callable[[], Any], *, enabled: bool = True) -> Iterator[Callable
     _BESIDE = run  # inherited by the worker, forked when the pool starts
     _give_back_free_memory()
     try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             future = pool.submit(_run_beside)
 
             def result() -> Any:
@@ -276,7 +282,9 @@ class _Worker:
 
     def __init__(self, context, tasks: Sequence[Task]) -> None:
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(tasks, theirs), daemon=True)
+        self.process = context.Process(
+            target=_serve, args=(tasks, theirs, os.getpid()), daemon=True
+        )
         self.process.start()
         theirs.close()
 
@@ -290,9 +298,23 @@ class _Worker:
         self.process.join()
 
 
-def _serve(tasks: Sequence[Task], connection: Any) -> None:
+def _die_with_parent(parent: int) -> None:
+    """In a worker (Linux): be killed when the build that forked it dies. A SIGKILLed build
+    otherwise leaves its workers waiting for tasks for ever (each holds the pipes of the
+    others, so none sees the end of its own), holding the run's staging folder."""
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _serve(tasks: Sequence[Task], connection: Any, parent: int) -> None:
     """In a worker: run the tasks sent, answering ("done", value, seconds, peak MB,
     retiring) or ("error", the exception, retiring), until told to stop or retiring."""
+    _die_with_parent(parent)
     while (job := connection.recv()) is not None:
         index, inputs = job
         task = tasks[index]

@@ -315,7 +315,10 @@ def test_bad_input_exits_with_its_code_and_one_line(runs, case):
     for word in case.words:
         assert word in text, (word, text)
     assert "\n" not in text
-    assert sorted(p.name for p in run.out.iterdir()) == ["validation.csv"]  # nothing computed
+    assert sorted(p.name for p in run.out.iterdir()) == [
+        ".miyun-run.json",
+        "validation.csv",
+    ]  # nothing computed
 
 
 def test_the_corpus_covers_several_variants_of_every_class():
