@@ -34,6 +34,7 @@ import shapely
 from pyproj import CRS
 
 from .catalogue import CATALOGUE
+from .code_text import normalise_codes
 from .damage import Damage, find_damage
 from .errors import InputError
 from .gpkg_write import GPKG_VERSION as GPKG_VERSION  # the write half, re-exported
@@ -341,6 +342,7 @@ def load(path: Path | str | Source | None = None) -> PlanData:
             layers[name] = layers[name].set_crs(None, allow_override=True)
     for cell in bad_cells:
         _blank(layers[cell.layer], cell.fid, cell.field)
+    layers = normalise_codes(layers)  # 'Ｂ１' is B1 (code_text)
     log.info("read %d layers from %s", len(layers), path)
     return PlanData(
         path,

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import shapely
 
 from .catalogue import CATALOGUE, FieldSpec, LayerSpec
+from .code_text import NORMALISED, typed_as
 from .crs import WORK_CRS, crs_problem
 from .store import PlanData
 from .validate_common import (
@@ -175,6 +176,26 @@ def _check_features(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
         ):
             continue
         yield from _check_values(frame, spec, f)
+    yield from _check_typed_codes(frame, spec)
+
+
+def _check_typed_codes(frame: pd.DataFrame, spec: LayerSpec) -> Iterator[Finding]:
+    """One warning per field whose codes were typed in full-width (or other compatibility)
+    forms and are read in their NFKC form (``code_text``)."""
+    for field, typed in frame.attrs.get(NORMALISED, {}).items():
+        fid = min(typed)
+        shown = ", ".join(f"'{t}'" for t in list(typed.values())[:3])
+        yield Finding(
+            "warning",
+            "code_normalised",
+            spec.name,
+            f"{len(typed)} value{'s' if len(typed) > 1 else ''} of '{field}' typed in "
+            f"full-width or compatibility forms ({shown}) read as '{frame.at[fid, field]}'"
+            f"{' etc.' if len(typed) > 1 else ''} (Unicode NFKC)",
+            "retype them in half-width (ASCII) letters and digits",
+            int(fid),
+            _label(frame, spec, fid),
+        )
 
 
 def _check_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
@@ -250,7 +271,8 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
                 "error",
                 "duplicate_code",
                 spec.name,
-                f"'{f.name}' value '{values[fid]}' is used by more than one feature",
+                f"'{f.name}' value '{values[fid]}' is used by more than one feature"
+                + _typed_note(frame, f.name, fid),
                 "give each feature its own code",
                 int(fid),
                 _label(frame, spec, fid),
@@ -300,6 +322,11 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
                 int(fid),
                 _label(frame, spec, fid),
             )
+
+
+def _typed_note(frame: pd.DataFrame, field: str, fid) -> str:
+    typed = typed_as(frame, field, fid)
+    return "" if typed is None else f" (typed '{typed}'; codes are compared in NFKC form)"
 
 
 def _with_markup(text: pd.Series) -> pd.Index:

@@ -28,6 +28,7 @@ import shapely
 from pyproj import CRS
 
 from ..catalogue import CATALOGUE
+from ..code_text import normalise_codes
 from ..errors import InputError
 from ..store import LayerInfo, PlanData, SourceName
 from .connect import Target, connect, database_errors, has_postgis, parse_dsn, schema_exists
@@ -146,6 +147,7 @@ class PostGISSource:
                 infos[name], layers[name] = read_table(con, self.target, table)
                 if after_layer is not None:
                     after_layer(name)
+        layers = normalise_codes(layers)  # 'Ｂ１' is B1, as in a GeoPackage (code_text)
         log.info("read %d layers from %s", len(layers), self.target)
         return PlanData(
             SourceName(self.target.display),
