@@ -41,6 +41,7 @@ from .gpkg_write import GPKG_VERSION as GPKG_VERSION  # the write half, re-expor
 from .gpkg_write import conform as conform
 from .gpkg_write import write_gpkg as write_gpkg
 from .scratch import SNAPSHOT_PREFIX, private_dir
+from .single_parts import single_points
 
 if TYPE_CHECKING:
     from .sources import Source
@@ -342,7 +343,7 @@ def load(path: Path | str | Source | None = None) -> PlanData:
             layers[name] = layers[name].set_crs(None, allow_override=True)
     for cell in bad_cells:
         _blank(layers[cell.layer], cell.fid, cell.field)
-    layers = normalise_codes(layers)  # 'Ｂ１' is B1 (code_text)
+    layers = single_points(normalise_codes(layers))  # 'Ｂ１' is B1; MultiPoint(p) is p
     log.info("read %d layers from %s", len(layers), path)
     return PlanData(
         path,

@@ -266,13 +266,14 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
             )
     if f.unique:
         dup = ~null & values.duplicated(keep=False)
+        notes = _typed_notes(frame, f.name, values[dup])
         for fid in frame.index[dup]:
             yield Finding(
                 "error",
                 "duplicate_code",
                 spec.name,
                 f"'{f.name}' value '{values[fid]}' is used by more than one feature"
-                + _typed_note(frame, f.name, fid),
+                + notes.get(values[fid], ""),
                 "give each feature its own code",
                 int(fid),
                 _label(frame, spec, fid),
@@ -324,9 +325,18 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
             )
 
 
-def _typed_note(frame: pd.DataFrame, field: str, fid) -> str:
-    typed = typed_as(frame, field, fid)
-    return "" if typed is None else f" (typed '{typed}'; codes are compared in NFKC form)"
+def _typed_notes(frame: pd.DataFrame, field: str, duplicates: pd.Series) -> dict[str, str]:
+    """Value -> a note naming how its features typed it, for duplicates that NFKC made
+    (``code_text``): "(typed 'B1', 'Ｂ１'; codes are compared in NFKC form)"."""
+    if not frame.attrs.get(NORMALISED, {}).get(field):
+        return {}
+    notes = {}
+    for value, group in duplicates.groupby(duplicates, sort=False):
+        typed = [typed_as(frame, field, fid) or value for fid in group.index]
+        if len(set(typed)) > 1:
+            shown = ", ".join(f"'{t}'" for t in dict.fromkeys(typed))
+            notes[value] = f" (typed {shown}; codes are compared in NFKC form)"
+    return notes
 
 
 def _with_markup(text: pd.Series) -> pd.Index:

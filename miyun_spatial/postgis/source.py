@@ -30,6 +30,7 @@ from pyproj import CRS
 from ..catalogue import CATALOGUE
 from ..code_text import normalise_codes
 from ..errors import InputError
+from ..single_parts import single_points
 from ..store import LayerInfo, PlanData, SourceName
 from .connect import Target, connect, database_errors, has_postgis, parse_dsn, schema_exists
 
@@ -147,7 +148,7 @@ class PostGISSource:
                 infos[name], layers[name] = read_table(con, self.target, table)
                 if after_layer is not None:
                     after_layer(name)
-        layers = normalise_codes(layers)  # 'Ｂ１' is B1, as in a GeoPackage (code_text)
+        layers = single_points(normalise_codes(layers))  # as a GeoPackage is read
         log.info("read %d layers from %s", len(layers), self.target)
         return PlanData(
             SourceName(self.target.display),
