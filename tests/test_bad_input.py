@@ -368,7 +368,7 @@ def test_bad_data_exits_1_naming_layer_feature_and_fix(corpus_runs, case):
     assert str(run.gpkg) in line and "validation.csv" in line
     assert f"the first: {case.layer}" in line and "(fix: " in line
     # Nothing computed: the validation report is the only file, no temporary left over.
-    assert sorted(p.name for p in run.out.iterdir()) == ["validation.csv"]
+    assert sorted(p.name for p in run.out.iterdir()) == [".miyun-run.json", "validation.csv"]
     rows = [
         row
         for row in findings(run.out)

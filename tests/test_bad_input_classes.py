@@ -147,6 +147,39 @@ def endless_view(name: str, spatial: bool = False) -> Callable[[Path], None]:
     return sql(*statements)
 
 
+def full_width(text: str) -> str:
+    """``text`` as a Chinese IME types it in full-width mode ('B1' -> 'Ｂ１')."""
+    return text.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+
+
+def retype(table: str, column: str, codes: dict[str, str], key: str = "code"):
+    """Set ``column`` of the rows whose ``key`` is each of ``codes`` to its value."""
+    return sql(
+        *(
+            f"UPDATE {table} SET {column} = '{new}' WHERE {key} = '{old}'"
+            for old, new in codes.items()
+        )
+    )
+
+
+def as_parts(layer: str, code: str, parts: int):
+    """A feature's geometry as a Multi- of ``parts`` parts (the first its own, the others
+    moved 100 m east each), or as its single type with ``parts=0``."""
+
+    def make(g):
+        if parts == 0:
+            return g.geoms[0]
+        single = g if g.geom_type in ("Point", "Polygon") else g.geoms[0]
+        moved = [shapely.affinity.translate(single, 100.0 * i) for i in range(parts)]
+        return (
+            shapely.MultiPoint(moved)
+            if single.geom_type == "Point"
+            else shapely.MultiPolygon(moved)
+        )
+
+    return shape_blob(layer, code, make)
+
+
 def catalogue_layer_as_view(path: Path) -> None:
     sql(
         "ALTER TABLE land_use_classes RENAME TO luc_table",
@@ -230,6 +263,30 @@ CASES = [
     # planar vs geodesic
     Case("planar and geodesic areas disagree", translate("park_in_park", "P1", 2_500_000), 1,
          "planar_vs_geodesic", "park_in_park", "P1", ("geodesic", "differ")),
+    # codes typed in full-width forms (IME): read in NFKC form, validate and build agree
+    Case("full-width codes and references",
+         lambda p: (retype("farmer_bases", "code", {f"B{i}": full_width(f"B{i}") for i in range(1, 8)})(p),
+                    retype("support_nodes", "base_code", {"N3": full_width("B2")})(p)), 0),
+    Case("full-width code equal to another", retype("farmer_bases", "code", {"B2": full_width("B1")}),
+         1, "duplicate_code", "farmer_bases", "B1", ("NFKC", "Ｂ１", "own code")),
+    Case("full-width parcel code equal to another",
+         retype("land_parcels", "parcel_code", {"A1-002": full_width("A1-001")}, key="parcel_code"),
+         1, "duplicate_code", "land_parcels", "A1-001", ("NFKC",)),
+    Case("full-width cluster code equal to another",
+         retype("clusters", "code", {"C2": "C" + full_width("1")}),
+         1, "duplicate_code", "clusters", "C1", ("NFKC", "C１")),
+    # single/multi swaps: one-part multis read as their single type, multi-part points refused
+    Case("one-part MultiPoint where Point is expected",
+         lambda p: (as_parts("projects", "J01", 1)(p), as_parts("projects", "J05", 1)(p)), 0),
+    Case("Polygon where MultiPolygon is stored",
+         lambda p: (as_parts("farmer_bases", "B1", 0)(p), as_parts("clusters", "C1", 0)(p)), 0),
+    Case("two-part MultiPoint where Point is expected", as_parts("projects", "J02", 2), 1,
+         "geometry_kind", "projects", "J02", ("MultiPoint of 2 points", "Multipart to Singleparts")),
+    Case("three-part MultiPoint where Point is expected", as_parts("projects", "J03", 3), 1,
+         "geometry_kind", "projects", "J03", ("MultiPoint of 3 points",)),
+    Case("MultiLineString in polygon layer",
+         shape_blob("clusters", "C3", lambda g: shapely.MultiLineString([g.geoms[0].exterior])), 1,
+         "geometry_kind", "clusters", "C3", ("MultiLineString",)),
     # unknown extra layers: never queried
     Case("endless view, attributes", endless_view("endless"), 0),
     Case("endless view, features", endless_view("endless_features", spatial=True), 0),
@@ -315,7 +372,10 @@ def test_bad_input_exits_with_its_code_and_one_line(runs, case):
     for word in case.words:
         assert word in text, (word, text)
     assert "\n" not in text
-    assert sorted(p.name for p in run.out.iterdir()) == ["validation.csv"]  # nothing computed
+    assert sorted(p.name for p in run.out.iterdir()) == [
+        ".miyun-run.json",
+        "validation.csv",
+    ]  # nothing computed
 
 
 def test_the_corpus_covers_several_variants_of_every_class():
@@ -327,6 +387,40 @@ def test_the_corpus_covers_several_variants_of_every_class():
     assert per_class["empty_layer"] >= 3 and per_class["geometry_kind"] >= 3
     assert per_class["outside_crs_area"] >= 3 and per_class["refused"] >= 3
     assert per_class["ignored"] >= 2
+    assert per_class["duplicate_code"] >= 3  # full-width codes equal to others after NFKC
+    kinds = [c for c in CASES if "Multi" in c.name or "where" in c.name]
+    assert len([c for c in kinds if c.exit == 0]) >= 2 and len(kinds) >= 4
+
+
+def test_a_file_that_validates_builds(runs):
+    """The property of one rule set: validate exit 0 => build exit 0 (whatever build refuses,
+    validate reports first), over the whole corpus; and never exit 4 for either."""
+    assert {c.name for c in CASES if runs[c.name].validate.returncode == 0} == {
+        c.name for c in CASES if c.exit == 0
+    }
+    for case in CASES:
+        run = runs[case.name]
+        assert 4 not in (run.validate.returncode, run.build.returncode), case.name
+        if run.validate.returncode == 0:
+            assert run.build.returncode == 0, (case.name, run.build.stderr[-600:])
+
+
+JSON_CASES = ["full-width code equal to another", "two-part MultiPoint where Point is expected",
+              "GBK bytes"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", JSON_CASES)
+def test_validate_json_with_errors_exits_1_with_one_error_line(runs, name):
+    import json
+
+    run = runs[name]
+    result = _cli("validate", run.gpkg, "--json")
+    assert result.returncode == 1
+    payload = json.loads(result.stdout)  # the findings, on stdout
+    assert payload["counts"]["error"] >= 1
+    [line] = result.stderr.splitlines()  # the verdict, on stderr
+    case = next(c for c in CASES if c.name == name)
+    assert line.startswith(f"error: {run.gpkg}: ") and f"the first: {case.layer}" in line, line
 
 
 def test_damaged_values_are_reported_but_the_users_file_is_untouched(tmp_path, default_gpkg):

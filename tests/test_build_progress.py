@@ -52,7 +52,10 @@ def test_quiet_build_prints_no_progress(cli, gpkg_copy, tmp_path):
     labels = [label for *_, label in _steps(loud.stderr)]
     # with workers the figures are computed while validating, then dropped: nothing is written
     assert labels[:2] == ["reading", "validating"] and len(labels) <= 3
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["validation.csv"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
+        ".miyun-run.json",
+        "validation.csv",
+    ]
     quiet = cli("build", gpkg_copy, "--out", tmp_path / "b", "-q")
     assert quiet.returncode == 1
     assert _steps(quiet.stderr) == []

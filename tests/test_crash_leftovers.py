@@ -16,6 +16,7 @@ from proc_tree import kill_when
 
 from miyun_spatial.io.outputs import write_text
 from miyun_spatial.io.scratch import OUTPUT_PREFIX, SNAPSHOT_PREFIX, STALE_AGE_S, remove_stale
+from miyun_spatial.io.staging import MANIFEST, STAGE_PREFIX
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and flock are POSIX")
 
@@ -79,8 +80,11 @@ def test_the_next_write_removes_leftovers_of_earlier_versions_once_old(tmp_path)
 
 
 def _scratch(out: Path, tmp: Path) -> list[Path]:
-    found = [p for p in out.glob(f"{OUTPUT_PREFIX}*") if p.is_dir()] if out.exists() else []
-    return found + [p for p in tmp.glob(f"{SNAPSHOT_PREFIX}*") if p.is_dir()]
+    """Scratch folders in the output folder, staging folders beside it (and the scratch
+    folders in those), snapshots in $TMPDIR."""
+    stages = [p for p in out.parent.glob(f"{STAGE_PREFIX}*") if p.is_dir()]
+    found = [p for d in (out, *stages) if d.is_dir() for p in d.glob(f"{OUTPUT_PREFIX}*")]
+    return stages + found + [p for p in tmp.glob(f"{SNAPSHOT_PREFIX}*") if p.is_dir()]
 
 
 def _kill_build_while(gpkg: Path, out: Path, tmp: Path, seen) -> bool:
@@ -124,4 +128,4 @@ def test_sigkilled_build_leaves_no_listed_data_and_the_next_run_cleans_up(
     )
     assert result.returncode == 0, result.stderr
     assert _scratch(out, tmp) == [], leftovers
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name != MANIFEST]

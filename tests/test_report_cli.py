@@ -22,7 +22,11 @@ def test_report_writes_both_files_and_lists_the_mismatches(cli, gpkg_copy, tmp_p
     result = cli("report", gpkg_copy, "--out", out)
     assert result.returncode == 0, result.stderr
     assert sha256(gpkg_copy) == before  # read-only
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".miyun-run.json",
+        "report.html",
+        "report.xlsx",
+    ]
     lines = result.stdout.splitlines()
     assert lines[0] == f"wrote {out / 'report.xlsx'}"
     assert "10 mismatches" in lines[2]

@@ -171,7 +171,7 @@ def test_validation_errors_win_over_the_figures_computed_beside(cli, gpkg_copy, 
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and "validation" in last and "land_parcels" in last, last
     assert "Traceback" not in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["validation.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".miyun-run.json", "validation.csv"]
 
 
 def test_workers_are_fewer_when_memory_is_short():

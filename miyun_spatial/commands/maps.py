@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..analysis.run import load_and_analyse
+from ..io.staging import staged_run
 from .common import (
     gpkg_argument,
     jobs_option,
@@ -38,9 +39,17 @@ def maps_command(
     options = make_map_options(offline, basemap, tianditu_key)
     results = load_and_analyse(gpkg, checks=False)
     store.settle_geometries(results.work)  # before the page workers fork
-    paths = write_maps(
-        results.plan, results.work, out_dir, metrics=results.tables, options=options, jobs=jobs
-    )
+    # all or nothing: the pages replace those of the last run at once (staging)
+    with staged_run(out_dir, command="maps", replace_all=False) as stage:
+        written = write_maps(
+            results.plan,
+            results.work,
+            stage.path,
+            metrics=results.tables,
+            options=options,
+            jobs=jobs,
+        )
+    paths = [stage.final(path) for path in written]
     say(f"wrote {len(paths)} maps to {out_dir}/ (open {out_dir / 'index.html'})")
     for path in paths:
         say(f"  {path}")

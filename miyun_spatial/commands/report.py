@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..analysis.run import load_and_analyse
+from ..io.staging import staged_run
 from .common import area_tolerance_option, emit_json, gpkg_argument, out_option, say, verbosity
 
 
@@ -28,7 +29,8 @@ def report_command(gpkg: Path, out_dir: Path, area_tolerance: float, as_json: bo
 
     results = load_and_analyse(gpkg, area_tolerance=area_tolerance)
     plan = results.plan
-    paths = write_reports(results, out_dir)
+    with staged_run(out_dir, command="report", replace_all=False) as stage:  # all or nothing
+        paths = [stage.final(path) for path in write_reports(results, stage.path)]
     mismatches = [c for c in results.checks if c.status == "mismatch"]
     if as_json:
         emit_json(

@@ -33,6 +33,7 @@ import shapely
 from pyproj import CRS
 
 from ..core.catalogue import CATALOGUE
+from ..core.code_text import normalise_codes
 from ..core.errors import InputError
 from ..core.paths import DEFAULT_GPKG
 from ..core.plan import BadCell, Damage, LayerInfo, PlanData
@@ -41,6 +42,7 @@ from .gpkg_write import GPKG_VERSION as GPKG_VERSION  # the write half, re-expor
 from .gpkg_write import conform as conform
 from .gpkg_write import write_gpkg as write_gpkg
 from .scratch import SNAPSHOT_PREFIX, private_dir
+from .single_parts import single_points
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +255,7 @@ def load(path: Path | str | None = None) -> PlanData:
             layers[name] = layers[name].set_crs(None, allow_override=True)
     for cell in bad_cells:
         _blank(layers[cell.layer], cell.fid, cell.field)
+    layers = single_points(normalise_codes(layers))  # 'Ｂ１' is B1; MultiPoint(p) is p
     log.info("read %d layers from %s", len(layers), path)
     return PlanData(
         path,

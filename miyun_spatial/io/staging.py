@@ -114,7 +114,9 @@ def _stage_folder(where: Path, out_dir: Path) -> Iterator[Path]:
 
 def _note_unchanged(exc: BaseException, stage: Stage) -> None:
     if isinstance(exc, MiyunError) and exc.args:
-        exc.args = (f"{exc.args[0]}; {stage.unchanged_note()}", *exc.args[1:])
+        # a file named in the staging folder is named where the user looks for it
+        text = str(exc.args[0]).replace(str(stage.path), str(stage.out_dir))
+        exc.args = (f"{text}; {stage.unchanged_note()}", *exc.args[1:])
     elif isinstance(exc, Exception):
         log.warning("%s", stage.unchanged_note())
 
@@ -160,6 +162,8 @@ def _publish(stage: Stage, *, replace_all: bool, complete: bool) -> None:
                 _link_kept(stage.out_dir, stage.path, set(written) | tool_files)
             _write_manifest(stage.path, manifest)
             _swap(stage.path, stage.out_dir)
+    except OutputError as exc:
+        raise OutputError(f"{exc}; {stage.unchanged_note()}") from None
     except OSError as exc:
         raise OutputError(
             f"{stage.out_dir}: the outputs cannot be put in place ({exc.strerror or exc}); "
@@ -176,6 +180,7 @@ def _files(root: Path) -> list[str]:
         if here == root:
             dirs[:] = [d for d in dirs if not d.startswith(_OURS)]
             names = [n for n in names if not n.startswith(_OURS) and n != LOCK_NAME]
+        names += [d for d in dirs if (here / d).is_symlink()]  # not walked into: kept as links
         found += [(here / n).relative_to(root).as_posix() for n in names]
     return sorted(found)
 
@@ -187,8 +192,16 @@ def _link_kept(out_dir: Path, stage: Path, replaced: set[str]) -> None:
         if rel in replaced:
             continue
         source, target = out_dir / rel, stage / rel
-        if target.exists() or target.is_symlink():
+        if target.is_file() or target.is_symlink():
             continue  # a file of this run where the old folder has one: this run's wins
+        blocked = (
+            target if target.is_dir() else next((p for p in target.parents if p.is_file()), None)
+        )
+        if blocked is not None:  # the user's file is where the run writes a folder, or so
+            raise OutputError(
+                f"{out_dir / rel}: a file that is not an output stands where this run writes "
+                f"{out_dir / blocked.relative_to(stage)}: move it elsewhere and run again"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_symlink():
             os.symlink(os.readlink(source), target)

@@ -33,7 +33,7 @@ AREA_OF_USE_MARGIN = 0.1  # degrees
 PLANAR_GEODESIC_TOLERANCE = 0.01
 _KINDS = {
     "polygon": ("Polygon", "MultiPolygon"),
-    "point": ("Point", "MultiPoint"),
+    "point": ("Point",),  # a one-part MultiPoint is read as its Point (single_parts)
 }
 _TYPE_NAMES = dict(enumerate(("Point", "LineString", "LinearRing", "Polygon", "MultiPoint")))
 _TYPE_NAMES |= {5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
@@ -123,6 +123,19 @@ def check_geometry_kinds(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[F
     names = np.array([_TYPE_NAMES.get(k, "") for k in shapely.get_type_id(geoms)], dtype=object)
     wrong = present & ~np.isin(names, allowed)
     for fid, kind, geom in zip(frame.index[wrong], names[wrong], geoms[wrong], strict=True):
+        if kind == "MultiPoint" and spec.geometry == "point":
+            yield Finding(
+                "error",
+                "geometry_kind",
+                spec.name,
+                f"feature is a MultiPoint of {shapely.get_num_geometries(geom)} points in a "
+                "point layer: it has no one location",
+                "keep one point, or make one feature per point (QGIS: Vector > Geometry Tools "
+                "> Multipart to Singleparts, then give each its own code)",
+                int(fid),
+                _label(frame, spec, fid),
+            )
+            continue
         ring = kind in ("LineString", "LinearRing") and shapely.is_closed(geom)
         shape = "a closed LineString (a ring)" if ring else f"a {kind}"
         yield Finding(

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import shapely
 
 from ..core.catalogue import CATALOGUE, FieldSpec, LayerSpec
+from ..core.code_text import NORMALISED, typed_as
 from ..core.crs import WORK_CRS, crs_problem
 from ..core.plan import PlanData
 from .common import (
@@ -174,6 +175,26 @@ def _check_features(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
         ):
             continue
         yield from _check_values(frame, spec, f)
+    yield from _check_typed_codes(frame, spec)
+
+
+def _check_typed_codes(frame: pd.DataFrame, spec: LayerSpec) -> Iterator[Finding]:
+    """One warning per field whose codes were typed in full-width (or other compatibility)
+    forms and are read in their NFKC form (``code_text``)."""
+    for field, typed in frame.attrs.get(NORMALISED, {}).items():
+        fid = min(typed)
+        shown = ", ".join(f"'{t}'" for t in list(typed.values())[:3])
+        yield Finding(
+            "warning",
+            "code_normalised",
+            spec.name,
+            f"{len(typed)} value{'s' if len(typed) > 1 else ''} of '{field}' typed in "
+            f"full-width or compatibility forms ({shown}) read as '{frame.at[fid, field]}'"
+            f"{' etc.' if len(typed) > 1 else ''} (Unicode NFKC)",
+            "retype them in half-width (ASCII) letters and digits",
+            int(fid),
+            _label(frame, spec, fid),
+        )
 
 
 def _check_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
@@ -244,12 +265,14 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
             )
     if f.unique:
         dup = ~null & values.duplicated(keep=False)
+        notes = _typed_notes(frame, f.name, values[dup])
         for fid in frame.index[dup]:
             yield Finding(
                 "error",
                 "duplicate_code",
                 spec.name,
-                f"'{f.name}' value '{values[fid]}' is used by more than one feature",
+                f"'{f.name}' value '{values[fid]}' is used by more than one feature"
+                + notes.get(values[fid], ""),
                 "give each feature its own code",
                 int(fid),
                 _label(frame, spec, fid),
@@ -299,6 +322,20 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
                 int(fid),
                 _label(frame, spec, fid),
             )
+
+
+def _typed_notes(frame: pd.DataFrame, field: str, duplicates: pd.Series) -> dict[str, str]:
+    """Value -> a note naming how its features typed it, for duplicates that NFKC made
+    (``code_text``): "(typed 'B1', 'Ｂ１'; codes are compared in NFKC form)"."""
+    if not frame.attrs.get(NORMALISED, {}).get(field):
+        return {}
+    notes = {}
+    for value, group in duplicates.groupby(duplicates, sort=False):
+        typed = [typed_as(frame, field, fid) or value for fid in group.index]
+        if len(set(typed)) > 1:
+            shown = ", ".join(f"'{t}'" for t in dict.fromkeys(typed))
+            notes[value] = f" (typed {shown}; codes are compared in NFKC form)"
+    return notes
 
 
 def _with_markup(text: pd.Series) -> pd.Index:

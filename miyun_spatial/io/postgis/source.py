@@ -28,8 +28,10 @@ import shapely
 from pyproj import CRS
 
 from ...core.catalogue import CATALOGUE
+from ...core.code_text import normalise_codes
 from ...core.errors import InputError
 from ...core.plan import LayerInfo, PlanData, SourceName
+from ..single_parts import single_points
 from .connect import Target, connect, database_errors, has_postgis, parse_dsn, schema_exists
 
 log = logging.getLogger(__name__)
@@ -146,6 +148,7 @@ class PostGISSource:
                 infos[name], layers[name] = read_table(con, self.target, table)
                 if after_layer is not None:
                     after_layer(name)
+        layers = single_points(normalise_codes(layers))  # as a GeoPackage is read
         log.info("read %d layers from %s", len(layers), self.target)
         return PlanData(
             SourceName(self.target.display),
