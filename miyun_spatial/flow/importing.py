@@ -96,18 +96,19 @@ def run_import(opts: ImportOptions) -> ImportReport:
     src = read_source(
         Path(opts.source), target=opts.layer, source_layer=opts.source_layer, encoding=opts.encoding
     )
-    where = src.where
-    report.source_layer, report.driver = src.layer, src.driver
+    where, driver, declared, report.source_layer = src.where, src.driver, src.crs, src.layer
+    report.driver = driver
     report.features_read = len(src.frame)
     report.encoding = src.encoding.how if src.encoding else None
-    frame, report.crs = to_work(src.frame, src.crs, source_crs, where=where)
-    if src.driver in WEB_DRIVERS and source_crs is None:
+    frame, report.crs = to_work(src.frame, declared, source_crs, where=where)
+    del src  # the source's geometries: free them before the next copy is made
+    if driver in WEB_DRIVERS and source_crs is None:
         report.crs.append(
             "web export in lon/lat taken as WGS 84: if it was digitized on Gaode or Tencent "
             "maps (GCJ-02, offset by a few hundred metres) import it again with --source-crs gcj02"
         )
     geometry = conform_geometries(
-        frame, spec.geometry, repair=opts.repair, is_cad=src.driver == "DXF", where=where
+        frame, spec.geometry, repair=opts.repair, is_cad=driver == "DXF", where=where
     )
     frame = geometry.frame
     report.geometry, report.warnings = geometry.notes, list(geometry.warnings)
@@ -120,11 +121,18 @@ def run_import(opts: ImportOptions) -> ImportReport:
             zones = None
         report.warnings += gaps(frame, zones)
     out = gpd.GeoDataFrame(out, geometry=frame.geometry.to_numpy(), crs=frame.crs)
+    del frame, geometry
     out.index = pd.RangeIndex(1, len(out) + 1, name="fid")
     report.features_written = len(out)
     layers = {name: base.layers[name] for name in CATALOGUE.names if name in base.layers}
     layers[opts.layer] = out
-    _write_and_validate(layers, opts, report)
+    del out, base
+    with tempfile.TemporaryDirectory(prefix="miyun-import-") as tmp:
+        target = Path(tmp) / "dry-run.gpkg" if opts.dry_run else opts.out
+        _write(target, layers, opts, report)
+        del layers  # validation reads the file back: the written copy is no longer needed
+        _validate(target, report)
+    report.out = None if opts.dry_run else str(opts.out)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -271,7 +279,7 @@ def _area_check(frame, columns, area_m2: pd.Series, report: ImportReport) -> Non
     }
 
 
-def _write_and_validate(layers, opts: ImportOptions, report: ImportReport) -> None:
+def _write(target: Path, layers, opts: ImportOptions, report: ImportReport) -> None:
     metadata = {
         "title": f"miyun-spatial import of {Path(opts.source).name} into {opts.layer}",
         "generator": f"miyun-spatial {__version__} import",
@@ -279,13 +287,13 @@ def _write_and_validate(layers, opts: ImportOptions, report: ImportReport) -> No
         "source": f"{opts.source} ({report.driver}, layer {report.source_layer})",
         "crs": CATALOGUE.crs,
     }
-    with tempfile.TemporaryDirectory(prefix="miyun-import-") as tmp:
-        target = Path(tmp) / "dry-run.gpkg" if opts.dry_run else opts.out
-        store.write_gpkg(target, layers, metadata=metadata, finish=add_styles)
-        findings = validate(store.load(target))
+    store.write_gpkg(target, layers, metadata=metadata, finish=add_styles)
+
+
+def _validate(target: Path, report: ImportReport) -> None:
+    findings = validate(store.load(target))
     counts = summary_counts(findings)
     table = findings_frame(findings)
     table["fid"] = table["fid"].astype("Int64")
     table = table.astype(object).where(table.notna(), None)
     report.validation = {**counts, "findings": table.to_dict(orient="records")}
-    report.out = None if opts.dry_run else str(opts.out)

@@ -99,6 +99,7 @@ def zipped_encoding(zipped: Zipped, override: str | None) -> EncodingDecision:
             )
         cpg = members.get(f"{base}.cpg".lower())
         cpg_text = zf.read(cpg).decode("ascii", errors="replace") if cpg else None
-        data = zf.read(dbf)
-    where = f"{zipped.archive}:{dbf}"
-    return dbf_encoding(where, data, cpg, cpg_text, override, layer=_stem(zipped.member))
+        where = f"{zipped.archive}:{dbf}"
+        return dbf_encoding(
+            where, lambda: zf.open(dbf), cpg, cpg_text, override, layer=_stem(zipped.member)
+        )

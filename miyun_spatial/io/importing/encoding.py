@@ -10,8 +10,11 @@ read as mojibake.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -31,6 +34,8 @@ _CPG_NAMES = {
     "ANSI 936": "GB18030",
 }
 MAX_LISTED = 5
+CHUNK_RECORDS = 50_000  # .dbf records read and checked at a time
+Opener = Callable[[], AbstractContextManager[BinaryIO]]
 
 
 @dataclass(frozen=True)
@@ -46,42 +51,68 @@ def _sibling(path: Path, suffix: str) -> Path | None:
     return None
 
 
-def _dbf_columns(dbf: Path | str, data: bytes) -> list[tuple[str, np.ndarray]]:
-    """``(field name, raw bytes per record)`` of every text (C) field of dBASE bytes ``data``."""
-    if len(data) < 32:
-        raise InputError(f"{dbf}: is not a dBASE file (truncated header)")
-    count, header_len, record_len = struct.unpack("<IHH", data[4:12])
-    fields = []  # (name, kind, length)
-    pos = 32
-    while pos + 32 <= header_len and data[pos] != 0x0D:
-        name = data[pos : pos + 11].split(b"\x00", 1)[0].decode("ascii", errors="replace")
-        fields.append((name, chr(data[pos + 11]), data[pos + 16]))
-        pos += 32
-    count = min(count, max(0, (len(data) - header_len) // max(record_len, 1)))
-    layout = [("_deleted", "S1")] + [(f"f{i}", f"V{n}") for i, (_n, _k, n) in enumerate(fields)]
-    dtype = np.dtype(layout)
-    if dtype.itemsize != record_len:
-        raise InputError(f"{dbf}: field lengths do not add up to the record length (corrupt)")
-    records = np.frombuffer(data, dtype=dtype, count=count, offset=header_len)
-    return [(name, records[f"f{i}"]) for i, (name, kind, _n) in enumerate(fields) if kind == "C"]
+def _dbf_chunks(dbf: Path | str, opener: Opener) -> Iterator[tuple[int, list]]:
+    """``(first record, [(field name, raw bytes per record)])`` of every text (C) field of a
+    dBASE file, ``CHUNK_RECORDS`` records at a time (a 300 000-record .dbf is ~80 MB)."""
+    with opener() as stream:
+        head = stream.read(32)
+        if len(head) < 32:
+            raise InputError(f"{dbf}: is not a dBASE file (truncated header)")
+        count, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        data = head + stream.read(max(0, header_len - 32))
+        fields = []  # (name, kind, length)
+        pos = 32
+        while pos + 32 <= len(data) and pos + 32 <= header_len and data[pos] != 0x0D:
+            name = data[pos : pos + 11].split(b"\x00", 1)[0].decode("ascii", errors="replace")
+            fields.append((name, chr(data[pos + 11]), data[pos + 16]))
+            pos += 32
+        layout = [("_deleted", "S1")] + [(f"f{i}", f"V{n}") for i, (*_x, n) in enumerate(fields)]
+        dtype = np.dtype(layout)
+        if dtype.itemsize != record_len:
+            raise InputError(f"{dbf}: field lengths do not add up to the record length (corrupt)")
+        text = [(i, name) for i, (name, kind, _n) in enumerate(fields) if kind == "C"]
+        first = 0
+        while first < count:
+            block = stream.read(min(CHUNK_RECORDS, count - first) * record_len)
+            records = np.frombuffer(block, dtype=dtype, count=len(block) // record_len)
+            if not len(records):
+                return
+            yield first, [(name, records[f"f{i}"]) for i, name in text]
+            first += len(records)
 
 
-def _undecodable_in(columns, codec: str) -> list[tuple[int, str, bytes]]:
-    """Cells of ``columns`` that ``codec`` cannot decode (a whole column is tried at once first)."""
+def _undecodable_in(chunks, codec: str) -> list[tuple[int, str, bytes]]:
+    """Cells that ``codec`` cannot decode (a whole column chunk is tried at once first)."""
     bad = []
-    for name, column in columns:
-        try:
-            column.tobytes().decode(codec)
-            continue
-        except UnicodeDecodeError:
-            pass
-        for record, cell in enumerate(column):
-            raw = bytes(cell).rstrip(b" \x00")
+    for first, columns in chunks:
+        for name, column in columns:
             try:
-                raw.decode(codec)
+                column.tobytes().decode(codec)
+                continue
             except UnicodeDecodeError:
-                bad.append((record, name, raw))
+                pass
+            for record, cell in enumerate(column):
+                raw = bytes(cell).rstrip(b" \x00")
+                try:
+                    raw.decode(codec)
+                except UnicodeDecodeError:
+                    bad.append((first + record, name, raw))
     return bad
+
+
+def _decodes(chunks, codec: str) -> bool:
+    """Every text cell decodes with ``codec`` (tried a whole column chunk at a time)."""
+    try:
+        for _first, columns in chunks:
+            for _name, column in columns:
+                column.tobytes().decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _ascii_only(chunks) -> bool:
+    return all(column.tobytes().isascii() for _first, cols in chunks for _n, column in cols)
 
 
 def _listing(bad, layer: str) -> str:
@@ -102,35 +133,38 @@ def shapefile_encoding(shp: Path, override: str | None) -> EncodingDecision:
     cpg = _sibling(shp, ".cpg")
     cpg_text = cpg.read_text(encoding="ascii", errors="replace") if cpg is not None else None
     return dbf_encoding(
-        dbf, dbf.read_bytes(), cpg.name if cpg else None, cpg_text, override, layer=shp.stem
+        dbf, lambda: open(dbf, "rb"), cpg.name if cpg else None, cpg_text, override, layer=shp.stem
     )
 
 
 def dbf_encoding(
     dbf: Path | str,
-    data: bytes,
+    opener: Opener,
     cpg_name: str | None,
     cpg_text: str | None,
     override: str | None,
     *,
     layer: str,
 ) -> EncodingDecision:
-    """The encoding of the dBASE bytes ``data`` (named ``dbf``), given its ``.cpg`` text if any."""
-    columns = _dbf_columns(dbf, data)
+    """The encoding of the dBASE file ``dbf`` (read by ``opener``), given its ``.cpg`` text."""
+
+    def columns():
+        return _dbf_chunks(dbf, opener)
+
     if override:
         codec = _codec(override)
-        bad = _undecodable_in(columns, codec)
+        bad = _undecodable_in(columns(), codec)
         if bad:
             raise DataError(
                 f"{dbf}: text is not {override}: {_listing(bad, layer)}; try another --encoding"
             )
         return EncodingDecision(codec, f"{override} (--encoding)")
     declared = _CPG_NAMES.get(cpg_text.strip().upper()) if cpg_text is not None else None
-    ascii_only = all(column.tobytes().isascii() for _name, column in columns)
-    if declared and not _undecodable_in(columns, declared):
+    ascii_only = _ascii_only(columns())
+    if declared and _decodes(columns(), declared):
         return EncodingDecision(declared, f"{declared} (from {cpg_name})")
     for codec in CANDIDATES:
-        if not _undecodable_in(columns, codec):
+        if _decodes(columns(), codec):
             if ascii_only:
                 return EncodingDecision(codec, "ASCII only (no .cpg needed)")
             source = (
@@ -140,7 +174,7 @@ def dbf_encoding(
             )
             label = "GBK/GB18030" if codec == "GB18030" else codec
             return EncodingDecision(codec, f"{label} ({source})")
-    bad = _undecodable_in(columns, "GB18030")
+    bad = _undecodable_in(columns(), "GB18030")
     raise DataError(
         f"{dbf}: text is neither UTF-8 nor GBK/GB18030: {_listing(bad, layer)}; "
         "give the right --encoding (e.g. BIG5) or fix those cells"

@@ -73,12 +73,16 @@ def conform_geometries(
         raise DataError(
             f"{where}: features {_names(frame.index[missing])} have no geometry; draw or delete them"
         )
-    if shapely.has_z(geoms).any():
-        result.notes.append(f"Z dropped from {int(shapely.has_z(geoms).sum())} features (2D only)")
+    z = shapely.has_z(geoms)
+    if z.any():
+        result.notes.append(f"Z dropped from {int(z.sum())} features (2D only)")
     has_m = getattr(shapely, "has_m", None)
-    if has_m is not None and has_m(geoms).any():
-        result.notes.append(f"M dropped from {int(has_m(geoms).sum())} features")
-    geoms = shapely.force_2d(geoms)
+    m = has_m(geoms) if has_m is not None else z & False
+    if m.any():
+        result.notes.append(f"M dropped from {int(m.sum())} features")
+    if (z | m).any():  # a 2D copy only where needed: each copy of 300k polygons is ~150 MB
+        geoms = geoms.copy()
+        geoms[z | m] = shapely.force_2d(geoms[z | m])
     if geometry == "polygon":
         geoms, closed = _closed_lines_to_polygons(geoms)
         if closed:
@@ -155,6 +159,39 @@ def conform_geometries(
 
 
 GAP_GRID_M = 0.01  # union on a 1 cm grid: snapping noise between neighbours is no gap
+COVERAGE_CHUNK = 20_000  # parcels united at a time
+
+
+def union_on_grid(geoms: np.ndarray) -> shapely.Geometry:
+    """The union of ``geoms`` on the ``GAP_GRID_M`` grid.
+
+    Parcels that share their boundary vertices (a survey's topology) form a coverage: their
+    coordinates rounded to the grid are united edge by edge, in spatially ordered chunks and
+    then the chunks' unions (about a second at 300 000 parcels, a few MB at a time). A union is
+    kept only if its area is the sum of its parts (no overlap); anything else (overlaps, the
+    vertex of one parcel on another's edge) takes the general overlay, ~20x slower.
+    """
+    order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance().to_numpy(), kind="stable")
+    parts = []
+    for start in range(0, len(order), COVERAGE_CHUNK):
+        chunk = shapely.set_precision(
+            geoms[order[start : start + COVERAGE_CHUNK]], GAP_GRID_M, mode="pointwise"
+        )
+        parts.append(_coverage_union(chunk))
+        if parts[-1] is None:
+            return shapely.union_all(geoms, grid_size=GAP_GRID_M)
+    union = _coverage_union(np.array(parts, dtype=object)) if len(parts) > 1 else parts[0]
+    return union if union is not None else shapely.union_all(geoms, grid_size=GAP_GRID_M)
+
+
+def _coverage_union(geoms: np.ndarray) -> shapely.Geometry | None:
+    """The coverage union of ``geoms``, or None when they are not an edge-matched coverage."""
+    try:
+        union = shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:  # not noded as a coverage
+        return None
+    parts = float(shapely.area(geoms).sum())
+    return union if abs(union.area - parts) <= max(SLIVER_M2, parts * 1e-9) else None
 
 
 def gaps(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) -> list[str]:
@@ -165,7 +202,7 @@ def gaps(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) -> list
     geoms = np.asarray(frame.geometry.array, dtype=object)
     if not len(geoms):
         return []
-    union = shapely.union_all(geoms, grid_size=GAP_GRID_M)
+    union = union_on_grid(geoms)
     holes = [
         shapely.Polygon(ring)
         for part in shapely.get_parts(union)
