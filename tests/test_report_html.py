@@ -218,10 +218,10 @@ def test_prints_on_a4_in_at_most_30_pages_with_the_cjk_font(browser, page):
 def fontless_report(tmp_path, monkeypatch, default_results):
     """report.html made on a machine without a CJK font: matplotlib lays out with DejaVu."""
     from miyun_spatial.render.reports import charts, write_reports
-    from miyun_spatial.render.static import maps as static_maps
+    from miyun_spatial.render.static import output as static_output
 
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
-    monkeypatch.setattr(static_maps, "cjk_font", lambda: None)
+    monkeypatch.setattr(static_output, "cjk_font", lambda: None)
     write_reports(default_results, tmp_path)
     return tmp_path / "report.html"
 
