@@ -1,9 +1,11 @@
 """Real deliveries (Shapefile, FileGDB, DXF, GeoJSON...) -> catalogue layers of a new GeoPackage.
 
-One concern per module: ``source`` reads (``encoding`` decides the text encoding),
+One concern per module: ``source`` reads (``archive`` opens zipped deliveries, ``encoding``
+decides the text encoding),
 ``coordinates`` decides the CRS and moves to EPSG:4548, ``geometry`` fits the geometries,
 ``fields`` maps fields, ``crosswalk`` maps land-use codes to the plan's classes (tables in
-``crosswalks/``), ``run`` ties them together and writes, ``report`` renders the import report.
+``crosswalks/``), ``detect`` decides a field's classification from its codes and names,
+``landuse`` ties class fields to source fields and classifications, ``run`` ties them together and writes, ``report`` renders the import report.
 """
 
 from __future__ import annotations
