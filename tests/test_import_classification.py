@@ -70,6 +70,7 @@ def test_a_classification_the_names_contradict_is_refused_naming_both_tables(
         result,
         1,
         "DLTB.shp:DLTB: DLBM holds 用地用海 codes:",
+        " in DLMC is ",
         "in 用地用海 but '",
         "in GB/T 21010",
         "names in DLMC contradict GB/T 21010",

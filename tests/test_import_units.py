@@ -104,3 +104,23 @@ def test_geometries_fit_the_layer_with_notes():
         conform_geometries(points, "point", repair=False, is_cad=False, where="t")
     single = conform_geometries(points.iloc[:1], "point", repair=False, is_cad=False, where="t")
     assert single.frame.geometry.iloc[0].geom_type == "Point"
+
+
+def test_the_gap_union_as_a_coverage_equals_the_general_overlay():
+    import shapely
+
+    from miyun_spatial.io.importing.geometry import GAP_GRID_M, union_on_grid
+
+    step = 10.0
+    cells = [
+        shapely.box(i * step, j * step, (i + 1) * step, (j + 1) * step)
+        for i in range(30)
+        for j in range(30)
+        if (i, j) != (12, 7)  # one hole
+    ]
+    geoms = np.array(cells, dtype=object)
+    general = shapely.union_all(geoms, grid_size=GAP_GRID_M)
+    union = union_on_grid(geoms)
+    assert union.equals(general) and len(union.interiors) == 1
+    overlapping = np.array([*cells, shapely.box(5, 5, 25, 25)], dtype=object)  # not a coverage
+    assert union_on_grid(overlapping).equals(shapely.union_all(overlapping, grid_size=GAP_GRID_M))

@@ -8,6 +8,8 @@ classification (crosswalk) -> the base GeoPackage with that layer replaced, writ
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import tempfile
 import time
 from collections.abc import Mapping
@@ -34,6 +36,7 @@ from ..io.importing.geometry import conform_geometries, gaps
 from ..io.importing.landuse import alias_target, class_fields, classify_field
 from ..io.importing.report import ImportReport
 from ..io.importing.source import read_source
+from ..io.outputs import release_arrow_memory
 from ..io.qgis_styles import add_styles
 from ..validate.layers import findings_frame, summary_counts, validate
 
@@ -102,6 +105,7 @@ def run_import(opts: ImportOptions) -> ImportReport:
     report.encoding = src.encoding.how if src.encoding else None
     frame, report.crs = to_work(src.frame, declared, source_crs, where=where)
     del src  # the source's geometries: free them before the next copy is made
+    _give_back_memory()
     if driver in WEB_DRIVERS and source_crs is None:
         report.crs.append(
             "web export in lon/lat taken as WGS 84: if it was digitized on Gaode or Tencent "
@@ -127,10 +131,12 @@ def run_import(opts: ImportOptions) -> ImportReport:
     layers = {name: base.layers[name] for name in CATALOGUE.names if name in base.layers}
     layers[opts.layer] = out
     del out, base
+    _give_back_memory()
     with tempfile.TemporaryDirectory(prefix="miyun-import-") as tmp:
         target = Path(tmp) / "dry-run.gpkg" if opts.dry_run else opts.out
         _write(target, layers, opts, report)
         del layers  # validation reads the file back: the written copy is no longer needed
+        _give_back_memory()
         _validate(target, report)
     report.out = None if opts.dry_run else str(opts.out)
     report.seconds = time.perf_counter() - started
@@ -277,6 +283,14 @@ def _area_check(frame, columns, area_m2: pd.Series, report: ImportReport) -> Non
         "over": len(over),
         "listed": [str(i) for i in over.index[:MAX_LISTED]],
     }
+
+
+def _give_back_memory() -> None:
+    """Return freed heap pages (glibc) and Arrow's pool to the system between the steps: the
+    next step allocates through another allocator, so the peak would grow by what is kept."""
+    release_arrow_memory()
+    with contextlib.suppress(AttributeError, OSError):  # not glibc: nothing to do
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _write(target: Path, layers, opts: ImportOptions, report: ImportReport) -> None:

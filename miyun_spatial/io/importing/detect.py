@@ -88,7 +88,7 @@ def _share(fit: _Fit) -> float:
     return fit.disagree / fit.named if fit.named else 0.0
 
 
-def _example(pairs, chosen: Crosswalk, other: Crosswalk, overrides) -> str:
+def _example(pairs, chosen: Crosswalk, other: Crosswalk, overrides, name_field) -> str:
     """The most frequent value whose name is ``other``'s name and not ``chosen``'s."""
     for value, name, _count in pairs.sort_values("n", ascending=False).itertuples(index=False):
         code, rest = split_code(value, other, overrides)
@@ -100,7 +100,8 @@ def _example(pairs, chosen: Crosswalk, other: Crosswalk, overrides) -> str:
             continue
         theirs = f"'{mine.name_zh}'" if mine else "not a code"
         return (
-            f"{code} named {name} is {other.rows[code].name_zh} in {SHORT[other.key]} but "
+            f"{code} named {name}{f' in {name_field}' if name_field else ''} is "
+            f"{other.rows[code].name_zh} in {SHORT[other.key]} but "
             f"{theirs} in {SHORT[chosen.key]}"
         )
     return ""
@@ -158,7 +159,7 @@ def detect(
         ]
         if others:
             other = max(others, key=lambda f: f.known)
-            example = _example(pairs, crosswalks[key], crosswalks[other.key], overrides)
+            example = _example(pairs, crosswalks[key], crosswalks[other.key], overrides, name_field)
             raise DataError(
                 f"{where}: {source} holds {SHORT[other.key]} codes: {example} "
                 f"({chosen.disagree} of {chosen.named} names in {name_field or source} contradict "

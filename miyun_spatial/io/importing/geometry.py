@@ -168,8 +168,9 @@ def union_on_grid(geoms: np.ndarray) -> shapely.Geometry:
     Parcels that share their boundary vertices (a survey's topology) form a coverage: their
     coordinates rounded to the grid are united edge by edge, in spatially ordered chunks and
     then the chunks' unions (about a second at 300 000 parcels, a few MB at a time). A union is
-    kept only if its area is the sum of its parts (no overlap); anything else (overlaps, the
-    vertex of one parcel on another's edge) takes the general overlay, ~20x slower.
+    kept only if it is valid and its area is the sum of its parts (no overlap); anything else
+    (overlaps, the vertex of one parcel on another's edge) takes the general overlay, ~20x
+    slower.
     """
     order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance().to_numpy(), kind="stable")
     parts = []
@@ -191,7 +192,8 @@ def _coverage_union(geoms: np.ndarray) -> shapely.Geometry | None:
     except shapely.errors.GEOSException:  # not noded as a coverage
         return None
     parts = float(shapely.area(geoms).sum())
-    return union if abs(union.area - parts) <= max(SLIVER_M2, parts * 1e-9) else None
+    same_area = abs(union.area - parts) <= max(SLIVER_M2, parts * 1e-9)
+    return union if same_area and union.is_valid else None  # overlaps: invalid or smaller
 
 
 def gaps(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) -> list[str]:
