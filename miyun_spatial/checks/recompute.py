@@ -22,7 +22,8 @@ from ..core.catalogue import CATALOGUE
 from ..core.consistency import Consistency
 from ..core.measure import beyond_tolerance
 from ..core.plan import PlanData
-from ..core.vocabulary import VOCABULARY, park_key
+from ..core.vocabulary import VOCABULARY
+from ..core.vocabulary import park_code as vocabulary_park_code
 
 APPROX_RATE_PP = 0.5  # 约15% = 14.5-15.5 %
 HA_PER_KM2 = 100.0
@@ -205,6 +206,5 @@ def missing_facts(facts: dict[str, Fact], *codes: str) -> str | None:
 
 
 def park_code(plan: PlanData) -> str | None:
-    """Code of the park's current extent (:func:`~miyun_spatial.core.vocabulary.park_key`)."""
-    key = park_key(plan.layers)
-    return None if key is None else key[1]
+    """Code of the park's current extent (:func:`~miyun_spatial.core.vocabulary.park_code`)."""
+    return vocabulary_park_code(plan.layers)

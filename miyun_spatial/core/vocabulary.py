@@ -147,3 +147,9 @@ def park_key(layers: Mapping[str, pd.DataFrame]) -> tuple[str, str] | None:
     role = VOCABULARY.roles["park"]
     code = role_code(layers.get(role.layer), role)
     return None if code is None else (role.layer, code)
+
+
+def park_code(layers: Mapping[str, pd.DataFrame]) -> str | None:
+    """The code of the park's current extent (:func:`park_key`), or None."""
+    key = park_key(layers)
+    return None if key is None else key[1]

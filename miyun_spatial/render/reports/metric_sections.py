@@ -19,7 +19,7 @@ from ...core.catalogue import CATALOGUE
 from ...core.landuse import KIND_LABELS, UNCOVERED, UNCOVERED_LABEL, USE_LABELS
 from ...core.palette import UNCOVERED_COLOR, land_use_colors
 from ...core.plan import PlanData
-from ...core.vocabulary import VOCABULARY, park_key
+from ...core.vocabulary import VOCABULARY, park_code
 from .metric_tables import cap_note, cap_rows, metric_table, missing, zone_names
 from .model import Chart, Column, Section, Table, make_table
 
@@ -223,7 +223,7 @@ def matrix_views(transitions: pd.DataFrame, plan: PlanData) -> list[Table]:
     A pivot of ``transitions``: rows = from class, columns = to class, with row and column
     totals; the tidy table beside it holds every zone.
     """
-    zones = [(PARK_LAYER, _park_code(plan))]
+    zones = [(PARK_LAYER, park_code(plan.layers))]
     adjustments = plan.layers.get(CATALOGUE["land_adjustments"].name)
     if adjustments is not None:
         id_field = CATALOGUE["land_adjustments"].id_field
@@ -291,7 +291,7 @@ def key_figures(
 ) -> list[tuple[str, float, str, str]]:
     """(figure, value, unit, source) rows from the metric tables."""
     rows: list[tuple[str, float, str, str]] = []
-    code = _park_code(plan)
+    code = park_code(plan.layers)
     yields = tables.get("zone_yields")
     if yields is not None and code and (PARK_LAYER, code) in yields.index:
         row = yields.loc[(PARK_LAYER, code)]
@@ -348,7 +348,7 @@ def computed_indicators(
 ) -> dict[str, tuple[float | None, str]]:
     """Table 2-1 indicators the data can give: code -> (value, how it is computed)."""
     out: dict[str, tuple[float | None, str]] = {}
-    code = _park_code(plan)
+    code = park_code(plan.layers)
     yields = tables.get("zone_yields")
     if yields is not None and code and (PARK_LAYER, code) in yields.index:
         row = yields.loc[(PARK_LAYER, code)]
@@ -373,8 +373,3 @@ def computed_indicators(
                 f"industrial output ÷ employees of the {int(both.sum())} parcels reporting both",
             )
     return out
-
-
-def _park_code(plan) -> str | None:
-    key = park_key(plan.layers)
-    return None if key is None else key[1]

@@ -27,7 +27,7 @@ from ...core.citation import (
 from ...core.consistency import consistency_frame
 from ...core.measure import beyond_tolerance
 from ...core.plan import PlanData
-from ...core.vocabulary import VOCABULARY, park_key
+from ...core.vocabulary import VOCABULARY, park_code
 from .model import Column, Table, make_table
 
 PARK_LAYER = VOCABULARY.roles["park"].layer
@@ -192,7 +192,7 @@ def changes(tables: Mapping[str, pd.DataFrame], plan_layers) -> tuple[str, ...]:
 def off_target(tables, plan: PlanData, areas: pd.DataFrame, tolerance: float) -> tuple[str, ...]:
     items: list[str] = []
     yields = tables.get("zone_yields")
-    code = _park_code(plan)
+    code = park_code(plan.layers)
     if yields is not None and code and (PARK_LAYER, code) in yields.index:
         row = yields.loc[(PARK_LAYER, code)]
         items.append(
@@ -279,8 +279,3 @@ def plan_errors(checks) -> FindingGroup:
         tuple(items),
         table,
     )
-
-
-def _park_code(plan) -> str | None:
-    key = park_key(plan.layers)
-    return None if key is None else key[1]

@@ -9,7 +9,8 @@ import pandas as pd
 
 from ....core.catalogue import CATALOGUE
 from ....core.palette import category_colors, category_labels, land_use_labels
-from ....core.vocabulary import VOCABULARY, park_key, role_members
+from ....core.vocabulary import VOCABULARY, role_members
+from ....core.vocabulary import park_code as vocabulary_park_code
 from ..controls import LegendEntry, LegendSection
 from ..fields import (
     MISSING,
@@ -208,5 +209,4 @@ def park_extent(inputs: MapInputs) -> gpd.GeoDataFrame | None:
 
 def park_code(inputs: MapInputs) -> str | None:
     """The code of the park's current extent (Z1 in the default data; ``park_key``)."""
-    key = park_key(inputs.work)
-    return None if key is None else key[1]
+    return vocabulary_park_code(inputs.work)
