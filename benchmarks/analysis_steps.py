@@ -36,7 +36,6 @@ from miyun_spatial.io.qgis_styles import styles_for
 from miyun_spatial.metrics import (
     adjustment_tables,
     mix_tables,
-    parcel_zone_codes,
     prepare,
     yield_tables,
 )
@@ -105,16 +104,14 @@ def run(gpkg: Path, out: Path, profile: Path | None) -> dict:
         areas = feature_areas(
             {s.name: work[s.name] for s in CATALOGUE.plan_layers if s.name in work}
         )
-    with steps.step("metrics: prepare (overlays)"):
+    with steps.step("metrics: prepare (overlays, zone codes)"):
         inputs = prepare(work, plan)
-    with steps.step("metrics: zone codes"):
-        zone_codes = parcel_zone_codes(inputs)
     with steps.step("metrics: mix"):
         tables = mix_tables(inputs)
     with steps.step("metrics: yields"):
-        tables.update(yield_tables(inputs, zone_codes=zone_codes))
+        tables.update(yield_tables(inputs))
     with steps.step("metrics: adjustments"):
-        tables.update(adjustment_tables(inputs, zone_codes=zone_codes))
+        tables.update(adjustment_tables(inputs))
     with steps.step("plan checks"):
         checks = tuple(check_consistency(plan, areas=areas, tables=tables, work=work))
     results = Results(plan, findings, work, areas, tables, checks, park_key(work))

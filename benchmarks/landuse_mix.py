@@ -59,6 +59,7 @@ from miyun_spatial.core.crs import WORK_CRS
 from miyun_spatial.core.landuse import UNCOVERED
 from miyun_spatial.io import geopackage as store
 from miyun_spatial.metrics.mix import CURRENT_USE, land_use_mix
+from miyun_spatial.metrics.overlay import overlay_pieces
 
 SIDE_M = 30_000.0  # the synthetic district is a 30 km square
 ORIGIN = (470_000.0, 4_455_000.0)  # inside EPSG:4548's zone, around Miyun
@@ -135,7 +136,7 @@ def make_zones(count: int = ZONES, *, seed: int = 1) -> gpd.GeoDataFrame:
 
 def engine(zones: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.Series:
     """Class areas (m²) per zone with miyun_spatial's land-use mix."""
-    mix = land_use_mix(zones, parcels, uses=("current",))
+    mix = land_use_mix(zones, parcels, uses=("current",), pieces=overlay_pieces(zones, parcels))
     return mix["area_ha"].droplevel("use") * 10_000
 
 

@@ -15,6 +15,7 @@ from miyun_spatial.core.errors import CRSError, DataError
 from miyun_spatial.core.landuse import parcel_uses
 from miyun_spatial.metrics import mix_tables, prepare
 from miyun_spatial.metrics.mix import herfindahl, land_use_mix, mix_indices, shannon_entropy
+from miyun_spatial.metrics.overlay import overlay_pieces
 
 X0, Y0 = 480_000.0, 4_460_000.0
 K_DEFAULT = 15  # classes in the default land_use_classes table
@@ -93,7 +94,9 @@ def small():
         index=pd.Index(["ALL", "ONE", "HALF"], name="code"),
         crs=WORK_CRS,
     )
-    table = land_use_mix(zones, parcels, classes=classes_table(codes))
+    table = land_use_mix(
+        zones, parcels, classes=classes_table(codes), pieces=overlay_pieces(zones, parcels)
+    )
     return zones, parcels, table, mix_indices(table, k=len(codes))
 
 
@@ -137,16 +140,21 @@ def test_unknown_or_empty_class_is_named(small):
     bad["current_use"] = bad["current_use"].astype(object)
     bad.loc["p2", "current_use"] = "Q9"
     with pytest.raises(DataError, match=r"feature p2: 'current_use' = 'Q9' is not a code"):
-        land_use_mix(zones, bad, classes=classes_table(["R", "B", "M1", "G"]))
+        land_use_mix(
+            zones,
+            bad,
+            classes=classes_table(["R", "B", "M1", "G"]),
+            pieces=overlay_pieces(zones, bad),
+        )
     bad.loc["p2", "current_use"] = None
     with pytest.raises(DataError, match=r"feature p2: 'current_use' is empty"):
-        land_use_mix(zones, bad)
+        land_use_mix(zones, bad, pieces=overlay_pieces(zones, bad))
 
 
 def test_never_computes_in_degrees(small):
     zones, parcels, _mix, _indices = small
     with pytest.raises(CRSError):
-        land_use_mix(zones.to_crs(4326), parcels.to_crs(4326))
+        overlay_pieces(zones.to_crs(4326), parcels.to_crs(4326))
 
 
 # --- the default plan ----------------------------------------------------------------------
@@ -201,6 +209,6 @@ def test_entropy_uses_the_full_class_list(default_mix):
 
 def test_without_a_class_table_classes_sort_alphabetically(small):
     zones, parcels, _mix, _indices = small
-    mix = land_use_mix(zones, parcels, uses=("current",))
+    mix = land_use_mix(zones, parcels, uses=("current",), pieces=overlay_pieces(zones, parcels))
     assert list(mix.loc[("ALL", "current")].index) == ["B", "G", "M1", "R", "uncovered"]
     assert list(mix.index.get_level_values("zone").unique()) == ["ALL", "ONE", "HALF"]

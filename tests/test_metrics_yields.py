@@ -13,6 +13,7 @@ from shapely.geometry import box
 from miyun_spatial.core.crs import WORK_CRS
 from miyun_spatial.core.errors import DataError
 from miyun_spatial.metrics import prepare, yield_tables
+from miyun_spatial.metrics.overlay import overlay_pieces
 from miyun_spatial.metrics.yields import (
     Grading,
     Targets,
@@ -155,7 +156,9 @@ def tiny():
 
 def test_revenue_is_split_by_area_share(tiny, classes, tiny_targets):
     zones, parcels = tiny
-    table = zone_yields(zones, parcels, classes, tiny_targets)
+    table = zone_yields(
+        zones, parcels, classes, tiny_targets, pieces=overlay_pieces(zones, parcels)
+    )
     west, east = table.loc["West"], table.loc["East"]
     assert west["built_construction_ha"] == pytest.approx(0.25)
     assert west["revenue_10k_cny"] == pytest.approx(12000 * 0.25)

@@ -73,10 +73,8 @@ def _old_transitions(zones, parcels, pieces):
 
 
 def test_zone_codes_by_position_equal_main_zone(default_plan, default_work):
-    from miyun_spatial.metrics import parcel_zone_codes
-
     inputs = prepare(default_work, default_plan)
-    pd.testing.assert_frame_equal(parcel_zone_codes(inputs), _old_zone_codes(inputs))
+    pd.testing.assert_frame_equal(inputs.zone_codes, _old_zone_codes(inputs))
 
 
 def test_main_zone_ties_go_to_the_first_piece():

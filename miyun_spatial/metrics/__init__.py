@@ -87,7 +87,8 @@ class MetricInputs:
     ``parcel_code``; ``pieces``: zone layer -> ``overlay_pieces(zones, parcels)``;
     ``classes``, ``facts``, ``benchmark``: the attribute tables; ``uses``: ``parcel_uses``
     of the parcels as categoricals sharing one list of classes (integer codes for the
-    group-bys; computed by ``prepare`` when not given).
+    group-bys); ``zone_codes``: per parcel, the zone of each layer holding most of it
+    (``parcel_zone_codes``). Made once, by ``prepare``; every table reads them from here.
     """
 
     zones: Mapping[str, gpd.GeoDataFrame]
@@ -96,11 +97,8 @@ class MetricInputs:
     classes: pd.DataFrame
     facts: pd.DataFrame | None
     benchmark: pd.DataFrame | None
-    uses: pd.DataFrame | None = None
-
-    def __post_init__(self) -> None:
-        if self.uses is None:
-            object.__setattr__(self, "uses", coded_uses(parcel_uses(self.parcels)))
+    uses: pd.DataFrame
+    zone_codes: pd.DataFrame
 
 
 def coded_uses(uses: pd.DataFrame) -> pd.DataFrame:
@@ -172,6 +170,7 @@ def prepare(
         facts=plan.layers.get(FACTS.name),
         benchmark=plan.layers.get(BENCHMARK.name),
         uses=coded_uses(uses),
+        zone_codes=parcel_zone_codes(parcels.index, pieces),
     )
 
 
@@ -192,11 +191,13 @@ def _per_layer(parts: Mapping[str, pd.DataFrame], classes: pd.DataFrame) -> pd.D
     )
 
 
-def parcel_zone_codes(inputs: MetricInputs) -> pd.DataFrame:
+def parcel_zone_codes(
+    parcel_codes: pd.Index, pieces_by_layer: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
     """Per parcel, the code of the zone of each layer holding most of it (None outside all)."""
-    index = pd.Index(inputs.parcels.index, name=PARCELS.id_field)
+    index = pd.Index(parcel_codes, name=PARCELS.id_field)
     columns = {}
-    for name, pieces in inputs.pieces.items():
+    for name, pieces in pieces_by_layer.items():
         position = main_zone_positions(pieces)
         codes = np.asarray(pieces.index.levels[0], dtype=object)
         column = np.full(len(index), None, dtype=object)
@@ -259,10 +260,8 @@ def yield_tables(
     inputs: MetricInputs,
     *,
     grading: Grading | None = None,
-    zone_codes: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """``zone_yields``, ``parcel_yields`` and ``benchmark`` (``zone_codes``: as
-    ``parcel_zone_codes(inputs)``, computed when not given)."""
+    """``zone_yields``, ``parcel_yields`` and ``benchmark``."""
     targets = _targets(inputs)
     flags = parcel_flags(inputs.parcels, inputs.classes)  # once for every zone layer
     money = parcel_money(inputs.parcels)
@@ -276,9 +275,7 @@ def yield_tables(
         },
         inputs.classes,
     )  # fmt: skip
-    if zone_codes is None:
-        zone_codes = parcel_zone_codes(inputs)
-    parcel = parcel_yields(inputs.parcels, targets, zone_codes=zone_codes, grading=grading)
+    parcel = parcel_yields(inputs.parcels, targets, zone_codes=inputs.zone_codes, grading=grading)
     if inputs.benchmark is None:
         raise DataError(f"table '{BENCHMARK.name}' (Table 1-1) is missing; restore it")
     return {
@@ -288,13 +285,8 @@ def yield_tables(
     }
 
 
-def adjustment_tables(
-    inputs: MetricInputs, *, zone_codes: pd.DataFrame | None = None
-) -> dict[str, pd.DataFrame]:
-    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``
-    (``zone_codes``: as ``parcel_zone_codes(inputs)``, computed when not given)."""
-    if zone_codes is None:
-        zone_codes = parcel_zone_codes(inputs)
+def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
+    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``."""
     transitions = _per_layer(
         {
             name: land_use_transitions(
@@ -306,7 +298,7 @@ def adjustment_tables(
     )
     tables = {
         "transitions": transitions,
-        "changing_parcels": changing_parcels(inputs.parcels, zone_codes=zone_codes),
+        "changing_parcels": changing_parcels(inputs.parcels, zone_codes=inputs.zone_codes),
     }
     if ADJUSTMENTS.name in inputs.zones:
         tables["adjustment_totals"] = adjustment_totals(
@@ -336,10 +328,9 @@ def compute_all(
     Pure: nothing is printed or written.
     """
     inputs = prepare(work, plan)
-    zone_codes = parcel_zone_codes(inputs)  # shared by parcel_yields and changing_parcels
     tables = mix_tables(inputs)
-    tables.update(yield_tables(inputs, grading=grading, zone_codes=zone_codes))
-    tables.update(adjustment_tables(inputs, zone_codes=zone_codes))
+    tables.update(yield_tables(inputs, grading=grading))
+    tables.update(adjustment_tables(inputs))
     return tables
 
 

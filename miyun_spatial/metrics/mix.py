@@ -35,7 +35,7 @@ from ..core.catalogue import CATALOGUE
 from ..core.errors import DataError
 from ..core.landuse import UNCOVERED, USES, parcel_uses
 from ..core.measure import M2_PER_HA, MU_PER_HA
-from .overlay import ZONE, class_areas, overlay_pieces, zone_area_m2
+from .overlay import ZONE, class_areas, zone_area_m2
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def land_use_mix(
     *,
     uses: Sequence[str] = USES,
     classes: pd.DataFrame | None = None,
-    pieces: pd.DataFrame | None = None,
+    pieces: pd.DataFrame,
     zone_layer: str = "zones",
     use_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -176,7 +176,7 @@ def land_use_mix(
         The ``land_use_classes`` table: when given, unknown class codes raise DataError and
         classes are listed in its order (else alphabetically).
     pieces
-        ``overlay_pieces(zones, parcels)`` when already computed.
+        ``overlay_pieces(zones, parcels)``: the overlay is computed once, by the caller.
     use_frame
         ``parcel_uses(parcels)`` when already computed (e.g. as categoricals,
         ``metrics.coded_uses``).
@@ -190,8 +190,6 @@ def land_use_mix(
         (1 ha = 15 亩) and ``share`` (of the zone's area; the shares of a zone and use,
         ``uncovered`` included, sum to 1).
     """
-    if pieces is None:
-        pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
     zone_m2 = zone_area_m2(zones, layer=zone_layer)
     if use_frame is None:
         use_frame = parcel_uses(parcels, uses)
@@ -263,7 +261,7 @@ def source_class_mix(
     parcels: gpd.GeoDataFrame,
     classification: str,
     *,
-    pieces: pd.DataFrame | None = None,
+    pieces: pd.DataFrame,
     zone_layer: str = "zones",
 ) -> pd.DataFrame:
     """Mix of every zone in the parcels' SOURCE classification (``source_code``, e.g. 三调 DLBM).
@@ -290,8 +288,6 @@ def source_class_mix(
             f"(found: {', '.join(found) or 'none'}); import data coded in it first"
         )
     labels = parcels[SOURCE_CODE].astype(object).where(coded, OTHER_SOURCE)
-    if pieces is None:
-        pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
     zone_m2 = zone_area_m2(zones, layer=zone_layer)
     wide = class_areas(pieces, labels)
     wide = wide[

@@ -36,7 +36,7 @@ from ..core.landuse import parcel_uses
 from ..core.measure import M2_PER_HA, MU_PER_HA
 from ..core.vocabulary import MIYUN_PARK_ZH, VOCABULARY
 from .mix import BUILT, CURRENT_USE, PARCELS, STATUS, check_classes, class_flags, zone_code_columns
-from .overlay import allocate, overlay_pieces
+from .overlay import allocate
 
 FACTS = CATALOGUE["land_facts"]
 BENCHMARK = CATALOGUE["zgc_benchmark"]
@@ -195,7 +195,7 @@ def zone_yields(
     classes: pd.DataFrame,
     targets: Targets,
     *,
-    pieces: pd.DataFrame | None = None,
+    pieces: pd.DataFrame,
     zone_layer: str = "zones",
     flags: pd.DataFrame | None = None,
     money: pd.DataFrame | None = None,
@@ -211,7 +211,7 @@ def zone_yields(
     targets
         ``Targets.from_land_facts(plan["land_facts"])``.
     pieces
-        ``overlay_pieces(zones, parcels)`` when already computed.
+        ``overlay_pieces(zones, parcels)``: the overlay is computed once, by the caller.
     flags, money
         ``parcel_flags(parcels, classes)`` and ``parcel_money(parcels)`` when already
         computed (they depend on the parcels only: once for every zone layer).
@@ -237,8 +237,6 @@ def zone_yields(
         - ``output_pct_of_target``: output_yuan_per_m2 / that target × 100.
         Per-ha figures are NaN where the zone has no built land of the kind.
     """
-    if pieces is None:
-        pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
     if flags is None:
         flags = parcel_flags(parcels, classes)
     land = allocate(pieces, flags, weight="area_m2") / M2_PER_HA
