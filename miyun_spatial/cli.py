@@ -11,19 +11,51 @@ import logging
 import os
 import sys
 import traceback
+from importlib import import_module
 
 import click
 
 from . import __version__
-from .commands import data, importing, maps, metrics, pipeline, postgis, report, roundtrip
 from .commands.common import LOGGER
 from .core.errors import EXIT_INPUT, EXIT_INTERNAL, MiyunError
 from .io.outputs import terminal_text
 
-COMMAND_MODULES = (data, pipeline, maps, metrics, report, roundtrip, importing, postgis)
+# command name -> the module of miyun_spatial.commands defining it (in its COMMANDS); a
+# command's module is imported only when that command runs (or --help lists them all), so
+# `validate` never loads folium or matplotlib
+COMMAND_MODULES = {
+    "validate": "data",
+    "areas": "data",
+    "catalogue": "data",
+    "init-default": "data",
+    "build": "pipeline",
+    "maps": "maps",
+    "mix": "metrics",
+    "yield": "metrics",
+    "adjustments": "metrics",
+    "report": "report",
+    "diff": "roundtrip",
+    "watch": "roundtrip",
+    "import": "importing",
+    "publish": "postgis",
+    "export": "postgis",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyCommands(click.Group):
+    """A group whose commands are imported from their module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMAND_MODULES:
+            return None
+        module = import_module(f".commands.{COMMAND_MODULES[name]}", __package__)
+        return next(c for c in module.COMMANDS if c.name == name)
+
+
+@click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="miyun-spatial")
 def cli() -> None:
     """Spatial data, metrics, maps and reports for Miyun District's high-tech industry plan.
@@ -31,11 +63,6 @@ def cli() -> None:
     Every command reads a GeoPackage (default: the embedded geodata/miyun.gpkg) and never
     modifies it.
     """
-
-
-for _module in COMMAND_MODULES:
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -166,3 +166,33 @@ def test_the_checker_sees_an_upward_import():
 def test_modules_stay_small(name):
     lines = modules()[name].read_text(encoding="utf-8").count("\n")
     assert lines <= 500, f"{name}: {lines} lines; split it by concern"
+
+
+def test_the_cli_names_every_command_of_the_command_modules():
+    """cli.COMMAND_MODULES (the lazy table) lists every command each module defines, and
+    only those: a command added to a module's COMMANDS but not to the table would be lost."""
+    import importlib
+    import pkgutil
+
+    import miyun_spatial.commands as commands
+    from miyun_spatial.cli import COMMAND_MODULES
+
+    defined = {}
+    for info in pkgutil.iter_modules(commands.__path__):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            defined[command.name] = info.name
+    assert defined == COMMAND_MODULES
+
+
+def test_validate_starts_without_the_map_and_figure_libraries():
+    """`validate` imports neither folium nor matplotlib (the lazy command table)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from miyun_spatial.cli import cli; cli.get_command(None, 'validate'); "
+        "print(sorted(m for m in ('folium', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
