@@ -36,6 +36,14 @@ def _check(geoms) -> tuple[int, int]:
     assert not (separated & meets).any(), "a certified pair overlaps"
     found_left, found_right = interior_pairs(geoms)
     assert np.array_equal(found_left, meet_left) and np.array_equal(found_right, meet_right)
+    # pairs whose boxes share at most 1 m² left out first: the same pairs as filtering after
+    boxes = [shapely.box(*b) for b in shapely.bounds(geoms)]
+    shared = np.array(
+        [boxes[i].intersection(boxes[j]).area for i, j in zip(meet_left, meet_right, strict=True)]
+    )
+    big_left, big_right = interior_pairs(geoms, min_box_overlap=1.0)
+    assert np.array_equal(big_left, meet_left[shared > 1.0])
+    assert np.array_equal(big_right, meet_right[shared > 1.0])
     return int(separated.sum()), len(meet_left)
 
 

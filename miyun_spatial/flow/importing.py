@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .. import __version__
@@ -38,12 +39,14 @@ from ..io.importing.report import ImportReport
 from ..io.importing.source import read_source
 from ..io.outputs import release_arrow_memory
 from ..io.qgis_styles import add_styles
+from ..io.readback import load_written, multi_polygons_in_place
 from ..validate.layers import findings_frame, summary_counts, validate
 
 LAYERS = tuple(s.name for s in CATALOGUE.layers if s.role in ("plan", "parcels", "projects"))
 AREA_DIFF = 0.01  # stated vs computed area: report features differing by more than 1 %
 WEB_DRIVERS = ("GeoJSON", "KML", "LIBKML", "GeoJSONSeq")
 MAX_LISTED = 5
+WRITE_BATCH_ROWS = 25_000  # rows handed to GDAL at a time: the same file, less memory at once
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,12 @@ def run_import(opts: ImportOptions) -> ImportReport:
         else:
             zones = None
         report.warnings += gaps(frame, zones)
-    out = gpd.GeoDataFrame(out, geometry=frame.geometry.to_numpy(), crs=frame.crs)
+    geoms, crs = np.array(frame.geometry.values, dtype=object), frame.crs  # our own array
     del frame, geometry
+    if spec.geometry == "polygon":  # multi parts as written and read back, made once
+        multi_polygons_in_place(geoms)
+    out = gpd.GeoDataFrame(out, geometry=geoms, crs=crs)
+    del geoms
     out.index = pd.RangeIndex(1, len(out) + 1, name="fid")
     report.features_written = len(out)
     layers = {name: base.layers[name] for name in CATALOGUE.names if name in base.layers}
@@ -135,9 +142,11 @@ def run_import(opts: ImportOptions) -> ImportReport:
     with tempfile.TemporaryDirectory(prefix="miyun-import-") as tmp:
         target = Path(tmp) / "dry-run.gpkg" if opts.dry_run else opts.out
         _write(target, layers, opts, report)
-        del layers  # validation reads the file back: the written copy is no longer needed
+        written = {opts.layer: layers[opts.layer].geometry}  # not decoded again from the file
+        del layers  # validation reads the rest back: the written copy is no longer needed
         _give_back_memory()
-        _validate(target, report)
+        _validate(target, report, written)
+        del written
     report.out = None if opts.dry_run else str(opts.out)
     report.seconds = time.perf_counter() - started
     return report
@@ -301,11 +310,13 @@ def _write(target: Path, layers, opts: ImportOptions, report: ImportReport) -> N
         "source": f"{opts.source} ({report.driver}, layer {report.source_layer})",
         "crs": CATALOGUE.crs,
     }
-    store.write_gpkg(target, layers, metadata=metadata, finish=add_styles)
+    store.write_gpkg(
+        target, layers, metadata=metadata, finish=add_styles, batch_rows=WRITE_BATCH_ROWS
+    )
 
 
-def _validate(target: Path, report: ImportReport) -> None:
-    findings = validate(store.load(target))
+def _validate(target: Path, report: ImportReport, written) -> None:
+    findings = validate(load_written(target, written))
     counts = summary_counts(findings)
     table = findings_frame(findings)
     table["fid"] = table["fid"].astype("Int64")

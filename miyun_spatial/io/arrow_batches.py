@@ -117,6 +117,7 @@ def geometry_type(
 
 def _wkb(chunk: np.ndarray, promote: frozenset[int]) -> pa.Array:
     """ISO WKB of a slice of the geometry column, single parts of ``promote`` made multi."""
+    fresh = 0  # geometries made here, not the frame's
     if promote:
         ids = shapely.get_type_id(chunk)
         for single in promote:
@@ -124,10 +125,12 @@ def _wkb(chunk: np.ndarray, promote: frozenset[int]) -> pa.Array:
             if len(where):
                 chunk = chunk.copy()  # a slice of the frame's array: never changed in place
                 chunk[where] = _MAKE_MULTI[single](np.atleast_2d(chunk[where]), axis=0)
-    if (shapely.get_coordinate_dimension(chunk) <= 2).all():
+                fresh += len(where)
+    if fresh < len(chunk) and (shapely.get_coordinate_dimension(chunk) <= 2).all():
         # GEOS notes inside a geometry whether it has Z the first time it exports it: a
         # forked writer would copy every page of its parent's geometries. The WKB of a 2D
-        # copy is the same bytes and leaves them shared.
+        # copy is the same bytes and leaves them shared (geometries made multi above are
+        # new: all of them, no copy needed).
         chunk = shapely.force_2d(chunk)
     return pa.array(shapely.to_wkb(chunk), type=pa.binary())
 

@@ -37,18 +37,26 @@ _CCW_ERRBOUND = (3.0 + 16.0 * _EPSILON) * _EPSILON
 _HASH = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F], dtype=np.uint64)
 
 
-def interior_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def interior_pairs(
+    geoms: np.ndarray, *, min_box_overlap: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions (i < j, sorted by i then j) of the pairs of ``geoms`` whose interiors meet.
 
     ``geoms``: valid, non-empty polygons or multipolygons (the validator's usable features;
     the convexity test relies on valid rings being simple).
     Equal to keeping the bounding-box pairs for which ``relate_pattern(a, b, "T********")``
     holds; pairs of convex neighbours sharing an edge are settled without it.
+    ``min_box_overlap``: only pairs whose bounding boxes overlap by more than this area (the
+    most two features can overlap by) are tested and returned; in a tiling that leaves out
+    every pair of neighbours meeting at an edge or a corner before any predicate.
     """
     geoms = np.asarray(geoms, dtype=object)
     left, right = shapely.STRtree(geoms).query(geoms)
     keep = left < right
     left, right = left[keep], right[keep]
+    if min_box_overlap is not None:
+        keep = box_overlap(shapely.bounds(geoms), left, right) > min_box_overlap
+        left, right = left[keep], right[keep]
     rest = np.flatnonzero(~edge_separated(geoms, left, right))
     order = np.lexsort((right[rest], left[rest]))  # only the pairs left, by i then j
     rest = rest[order]
@@ -59,6 +67,13 @@ def interior_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     meet = chunked(_interiors_meet, geoms[left[rest]], geoms[right[rest]], min_items=PARALLEL_PAIRS)
     rest = rest[meet]
     return left[rest], right[rest]
+
+
+def box_overlap(bounds: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Area shared by the bounding boxes (rows of ``bounds``) of each pair (left, right)."""
+    lo = np.maximum(bounds[left, :2], bounds[right, :2])
+    hi = np.minimum(bounds[left, 2:], bounds[right, 2:])
+    return np.prod(np.clip(hi - lo, 0, None), axis=1)
 
 
 def _interiors_meet(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -191,4 +206,4 @@ def _opposite_edges(owner: np.ndarray, edges: np.ndarray, undirected: np.ndarray
     return np.sort(lo[distinct] * n + hi[distinct])
 
 
-__all__ = ["edge_separated", "interior_pairs"]
+__all__ = ["box_overlap", "edge_separated", "interior_pairs"]

@@ -95,17 +95,11 @@ def _check_geometry_rules(plan: PlanData, tolerance: float) -> Iterator[Finding]
 
 def _overlaps(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
     geoms = np.asarray(frame.geometry.values)
-    left, right = interior_pairs(geoms)
+    # The overlap of two features is at most the overlap of their bounding boxes: pairs whose
+    # boxes share <= OVERLAP_MIN_M2 (neighbours of a tiling) are left out before any predicate.
+    left, right = interior_pairs(geoms, min_box_overlap=OVERLAP_MIN_M2)
     if not len(left):
         return
-    # The overlap of two features is at most the overlap of their bounding boxes: pairs whose
-    # boxes share <= OVERLAP_MIN_M2 (neighbours of a tiling) need no costly intersection.
-    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
-    lo = np.maximum(bounds[left, :2], bounds[right, :2])
-    hi = np.minimum(bounds[left, 2:], bounds[right, 2:])
-    box_overlap = np.prod(np.clip(hi - lo, 0, None), axis=1)
-    keep = box_overlap > OVERLAP_MIN_M2
-    left, right = left[keep], right[keep]
     areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
     for i, j, area in zip(left, right, areas, strict=True):
         if area <= OVERLAP_MIN_M2:
