@@ -19,6 +19,8 @@ class MapOptions:
     offline: bool = False
     basemap: str = DEFAULT_BASEMAP
     tianditu_key: str | None = None
+    # the land-use page draws more parcels than this as raster tiles (render/maps/tiles.py)
+    tiles_above: int = 20_000
 
     def __post_init__(self) -> None:
         if self.basemap not in BASEMAPS:
