@@ -18,7 +18,7 @@ GRID = 64
 CALLBACK = "miyunTileLookup"
 
 
-def lookup_text(numbers: np.ndarray, lookup: pd.DataFrame, zoom: int, x: int, y: int):
+def lookup_text(numbers: np.ndarray, lookup: dict[str, np.ndarray], zoom: int, x: int, y: int):
     """The lookup script of one tile (``numbers``: parcel position + 1 per pixel, 0 = none),
     or None when no parcel lies under any cell centre."""
     step = numbers.shape[0] // GRID
@@ -27,8 +27,9 @@ def lookup_text(numbers: np.ndarray, lookup: pd.DataFrame, zoom: int, x: int, y:
         return None
     present, grid = np.unique(centres, return_inverse=True)
     offset = 1 if present[0] == 0 else 0  # 0: no parcel -> -1 in the grid
-    rows = lookup.iloc[present[offset:] - 1]
-    parcels = [list(r) for r in rows.itertuples(index=False, name=None)]
+    take = present[offset:] - 1
+    columns = [column[take].tolist() for column in lookup.values()]
+    parcels = [list(r) for r in zip(*columns, strict=True)]
     data = {"grid": GRID, "g": (grid.ravel() - offset).tolist(), "p": parcels}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_plain)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -43,12 +44,9 @@ def _plain(value):
 
 
 def lookup_frame(codes: pd.Series, views: dict[str, pd.Series], area_ha: pd.Series):
-    """One row per parcel: code, class per use (current, planned, adjusted), area in ha."""
-    frame = pd.DataFrame(
-        {
-            "code": codes.astype(object).where(codes.notna(), None).to_numpy(),
-            **{k: v.astype(object).where(v.notna(), None).to_numpy() for k, v in views.items()},
-            "ha": np.round(area_ha.to_numpy(dtype=float), 4),
-        }
-    )
-    return frame
+    """Per parcel (arrays in the layer's order): code, class per use, area in ha."""
+    return {
+        "code": codes.astype(object).where(codes.notna(), None).to_numpy(),
+        **{k: v.astype(object).where(v.notna(), None).to_numpy() for k, v in views.items()},
+        "ha": np.round(area_ha.to_numpy(dtype=float), 4),
+    }

@@ -84,18 +84,19 @@ def _to_lonlat(xy: np.ndarray, shift) -> np.ndarray:
     return shift(out) if shift is not None and len(out) else out
 
 
-def _transformer_once():
+def _transformer_once(source, target):
     cache: dict[str, Transformer] = {}
 
     def get() -> Transformer:
-        if "t" not in cache:
-            cache["t"] = Transformer.from_crs(WORK_CRS, "EPSG:4326", always_xy=True)
+        if "t" not in cache:  # made once per process: 80 ms each
+            cache["t"] = Transformer.from_crs(source, target, always_xy=True)
         return cache["t"]
 
     return get
 
 
-_TRANSFORMER = _transformer_once()
+_TRANSFORMER = _transformer_once(WORK_CRS, "EPSG:4326")
+_INVERSE = _transformer_once("EPSG:4326", WORK_CRS)
 
 
 def tile_grid(total_bounds, shift=None) -> TileGrid:
@@ -135,7 +136,7 @@ class TileData:
     geometry: np.ndarray
     classes: dict[str, np.ndarray]  # use -> uint8 per parcel, 1..len(palette)-1
     palette: list[tuple[int, int, int]]
-    lookup: pd.DataFrame  # code, cu, pl, po, ha (one row per parcel, same order)
+    lookup: dict[str, np.ndarray]  # code, current, planned, adjusted, ha: one per parcel
     shift: object = None
 
 
@@ -212,8 +213,7 @@ def _meta_box_4548(lon, lat, shift):
     )
     if shift is not None:  # display datum -> WGS84: undo the shift at these points (~1 m)
         ring = ring - (shift(ring) - ring)
-    back = Transformer.from_crs("EPSG:4326", WORK_CRS, always_xy=True)
-    x, y = back.transform(ring[:, 0], ring[:, 1])
+    x, y = _INVERSE().transform(ring[:, 0], ring[:, 1])
     return shapely.buffer(shapely.box(x.min(), y.min(), x.max(), y.max()), 5.0)
 
 
@@ -224,7 +224,7 @@ def png_bytes(index: np.ndarray, palette) -> bytes:
     image = Image.fromarray(index, mode="P")
     image.putpalette([c for rgb in palette for c in rgb])
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", transparency=0, compress_level=6)
+    image.save(buffer, format="PNG", transparency=0, compress_level=1)
     return buffer.getvalue()
 
 
