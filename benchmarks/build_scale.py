@@ -147,14 +147,14 @@ def synthetic_parcels(plan: store.PlanData, n: int, seed: int = SEED) -> gpd.Geo
     return gpd.GeoDataFrame(out, geometry="geometry", crs=default.crs)
 
 
-SHARE_MULTIPART = 0.03  # fragmented pattern: pairs of distant cells made one parcel
+SHARE_MULTIPART = 0.03  # fragmented pattern: pairs of nearby cells made one parcel
 SHARE_HOLED = 0.03  # cells with an island parcel cut out of them (a parcel with a hole)
 SHARE_SLIVER = 0.08  # cells with a thin strip (<= 6 % of the cell) split off as a parcel
 
 
 def fragmented_geometries(region, n: int, seed: int) -> np.ndarray:
     """Survey-like shapes: Voronoi cells over ``region``, some as islands inside holes of
-    others, some with slivers split off, some pairs of distant cells as one multi-part parcel."""
+    others, some with slivers split off, some pairs of nearby cells as one multi-part parcel."""
     rng = np.random.default_rng(seed + 1)
     cells = shapely.get_parts(voronoi_cells(region, n, seed))  # polygons
     pick = rng.random(len(cells))
@@ -175,8 +175,14 @@ def fragmented_geometries(region, n: int, seed: int) -> np.ndarray:
     pieces = np.concatenate([cells, island[ok], cut])
     pieces = shapely.get_parts(pieces)
     pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 1.0)]
-    order = rng.permutation(len(pieces))  # random pairs: distant cells, one parcel of two parts
-    pairs = order[: int(SHARE_MULTIPART * len(pieces)) // 2 * 2].reshape(-1, 2)
+    # pairs of nearby pieces (two apart along rows of 200 m) as one parcel of two parts, as a
+    # road or a ditch splits a survey parcel; pairs whose parts share an edge are invalid: kept apart
+    centre = shapely.centroid(pieces)
+    rows = np.lexsort((shapely.get_x(centre), np.floor(shapely.get_y(centre) / 200)))
+    first = rng.choice(len(rows) - 2, int(SHARE_MULTIPART * len(pieces)) // 2, replace=False)
+    first = np.sort(first)
+    first = first[np.r_[True, np.diff(first) > 2]]  # no piece in two pairs
+    pairs = np.column_stack([rows[first], rows[first + 2]])
     multi = shapely.multipolygons(pieces[pairs])
     valid = shapely.is_valid(multi)
     single = np.ones(len(pieces), bool)
