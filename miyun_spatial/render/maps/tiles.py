@@ -42,8 +42,9 @@ MAX_TOP_TILES = (
     4096  # top-zoom tiles over the parcels' bounding box at most (empty ones are not written)
 )
 LEVELS = 6  # zooms below the top one
-META = 8  # a metatile: 8 x 8 top-zoom tiles (2048 px, 16 MB of parcel numbers)
-META_LEVELS = 3  # log2(META): the zooms a metatile makes below the top one
+META = 4  # a metatile: 4 x 4 top-zoom tiles (1024 px, 4 MB of parcel numbers)
+META_COST = 6_000  # a metatile's ~21 tiles x 3 uses: about 6,000 parcels' rasterizing
+META_LEVELS = 2  # log2(META): the zooms a metatile makes below the top one
 USES = ("current", "planned", "adjusted")  # folder per use: tiles/<use>/{z}/{x}/{y}.png
 FOLDER = "tiles"
 
@@ -166,10 +167,7 @@ def _rasterize_meta(data: TileData, tree: shapely.STRtree, grid: TileGrid, mx: i
 
     zoom, side = grid.max_zoom, META * TILE
     ox, oy = mx * TILE, my * TILE
-    size = TILE * 2.0**zoom
-    lon = np.array([ox, ox + side]) / size * 360.0 - 180.0
-    lat = np.degrees(np.arctan(np.sinh(math.pi * (1 - 2 * np.array([oy, oy + side]) / size))))
-    box = _meta_box_4548(lon, lat, data.shift)
+    box = _meta_box_4548(*_meta_lonlat(grid, mx, my), data.shift)
     hits = np.sort(tree.query(box))
     if not len(hits):
         return None
@@ -233,7 +231,7 @@ def write_metatiles(data: TileData, grid: TileGrid, out_dir: Path, *, part=0, pa
     at every zoom down to the metatiles' own; return the number of files written."""
     tree = shapely.STRtree(data.geometry)
     files = 0
-    for mx, my in grid.metatiles()[part::parts]:
+    for mx, my in share(data, tree, grid, part, parts):
         numbers = _rasterize_meta(data, tree, grid, mx, my)
         if numbers is None or not numbers.any():
             continue
@@ -250,6 +248,33 @@ def write_metatiles(data: TileData, grid: TileGrid, out_dir: Path, *, part=0, pa
                     tile = sub[j * TILE : (j + 1) * TILE, i * TILE : (i + 1) * TILE]
                     files += _write_tile(data, tile, zoom, mx // step + i, my // step + j, out_dir)
     return files
+
+
+def share(data: TileData, tree, grid: TileGrid, part: int, parts: int) -> list:
+    """The metatiles of ``part`` of ``parts``: balanced by the parcels each meets and its tiles,
+    the largest first to the least loaded part; the same split in every process."""
+    metas = grid.metatiles()
+    if parts == 1:
+        return metas
+    boxes = [_meta_box_4548(*_meta_lonlat(grid, mx, my), data.shift) for mx, my in metas]
+    counts = np.bincount(tree.query(np.array(boxes))[0], minlength=len(metas))
+    counts = counts + META_COST * (counts > 0)  # its tiles to encode and write
+    load, mine = [0] * parts, []
+    for k in np.argsort(-counts, kind="stable"):
+        least = int(np.argmin(load))
+        load[least] += int(counts[k]) + 1
+        if least == part:
+            mine.append(metas[k])
+    return mine
+
+
+def _meta_lonlat(grid: TileGrid, mx: int, my: int):
+    """West/east longitudes and north/south latitudes of a metatile."""
+    side, size = META * TILE, TILE * 2.0**grid.max_zoom
+    ox, oy = mx * TILE, my * TILE
+    lon = np.array([ox, ox + side]) / size * 360.0 - 180.0
+    lat = np.degrees(np.arctan(np.sinh(math.pi * (1 - 2 * np.array([oy, oy + side]) / size))))
+    return lon, lat
 
 
 def write_overviews(grid: TileGrid, uses, out_dir: Path) -> int:
