@@ -147,10 +147,113 @@ def synthetic_parcels(plan: store.PlanData, n: int, seed: int = SEED) -> gpd.Geo
     return gpd.GeoDataFrame(out, geometry="geometry", crs=default.crs)
 
 
-def make_gpkg(path: Path, n: int, seed: int = SEED) -> Path:
+SHARE_MULTIPART = 0.03  # fragmented pattern: pairs of nearby cells made one parcel
+SHARE_HOLED = 0.03  # cells with an island parcel cut out of them (a parcel with a hole)
+SHARE_SLIVER = 0.08  # cells with a thin strip (<= 6 % of the cell) split off as a parcel
+
+
+def fragmented_geometries(region, n: int, seed: int) -> np.ndarray:
+    """Survey-like shapes: Voronoi cells over ``region``, some as islands inside holes of
+    others, some with slivers split off, some pairs of nearby cells as one multi-part parcel."""
+    rng = np.random.default_rng(seed + 1)
+    cells = shapely.get_parts(voronoi_cells(region, n, seed))  # polygons
+    pick = rng.random(len(cells))
+    holed = pick < SHARE_HOLED
+    size = np.sqrt(shapely.area(cells[holed]))
+    island = shapely.buffer(cells[holed], -0.3 * size, quad_segs=2)
+    ok = ~shapely.is_empty(island) & (shapely.get_type_id(island) == 3)
+    target = np.flatnonzero(holed)[ok]
+    cells[target] = shapely.difference(cells[target], island[ok])
+    sliver = (pick >= SHARE_HOLED) & (pick < SHARE_HOLED + SHARE_SLIVER)
+    minx, miny, maxx, maxy = shapely.bounds(cells[sliver]).T
+    strip = shapely.box(
+        minx - 1, miny - 1, minx + rng.uniform(0.02, 0.06, len(minx)) * (maxx - minx), maxy + 1
+    )
+    cut = shapely.intersection(cells[sliver], strip)
+    rest = shapely.difference(cells[sliver], strip)
+    cells[sliver] = rest
+    pieces = np.concatenate([cells, island[ok], cut])
+    pieces = shapely.get_parts(pieces)
+    pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 1.0)]
+    # pairs of nearby pieces (two apart along rows of 200 m) as one parcel of two parts, as a
+    # road or a ditch splits a survey parcel; pairs whose parts share an edge are invalid: kept apart
+    centre = shapely.centroid(pieces)
+    rows = np.lexsort((shapely.get_x(centre), np.floor(shapely.get_y(centre) / 200)))
+    first = rng.choice(len(rows) - 2, int(SHARE_MULTIPART * len(pieces)) // 2, replace=False)
+    first = np.sort(first)
+    first = first[np.r_[True, np.diff(first) > 2]]  # no piece in two pairs
+    pairs = np.column_stack([rows[first], rows[first + 2]])
+    multi = shapely.multipolygons(pieces[pairs])
+    valid = shapely.is_valid(multi)
+    single = np.ones(len(pieces), bool)
+    single[pairs[valid].ravel()] = False
+    return np.concatenate([shapely.multipolygons(pieces[single][:, None]), multi[valid]])
+
+
+def fragmented_parcels(plan: store.PlanData, n: int, seed: int = SEED) -> gpd.GeoDataFrame:
+    """``n`` parcels over the whole district (around the bases' parcels) whose land uses are
+    drawn at random per parcel: fine-grained mixing of every class, as a 三调 survey has."""
+    rng = np.random.default_rng(seed + 2)
+    default = plan["land_parcels"]
+    code = default[PARCELS.id_field].astype(str)
+    in_park_default = code.str.split("-").str[0].isin(PARK_PREFIXES)
+    park_parcels, bases = default[in_park_default], default[~in_park_default]
+    district = shapely.union_all(plan["district"].geometry.values)
+    region = shapely.difference(district, shapely.union_all(bases.geometry.values))
+    cells = fragmented_geometries(region, n, seed)
+    points = shapely.point_on_surface(cells)
+    park = _park(plan)
+    inside = shapely.contains_xy(park, shapely.get_x(points), shapely.get_y(points))
+    src = park_parcels.iloc[rng.integers(0, len(park_parcels), len(cells))]
+    prefix = np.where(inside, src[PARCELS.id_field].astype(str).str.split("-").str[0], "D1")
+    classes = plan["land_use_classes"]["code"].astype(str).to_numpy()
+    weights = default["current_use"].value_counts().reindex(classes, fill_value=0) + 3.0
+    p = (weights / weights.sum()).to_numpy()
+    current = rng.choice(classes, len(cells), p=p)
+    planned = np.where(rng.random(len(cells)) < 0.7, current, rng.choice(classes, len(cells), p=p))
+    proposed = np.where(rng.random(len(cells)) < 0.05, rng.choice(classes, len(cells), p=p), None)
+    order = np.lexsort((shapely.get_x(points), -np.round(shapely.get_y(points), -1)))
+    number = np.empty(len(cells), dtype=np.int64)
+    number[order] = np.arange(1, len(cells) + 1)
+    codes = pd.Series(prefix).str.cat(pd.Series(number).map("{:07d}".format), sep="-")
+    enterprise = np.where(
+        inside & src["enterprise"].notna().to_numpy(), "示例企业 " + codes + "（合成）", None
+    )
+    frame = gpd.GeoDataFrame(
+        {
+            PARCELS.id_field: codes.to_numpy(),
+            "current_use": current,
+            "planned_use": planned,
+            "proposed_use": proposed,
+            "status": src["status"].to_numpy(),
+            "enterprise": enterprise,
+            "sector": src["sector"].to_numpy(),
+            "project_code": None,
+            "data_basis": "synthetic",
+        },
+        geometry=cells,
+        crs=default.crs,
+    )
+    return _with_economics(plan, frame, bases)
+
+
+def _with_economics(plan, frame, bases) -> gpd.GeoDataFrame:
+    targets = ParkTargets.from_land_facts(plan["land_facts"])
+    classes = plan["land_use_classes"].copy()  # add_economics reads the source table's yes/no
+    classes["counts_as_industrial"] = np.where(classes["counts_as_industrial"], "yes", "no")
+    frame = add_economics(frame, targets, classes)
+    out = pd.concat([frame, bases.reset_index(drop=True)], ignore_index=True)
+    out.index = pd.RangeIndex(1, len(out) + 1, name="fid")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=plan["land_parcels"].crs)
+
+
+PATTERNS = {"patches": synthetic_parcels, "fragmented": fragmented_parcels}
+
+
+def make_gpkg(path: Path, n: int, seed: int = SEED, pattern: str = "patches") -> Path:
     """A copy of the default GeoPackage whose land_parcels holds the synthetic parcels."""
     plan = store.load()
-    parcels = synthetic_parcels(plan, n, seed)
+    parcels = PATTERNS[pattern](plan, n, seed)
     shutil.copyfile(plan.path, path)
     with sqlite3.connect(path) as con:
         con.execute(f"DELETE FROM {PARCELS.name}")
@@ -301,19 +404,34 @@ def _load() -> float:
 
 
 def measure(
-    n: int, *, work: Path, seed: int, naive: bool, check: Path | None, browser: bool, jobs: int
+    n: int,
+    *,
+    work: Path,
+    seed: int,
+    naive: bool,
+    check: Path | None,
+    browser: bool,
+    jobs: int,
+    pattern: str = "patches",
 ):
-    gpkg = work / f"parcels_{n}.gpkg"
+    name = f"{n}" if pattern == "patches" else f"{pattern}_{n}"
+    gpkg = work / f"parcels_{name}.gpkg"
     t0 = time.perf_counter()
     if not gpkg.exists():
-        make_gpkg(gpkg, n, seed)
+        make_gpkg(gpkg, n, seed, pattern)
     made = time.perf_counter() - t0
-    result: dict[str, object] = {"parcels": n, "make_gpkg_seconds": round(made, 1)}
+    result: dict[str, object] = {"parcels": n, "pattern": pattern}
+    result["make_gpkg_seconds"] = round(made, 1)
     result["load_before"] = _load()
-    out = work / f"out_{n}"
+    out = work / f"out_{name}"
     shutil.rmtree(out, ignore_errors=True)
     result.update(build_in_subprocess(gpkg, out, jobs))
     result["load_after"] = _load()
+    tiles = [p for p in (out / "tiles").rglob("*") if p.is_file()]
+    result["tile_files"] = len(tiles)
+    result["tile_bytes"] = sum(p.stat().st_size for p in tiles)
+    pages = {p.name: p.stat().st_size for p in out.glob("*.html")}
+    result["largest_page"] = max(pages.items(), key=lambda kv: kv[1]) if pages else None
     if naive:
         result.update(naive_validation(gpkg))
     if check is not None:
@@ -341,11 +459,15 @@ def _mb(n: float) -> str:
 
 def table(r: dict) -> str:
     lines = [
-        f"{r['parcels']:,} parcels: build {r['seconds']} s with {r['jobs']} jobs, peak PSS "
+        f"{r['parcels']:,} parcels ({r['pattern']}): build {r['seconds']} s with {r['jobs']} jobs, peak PSS "
         f"{r['peak_pss_mb']:.0f} MB (RSS {r['peak_rss_mb']:.0f} MB, workers "
         f"{r['peak_rss_workers_mb']:.0f} MB) "
         f"(load {r['load_before']} -> {r['load_after']}); validation {r['validation']}"
     ]
+    lines.append(
+        f"  tiles: {r['tile_files']:,} files, {_mb(r['tile_bytes'])}; largest page "
+        f"{r['largest_page'][0]} {_mb(r['largest_page'][1])}"
+    )
     lines += [f"  {step:<28} {s:>8.2f} s" for step, s in r["steps"].items()]
     lines += [f"  {name:<28} {_mb(b):>11}" for name, b in r["outputs"].items()]
     for key in ("naive_outside_seconds", "naive_overlap_seconds", "touching_pairs"):
@@ -370,6 +492,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=default_jobs(), help="Worker processes [the CPUs, at most 4]."
     )
+    parser.add_argument(
+        "--pattern",
+        choices=[*PATTERNS, "both"],
+        default="both",
+        help="patches: classes of the default parcel under each cell (large patches); "
+        "fragmented: classes drawn per parcel over the whole district, holes, slivers, "
+        "multi-part parcels [both].",
+    )
     parser.add_argument("--run-build", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_build:
@@ -380,10 +510,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="miyun-scale-") as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        for n in args.parcels:
+        patterns = list(PATTERNS) if args.pattern == "both" else [args.pattern]
+        for n, pattern in [(n, p) for n in args.parcels for p in patterns]:
             results.append(
                 measure(
                     n,
+                    pattern=pattern,
                     work=work,
                     seed=args.seed,
                     naive=args.naive,

@@ -162,15 +162,11 @@ def grid_view(
     mid_x, mid_y = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
     keys = classes.astype(object).fillna("—").to_numpy()
     area = planar_area_ha(parcels).to_numpy()
-    while True:
-        cx = np.floor(mid_x / cell_m).astype("int64")
-        cy = np.floor(mid_y / cell_m).astype("int64")
-        frame = pd.DataFrame({"_cx": cx, "_cy": cy, "k": keys, "area_ha": area, "n": 1})
-        per_class = frame.groupby(["_cx", "_cy", "k"], sort=True)[["area_ha", "n"]].sum()
-        cells = per_class.index.droplevel("k").unique()
-        if len(cells) <= max_cells:
-            break
-        cell_m *= 2
+    cell_m = _grid_size(mid_x, mid_y, cell_m, max_cells)
+    cx = np.floor(mid_x / cell_m).astype("int64")
+    cy = np.floor(mid_y / cell_m).astype("int64")
+    frame = pd.DataFrame({"_cx": cx, "_cy": cy, "k": keys, "area_ha": area, "n": 1})
+    per_class = frame.groupby(["_cx", "_cy", "k"], sort=True)[["area_ha", "n"]].sum()
     areas = per_class["area_ha"].unstack("k", fill_value=0.0)
     counts = per_class["n"].unstack("k", fill_value=0).astype("int64")
     out = pd.DataFrame(
@@ -189,6 +185,19 @@ def grid_view(
     out.index = pd.RangeIndex(len(out), name="cell")
     log.info("summarised %d parcels on %d grid cells of %g m", len(parcels), len(out), cell_m)
     return out, cell_m
+
+
+def _grid_size(mid_x, mid_y, cell_m: float, max_cells: int) -> float:
+    """``cell_m`` doubled until at most ``max_cells`` cells hold a parcel centre: the parcels
+    are counted once, at ``cell_m``; each doubling then merges the occupied cells only (a cell
+    of 2s holds the cells of s whose indices halve to it), never the parcels again."""
+    cx = np.floor(mid_x / cell_m).astype("int64")
+    cy = np.floor(mid_y / cell_m).astype("int64")
+    cells = np.unique(np.column_stack([cx, cy]), axis=0)
+    while len(cells) > max_cells:
+        cells = np.unique(cells // 2, axis=0)  # floor division: the same as floor(x / 2s)
+        cell_m *= 2
+    return cell_m
 
 
 def counts_text(cells: gpd.GeoDataFrame, order: list[str]) -> pd.Series:

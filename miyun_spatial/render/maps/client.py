@@ -340,6 +340,7 @@ CLIENT_JS = r"""
   });
   M.setView = function (key, field) {
     var g = M.layers[key];
+    if (g.miyunSetView) { g.miyunSetView(field); M.markView(key, field); return; }  // tiles
     g.options.miyunSpec.field = field;
     g.eachLayer(function (l) { g.resetStyle(l); });
     M.markView(key, field);

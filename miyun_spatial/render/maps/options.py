@@ -19,6 +19,10 @@ class MapOptions:
     offline: bool = False
     basemap: str = DEFAULT_BASEMAP
     tianditu_key: str | None = None
+    # the land-use page draws more parcels than this as raster tiles (render/maps/tiles.py);
+    # at most this many one by one. Equal to aggregate.MAX_EMBEDDED: the dissolved view between
+    # the two (cells and tolerances grown until a budget is met) is no longer reached
+    tiles_above: int = 10_000
 
     def __post_init__(self) -> None:
         if self.basemap not in BASEMAPS:

@@ -72,6 +72,8 @@ def _refuse_duplicates(pages: Sequence[Page]) -> None:
 
 def page_tasks(inputs: MapInputs, out_dir: Path) -> list[Task]:
     """One task per page module, labelled 'maps: <module>', returning its pages (no HTML)."""
+    from .tile_layer import tile_tasks
+
     return [
         Task(
             f"maps: {module_name(m)}",
@@ -79,7 +81,7 @@ def page_tasks(inputs: MapInputs, out_dir: Path) -> list[Task]:
             writes=False,  # its pages, for the index (which lists the files)
         )
         for m in PAGE_MODULES
-    ]
+    ] + tile_tasks(inputs, out_dir)  # large parcel layers: tiles/ (no pages)
 
 
 def write_pages_index(inputs: MapInputs, pages: Sequence[Page], out_dir: Path) -> list[Path]:

@@ -172,6 +172,30 @@ def add_parcel_groups(
     ), cell_m
 
 
+TILES_NOTE = (
+    "地块较多：以栅格瓦片显示（tiles/ 文件夹，与本页一起复制），放大后点击地块查看编码与用地；"
+    "面积在 EPSG:4548 中量算，逐地块数据见 results.gpkg。 Many parcels: drawn as raster tiles "
+    "(folder tiles/, keep it beside this page); zoom in and click a parcel for its code and "
+    "uses; areas measured in EPSG:4548, every parcel in results.gpkg."
+)
+
+
+def add_parcel_tiles(target, inputs: MapInputs):
+    """Parcels as raster tiles per use (``tile_layer``), registered as 'land_parcels'."""
+    from ..tile_layer import ParcelTiles
+
+    layer = ParcelTiles(
+        inputs,
+        key="land_parcels",
+        name=f"{PARCELS.title}（栅格瓦片 tiles）",
+        views=VIEWS,
+        initial=INITIAL_VIEW,
+    )
+    layer.key = "land_parcels"
+    layer.add_to(target)
+    return layer
+
+
 def class_legend(
     parcels: pd.DataFrame,
     classes: pd.DataFrame | None,
@@ -322,13 +346,16 @@ def build(inputs: MapInputs) -> Page:
     if parcels is not None and len(parcels):
         views = view_classes(parcels)  # once: 1M parcels take a while
         section = class_legend(parcels, classes, views=views)
-        if len(parcels) > MAX_EMBEDDED:
+        if len(parcels) > inputs.options.tiles_above:
+            layer = add_parcel_tiles(m, inputs)
+            section = replace(section, note=f"{section.note} {TILES_NOTE}")
+        elif len(parcels) > MAX_EMBEDDED:
             layer, cell_m = add_parcel_groups(m, inputs, parcels, classes, views=views)
             note = aggregated_note("changing_parcels.csv", cell_m=cell_m)
             section = replace(section, note=f"{section.note} {note}")
         else:
             layer = add_parcels(m, inputs, parcels, classes, views=views)
-        drawn[layer.key] = layer.feature_count
+        drawn[layer.key] = getattr(layer, "feature_count", 0)
         legend.append(section)
         add_view_switch(
             m,
