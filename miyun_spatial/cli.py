@@ -15,12 +15,12 @@ import traceback
 import click
 
 from . import __version__
-from .commands import data, importing, maps, metrics, pipeline, postgis, report, roundtrip
+from .commands import data, importing, maps, metrics, pipeline, postgis, qgis, report, roundtrip
 from .commands.common import LOGGER
 from .core.errors import EXIT_INPUT, EXIT_INTERNAL, MiyunError
 from .io.outputs import terminal_text
 
-COMMAND_MODULES = (data, pipeline, maps, metrics, report, roundtrip, importing, postgis)
+COMMAND_MODULES = (data, pipeline, maps, metrics, report, roundtrip, importing, postgis, qgis)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
