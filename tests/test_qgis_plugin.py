@@ -22,7 +22,7 @@ import pytest
 from conftest import need
 from gpkg_edit import set_value
 from test_qgis_project import EXPECTED_GROUPS, query
-from test_qgis_real import SYSTEM_PYTHON, qgis_available, qgis_env
+from test_qgis_real import LAYERS, SYSTEM_PYTHON, qgis_available, qgis_env
 from test_qgis_real import qgis as qgis
 
 pytestmark = pytest.mark.qgis
@@ -166,6 +166,14 @@ def test_qgis_process_lists_the_provider_and_its_four_algorithms(processing):
     assert ids == {f"miyunspatial:{name}" for name in ALGORITHMS}
 
 
+def import_index(layer: str) -> int:
+    """The LAYER option of the import algorithm: the importable catalogue layers, in order."""
+    importable = [
+        n for n, spec in LAYERS.items() if spec["role"] in ("plan", "parcels", "projects")
+    ]
+    return importable.index(layer)
+
+
 def run_algorithm(processing, algorithm: str, **parameters) -> dict:
     args = ["--json", "run", f"miyunspatial:{algorithm}", "--"]
     args += [f"{name}={value}" for name, value in parameters.items()]
@@ -229,3 +237,46 @@ def test_a_failing_command_is_a_processing_error_naming_it(processing, tmp_path)
         and "missing.gpkg" in done.stdout + done.stderr
     )
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_qgis_process_build_writes_the_cli_tables(
+    processing, tmp_path, default_gpkg, built_default
+):
+    plan = tmp_path / "plan.gpkg"
+    shutil.copyfile(default_gpkg, plan)
+    results = run_algorithm(processing, "build", INPUT=plan, OUTPUT_FOLDER=tmp_path / "out")
+    tables = [Path(p) for p in json.loads(results["TABLES"])]
+    expected = sorted(p.name for p in built_default.glob("*.csv"))
+    assert sorted(p.name for p in tables) == expected and len(expected) > 5
+    for table in tables:
+        assert table.read_bytes() == (built_default / table.name).read_bytes(), table.name
+    assert Path(results["RESULTS_GPKG"]) == tmp_path / "out" / "results.gpkg"
+    assert query(Path(results["RESULTS_GPKG"]), "SELECT name FROM qgis_projects") == [
+        ("miyun-spatial",)
+    ]
+    assert Path(results["INDEX"]).is_file()
+
+
+def test_qgis_process_import_writes_what_the_cli_writes(processing, tmp_path, default_gpkg, cli):
+    import pyogrio
+    from geopandas.testing import assert_geodataframe_equal
+
+    bases = pyogrio.read_dataframe(default_gpkg, layer="farmer_bases")
+    delivery = tmp_path / "bases.geojson"
+    pyogrio.write_dataframe(bases.to_crs(4326), delivery)  # as a web export arrives
+    out = tmp_path / "qgis" / "imported.gpkg"
+    results = run_algorithm(
+        processing, "import", SOURCE=delivery, LAYER=import_index("farmer_bases"), OUTPUT=out
+    )
+    assert results["VALID"] is True and results["OUTPUT"] == str(out)
+    direct = tmp_path / "cli.gpkg"
+    done = cli("import", delivery, "--layer", "farmer_bases", "--out", direct, "--json")
+    assert done.returncode == 0, done.stderr
+    ours = pyogrio.read_dataframe(out, layer="farmer_bases", fid_as_index=True)
+    theirs = pyogrio.read_dataframe(direct, layer="farmer_bases", fid_as_index=True)
+    assert_geodataframe_equal(ours, theirs)
+    report = json.loads(Path(results["REPORT"]).read_text("utf-8"))
+    expected = json.loads(done.stdout)
+    for key in ("out", "seconds"):
+        report.pop(key), expected.pop(key)
+    assert report == expected
