@@ -13,6 +13,7 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -141,9 +142,10 @@ def processing(tmp_path_factory):
     env["QGIS_CUSTOM_CONFIG_PATH"] = str(config)
     env.pop("MIYUN_SPATIAL_CLI", None)
 
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(*args: str, check: bool = True, cli: str | None = None) -> subprocess.CompletedProcess:
+        extra = {} if cli is None else {"MIYUN_SPATIAL_CLI": cli}
         done = subprocess.run(
-            [executable, *args], capture_output=True, text=True, env=env, timeout=600
+            [executable, *args], capture_output=True, text=True, env={**env, **extra}, timeout=600
         )
         if check:
             assert done.returncode == 0, done.stdout + done.stderr
@@ -280,3 +282,21 @@ def test_qgis_process_import_writes_what_the_cli_writes(processing, tmp_path, de
     for key in ("out", "seconds"):
         report.pop(key), expected.pop(key)
     assert report == expected
+
+
+def test_the_command_can_be_pointed_elsewhere(processing, tmp_path):
+    script = tmp_path / "wrapper.sh"  # another installation: a wrapper that leaves a mark
+    script.write_text(
+        f'#!/bin/sh\necho "$@" > {tmp_path / "called"}\nexec {sys.executable} -m miyun_spatial "$@"\n'
+    )
+    script.chmod(0o755)
+    out = tmp_path / "mix.csv"
+    args = ["run", "miyunspatial:mix", "--", f"OUTPUT={out}"]
+    done = processing(*args, cli=str(script))
+    assert "(MIYUN_SPATIAL_CLI)" in done.stdout + done.stderr
+    assert (tmp_path / "called").read_text().split() == ["mix", "--csv"]
+    assert out.read_text("utf-8-sig").startswith("layer,zone,use,class,")
+    missing = processing(*args, cli=str(tmp_path / "nowhere" / "miyun-spatial"), check=False)
+    assert missing.returncode != 0
+    text = missing.stdout + missing.stderr
+    assert "MIYUN_SPATIAL_CLI" in text and "nowhere" in text and "Traceback" not in text

@@ -5,7 +5,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cli_path import command
+from qgis.core import QgsProcessingException
+
+from .cli_path import ENV_VAR, SETTING, command
 
 # Exit codes of miyun-spatial: 0 success, 1 the data has errors, 2 bad input, 3 output, 4 bug
 DATA_ERRORS = 1
@@ -36,13 +38,20 @@ def run(args, feedback, log_path: Path):
     base, origin = command()
     full = [*base, *[str(a) for a in args]]
     feedback.pushInfo(f"miyun-spatial ({origin}): {' '.join(full)}")
-    process = subprocess.Popen(
-        full,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=_environment(),
-    )  # bytes: the command's CSV keeps its own line ends
+    try:
+        process = subprocess.Popen(
+            full,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=_environment(),
+        )  # bytes: the command's CSV keeps its own line ends
+    except OSError as error:
+        raise QgsProcessingException(
+            f"cannot run miyun-spatial ({origin}) {base[0] if base else ''!r}: {error.strerror}; "
+            f"point the environment variable {ENV_VAR} or the QGIS setting {SETTING} at the "
+            "miyun-spatial executable"
+        ) from None
 
     while True:
         try:
