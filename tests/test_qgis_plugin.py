@@ -86,6 +86,23 @@ def test_qgis_reads_the_project_from_the_moved_geopackage(qgis, tmp_path, built_
     assert order.index("zgc_park") < order.index("land_parcels") < order.index("district")
 
 
+def test_the_qgz_of_qgis_project_opens_with_the_same_layers(qgis, tmp_path, built_default, cli):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    shutil.copyfile(built_default / "results.gpkg", folder / "results.gpkg")
+    done = cli("qgis-project", folder / "results.gpkg", "--out", tmp_path / "plan.qgz")
+    assert done.returncode == 0, done.stderr
+    [report] = qgis("inspect_project.py", tmp_path / "plan.qgz")
+    assert report["read"] and report["messages"] == [] and report["crs"] == "EPSG:4548"
+    assert {layer["file"] for layer in report["layers"].values()} == {str(folder / "results.gpkg")}
+    assert all(layer["valid"] for layer in report["layers"].values())
+    groups = {
+        g["name"]: {report["layers"][m["id"]]["source"].split("=")[-1] for m in g["layers"]}
+        for g in report["groups"]
+    }
+    assert groups == EXPECTED_GROUPS
+
+
 def test_our_project_table_is_the_one_qgis_writes(qgis, tmp_path, default_gpkg, built_default):
     scratch = tmp_path / "scratch.gpkg"
     shutil.copyfile(default_gpkg, scratch)

@@ -1,7 +1,9 @@
 """Open the QGIS project stored in a GeoPackage (system python3 + python3-qgis) and describe it.
 
 Usage: QT_QPA_PLATFORM=offscreen /usr/bin/python3 inspect_project.py GPKG PROJECT_NAME
-Reads ``geopackage:GPKG?projectName=PROJECT_NAME`` with QgsProject.read and prints one JSON
+       QT_QPA_PLATFORM=offscreen /usr/bin/python3 inspect_project.py FILE.qgz
+Reads ``geopackage:GPKG?projectName=PROJECT_NAME`` (or the .qgz) with QgsProject.read and
+prints one JSON
 object: whether it read, the project CRS and default view extent, the layer tree (groups and
 their layers, top first), the drawing order, per layer what ``inspect_layers.describe`` says
 plus its source and the resolved file, and every warning QGIS logged.
@@ -16,7 +18,7 @@ from inspect_layers import describe
 from qgis.core import Qgis, QgsApplication, QgsLayerTreeGroup, QgsLayerTreeLayer, QgsProject
 
 
-def main(path: str, name: str) -> int:
+def main(path: str, name: str | None) -> int:
     app = QgsApplication([], False)
     app.initQgis()
     messages: list[dict] = []
@@ -27,7 +29,7 @@ def main(path: str, name: str) -> int:
 
     QgsApplication.messageLog().messageReceived.connect(record)
     project = QgsProject.instance()
-    ok = project.read(f"geopackage:{path}?projectName={name}")
+    ok = project.read(path if name is None else f"geopackage:{path}?projectName={name}")
     extent = project.viewSettings().defaultViewExtent()
     report = {
         "read": ok,
@@ -66,4 +68,4 @@ def main(path: str, name: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))
