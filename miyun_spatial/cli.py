@@ -39,6 +39,8 @@ COMMAND_MODULES = {
     "import": "importing",
     "publish": "postgis",
     "export": "postgis",
+    "qgis-plugin": "qgis",
+    "qgis-project": "qgis",
 }
 
 

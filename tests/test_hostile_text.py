@@ -359,3 +359,13 @@ def test_qgis_styles_in_results_gpkg_are_xml_with_the_labels_as_typed(hostile):
     text = "\n".join(label for label in labels if label)
     assert "{{ 7*7 }}" in text or "{%" in text  # land-use class names, as typed
     assert "VTSOH<&>\"'" in text  # illegal control characters dropped, the rest kept
+
+
+def test_the_qgis_project_in_results_gpkg_keeps_the_labels_as_text(hostile):
+    from miyun_spatial.io.qgis_project import stored_project
+
+    qgs = stored_project(hostile["out"] / "results.gpkg")
+    root = ET.fromstring(qgs.split("\n", 1)[1])  # raises if the hostile labels broke the XML
+    assert root.find(".//script") is None
+    labels = "\n".join(c.get("label") or "" for c in root.iter("category"))
+    assert "{{ 7*7 }}" in labels or "{%" in labels  # the class names, as typed, as attributes

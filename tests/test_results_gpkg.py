@@ -59,7 +59,9 @@ def test_build_runs_the_metrics_step_with_a_summary(tmp_path, gpkg_copy, monkeyp
 
 def test_every_zone_layer_and_the_parcels_are_there(results, default_work):
     spatial = {name for name, geometry in pyogrio.list_layers(results) if geometry}
-    assert spatial == {*ZONE_LAYERS, "land_parcels"}  # (tables such as layer_styles may follow)
+    # the reference layers (projects, district, places) as they are; tables such as
+    # layer_styles may follow
+    assert spatial == {*ZONE_LAYERS, "land_parcels", "projects", "district", "places"}
     for name in (*ZONE_LAYERS, "land_parcels"):
         layer, source = read(results, name), default_work[name]
         assert layer.crs.to_epsg() == 4548

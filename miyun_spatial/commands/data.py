@@ -13,6 +13,7 @@ from ..core.catalogue import CATALOGUE
 from ..core.crs import to_work_crs
 from ..io import geopackage as store
 from ..io import sources
+from ..io.outputs import csv_text
 from ..metrics.areas import feature_areas
 from ..validate.common import first_error
 from ..validate.layers import findings_frame, has_errors, summary_counts, validate
@@ -35,8 +36,9 @@ from .common import (
 @gpkg_argument
 @area_tolerance_option
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the findings as CSV (validation.csv).")
 @verbosity
-def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:
+def validate_command(gpkg: Path, area_tolerance: float, as_json: bool, as_csv: bool) -> None:
     """Check GPKG against the layer catalogue and the plan's rules.
 
     Exit 0: no errors (warnings and info allowed); 1: errors found; 2: the file cannot be read.
@@ -53,6 +55,8 @@ def validate_command(gpkg: Path, area_tolerance: float, as_json: bool) -> None:
                 "findings": frame_records(findings_frame(findings)),
             }
         )
+    elif as_csv:
+        click.echo(csv_text(findings_frame(findings)), nl=False)
     else:
         table = findings_frame(findings)
         if len(table):

@@ -19,6 +19,7 @@ from ..analysis.run import Results, analyse, load_checked, park_key, refuse_erro
 from ..io import geopackage as store
 from ..io import sources
 from ..io.outputs import write_csv
+from ..io.qgis_project import add_project
 from ..io.qgis_styles import styles_for
 from ..io.staging import Stage, staged_run
 from ..render.maps.options import MapOptions
@@ -75,7 +76,7 @@ def _areas_tasks(ctx: BuildContext) -> list[Task]:
 
 
 def _metrics_tasks(ctx: BuildContext) -> list[Task]:
-    """One CSV per metric table, and results.gpkg."""
+    """One CSV per metric table, and results.gpkg (styled, with its QGIS project)."""
     results = ctx.results
 
     def tables(_inputs) -> list[Path]:
@@ -84,7 +85,11 @@ def _metrics_tasks(ctx: BuildContext) -> list[Task]:
         ]
 
     def gpkg(_inputs) -> list[Path]:
-        finish = styles_for(results.plan)
+        styles = styles_for(results.plan)
+
+        def finish(tmp: Path) -> Path:  # the styles, then the QGIS project showing them
+            return add_project(styles(tmp), file_name=RESULTS_NAME)
+
         target = ctx.out_dir / RESULTS_NAME
         return [
             write_results(target, results.work, results.tables, source=results.plan, finish=finish)

@@ -11,7 +11,8 @@ Each zone layer keeps its own name, fields and geometry (EPSG:4548) and gains:
 
 ``land_parcels`` gains the ``parcel_yields`` columns (``grade``, ``low_efficiency``,
 ``revenue_per_ha``...), ``adjusted_use`` and the change flags ``current_to_planned`` /
-``planned_to_adjusted``. The file is written atomically through ``store.write_gpkg``; a
+``planned_to_adjusted``. The other spatial layers of the plan (projects, the district, places)
+follow as they are, for reference. The file is written atomically through ``store.write_gpkg``; a
 ``finish(tmp_path)`` callable may add tables (e.g. QGIS layer styles) before it is renamed
 into place.
 """
@@ -140,7 +141,7 @@ def results_layers(
     ``work``: the plan's layers in EPSG:4548 (index = fid); ``tables``: ``compute_all``'s
     result; ``classes``: the ``land_use_classes`` table, whose order the per-class columns
     follow (alphabetical without it). Zone layers come in catalogue order, then
-    ``land_parcels``.
+    ``land_parcels``, then the other layers of ``work`` (projects, district, places) as they are.
     """
     class_order = [] if classes is None else list(classes[CLASSES.id_field].astype(str))
     layers: dict[str, gpd.GeoDataFrame] = {}
@@ -153,6 +154,8 @@ def results_layers(
         layers[PARCELS.name] = _join_on_code(
             parcels, PARCELS.id_field, _parcel_metrics(parcels, tables)
         )
+    for name, frame in work.items():
+        layers.setdefault(name, frame)  # reference layers, as they are
     return layers
 
 
