@@ -99,6 +99,34 @@ def voronoi_cells(region, n: int, seed: int = SEED) -> np.ndarray:
     return np.concatenate([whole, edge[~shapely.is_empty(edge)]])
 
 
+def _parcel_codes(prefix, points) -> pd.Series:
+    """Parcel codes ``PREFIX-0000001``, numbered north to south, west to east."""
+    order = np.lexsort((shapely.get_x(points), -np.round(shapely.get_y(points), -1)))
+    number = np.empty(len(points), dtype=np.int64)
+    number[order] = np.arange(1, len(points) + 1)
+    return pd.Series(prefix).str.cat(pd.Series(number).map("{:07d}".format), sep="-")
+
+
+def _parcel_frame(src, codes, uses, has_enterprise, cells, crs) -> gpd.GeoDataFrame:
+    """Synthetic parcels: ``uses`` (current, planned, proposed), the rest from ``src``."""
+    current, planned, proposed = uses
+    return gpd.GeoDataFrame(
+        {
+            PARCELS.id_field: codes.to_numpy(),
+            "current_use": current,
+            "planned_use": planned,
+            "proposed_use": proposed,
+            "status": src["status"].to_numpy(),
+            "enterprise": np.where(has_enterprise, "示例企业 " + codes + "（合成）", None),
+            "sector": src["sector"].to_numpy(),
+            "project_code": None,
+            "data_basis": "synthetic",
+        },
+        geometry=cells,
+        crs=crs,
+    )
+
+
 def synthetic_parcels(plan: store.PlanData, n: int, seed: int = SEED) -> gpd.GeoDataFrame:
     """``n`` park parcels with valid values, taken over from the default parcels under them."""
     default = plan["land_parcels"]
@@ -115,27 +143,14 @@ def synthetic_parcels(plan: store.PlanData, n: int, seed: int = SEED) -> gpd.Geo
         source[missing] = nearest
     src = park_parcels.iloc[source]
     prefix = src[PARCELS.id_field].astype(str).str.split("-").str[0].to_numpy()
-    order = np.lexsort((shapely.get_x(points), -np.round(shapely.get_y(points), -1)))
-    number = np.empty(len(cells), dtype=np.int64)
-    number[order] = np.arange(1, len(cells) + 1)
-    codes = pd.Series(prefix).str.cat(pd.Series(number).map("{:07d}".format), sep="-")
-    enterprise = np.where(
-        src["enterprise"].notna().to_numpy(), "示例企业 " + codes + "（合成）", None
+    codes = _parcel_codes(prefix, points)
+    uses = (
+        src["current_use"].to_numpy(),
+        src["planned_use"].to_numpy(),
+        src["proposed_use"].to_numpy(),
     )
-    frame = gpd.GeoDataFrame(
-        {
-            PARCELS.id_field: codes.to_numpy(),
-            "current_use": src["current_use"].to_numpy(),
-            "planned_use": src["planned_use"].to_numpy(),
-            "proposed_use": src["proposed_use"].to_numpy(),
-            "status": src["status"].to_numpy(),
-            "enterprise": enterprise,
-            "sector": src["sector"].to_numpy(),
-            "project_code": None,
-            "data_basis": "synthetic",
-        },
-        geometry=cells,
-        crs=default.crs,
+    frame = _parcel_frame(
+        src, codes, uses, src["enterprise"].notna().to_numpy(), cells, default.crs
     )
     targets = ParkTargets.from_land_facts(plan["land_facts"])
     classes = plan["land_use_classes"].copy()  # add_economics reads the source table's yes/no
@@ -212,27 +227,10 @@ def fragmented_parcels(plan: store.PlanData, n: int, seed: int = SEED) -> gpd.Ge
     current = rng.choice(classes, len(cells), p=p)
     planned = np.where(rng.random(len(cells)) < 0.7, current, rng.choice(classes, len(cells), p=p))
     proposed = np.where(rng.random(len(cells)) < 0.05, rng.choice(classes, len(cells), p=p), None)
-    order = np.lexsort((shapely.get_x(points), -np.round(shapely.get_y(points), -1)))
-    number = np.empty(len(cells), dtype=np.int64)
-    number[order] = np.arange(1, len(cells) + 1)
-    codes = pd.Series(prefix).str.cat(pd.Series(number).map("{:07d}".format), sep="-")
-    enterprise = np.where(
-        inside & src["enterprise"].notna().to_numpy(), "示例企业 " + codes + "（合成）", None
-    )
-    frame = gpd.GeoDataFrame(
-        {
-            PARCELS.id_field: codes.to_numpy(),
-            "current_use": current,
-            "planned_use": planned,
-            "proposed_use": proposed,
-            "status": src["status"].to_numpy(),
-            "enterprise": enterprise,
-            "sector": src["sector"].to_numpy(),
-            "project_code": None,
-            "data_basis": "synthetic",
-        },
-        geometry=cells,
-        crs=default.crs,
+    codes = _parcel_codes(prefix, points)
+    has_enterprise = inside & src["enterprise"].notna().to_numpy()
+    frame = _parcel_frame(
+        src, codes, (current, planned, proposed), has_enterprise, cells, default.crs
     )
     return _with_economics(plan, frame, bases)
 

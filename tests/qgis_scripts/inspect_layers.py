@@ -71,7 +71,8 @@ def describe(layer: QgsVectorLayer) -> dict:
     return info
 
 
-def main(path: str) -> int:
+def start_qgis() -> tuple[QgsApplication, list[dict]]:
+    """A headless QGIS, and the list every warning it logs from now on is appended to."""
     app = QgsApplication([], False)
     app.initQgis()
     messages: list[dict] = []
@@ -81,6 +82,11 @@ def main(path: str) -> int:
             messages.append({"tag": tag, "level": int(level), "message": message})
 
     QgsApplication.messageLog().messageReceived.connect(record)
+    return app, messages
+
+
+def main(path: str) -> int:
+    app, messages = start_qgis()
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
         names = [row[0] for row in con.execute("SELECT table_name FROM gpkg_contents")]
         user_version = con.execute("PRAGMA user_version").fetchone()[0]

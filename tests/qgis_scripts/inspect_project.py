@@ -14,20 +14,12 @@ from __future__ import annotations
 import json
 import sys
 
-from inspect_layers import describe
-from qgis.core import Qgis, QgsApplication, QgsLayerTreeGroup, QgsLayerTreeLayer, QgsProject
+from inspect_layers import describe, start_qgis
+from qgis.core import QgsLayerTreeGroup, QgsLayerTreeLayer, QgsProject
 
 
 def main(path: str, name: str | None) -> int:
-    app = QgsApplication([], False)
-    app.initQgis()
-    messages: list[dict] = []
-
-    def record(message, tag, level):
-        if level >= Qgis.Warning:
-            messages.append({"tag": tag, "level": int(level), "message": message})
-
-    QgsApplication.messageLog().messageReceived.connect(record)
+    app, messages = start_qgis()
     project = QgsProject.instance()
     ok = project.read(path if name is None else f"geopackage:{path}?projectName={name}")
     extent = project.viewSettings().defaultViewExtent()
