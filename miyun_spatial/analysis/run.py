@@ -101,7 +101,8 @@ def analyse(
     checks (for runs that do not render them, e.g. ``maps``)."""
     work = work_layers(plan)
     areas = feature_areas({s.name: work[s.name] for s in CATALOGUE.plan_layers if s.name in work})
-    tables = compute_all(work, plan)
+    derived: dict[str, gpd.GeoDataFrame] = {}  # layers the metrics make (control-line pieces)
+    tables = compute_all(work, plan, geometries=derived)
     consistency = (
         tuple(
             check_consistency(
@@ -114,7 +115,7 @@ def analyse(
     return Results(
         plan=plan,
         findings=tuple(findings),
-        work=MappingProxyType(work),
+        work=MappingProxyType({**work, **derived}),
         areas=areas,
         tables=MappingProxyType(dict(tables)),
         checks=consistency,

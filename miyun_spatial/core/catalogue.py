@@ -17,7 +17,7 @@ from typing import Any
 
 FIELD_TYPES = ("text", "integer", "real", "boolean", "date")
 GEOMETRIES = ("polygon", "point", None)
-ROLES = ("plan", "parcels", "projects", "attributes", "context")
+ROLES = ("plan", "parcels", "projects", "attributes", "context", "controls")
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
@@ -88,6 +88,8 @@ class LayerSpec:
     description: str
     fields: tuple[FieldSpec, ...]
     code_pattern: str | None = None
+    # True: a GeoPackage without the layer stays valid (e.g. control_lines)
+    optional: bool = False
     rules: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     style: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
@@ -192,7 +194,11 @@ def _check(catalogue: Catalogue) -> None:
                 target, _, target_field = f.ref.partition(".")
                 if target not in catalogue or not catalogue[target].has_field(target_field):
                     problems.append(f"{where}, field '{f.name}': reference {f.ref} does not exist")
-        for rule_field in (layer.rules.get("within_ref"), layer.rules.get("same_geometry_ref")):
+        for rule_field in (
+            layer.rules.get("within_ref"),
+            layer.rules.get("same_geometry_ref"),
+            layer.rules.get("no_overlap_within"),
+        ):
             if rule_field and rule_field not in names:
                 problems.append(f"{where}: rule names unknown field '{rule_field}'")
     if problems:
@@ -219,6 +225,7 @@ def load_catalogue(text: str | None = None) -> Catalogue:
                 description=spec["description"],
                 fields=own,
                 code_pattern=spec.get("code_pattern"),
+                optional=bool(spec.get("optional", False)),
                 rules=MappingProxyType(dict(spec.get("rules", {}))),
                 style=MappingProxyType(dict(spec.get("style", {}))),
             )

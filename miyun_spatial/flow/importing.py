@@ -42,7 +42,9 @@ from ..io.qgis_styles import add_styles
 from ..io.readback import load_written, multi_polygons_in_place
 from ..validate.layers import findings_frame, summary_counts, validate
 
-LAYERS = tuple(s.name for s in CATALOGUE.layers if s.role in ("plan", "parcels", "projects"))
+LAYERS = tuple(
+    s.name for s in CATALOGUE.layers if s.role in ("plan", "parcels", "projects", "controls")
+)
 AREA_DIFF = 0.01  # stated vs computed area: report features differing by more than 1 %
 WEB_DRIVERS = ("GeoJSON", "KML", "LIBKML", "GeoJSONSeq")
 MAX_LISTED = 5

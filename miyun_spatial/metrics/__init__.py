@@ -18,7 +18,10 @@ column):
   to_use, kind) -> area_ha, area_mu;
 - ``changing_parcels`` (``adjustments.changing_parcels``): index parcel_code;
 - ``adjustment_totals`` (``adjustments.adjustment_totals``): index = land_adjustments code;
-- ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use).
+- ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use);
+- ``control_line_conflicts``, ``control_line_summary``, ``control_line_crossings``
+  (``control_lines.control_line_tables``): changing parcels and zones against the control
+  lines (三区三线), empty when the GeoPackage has none.
 
 Zone layers are the catalogue's polygon plan layers (clusters, park_in_park, support_nodes,
 farmer_bases, zgc_park, other_sites, land_adjustments); overlapping zones are each measured
@@ -49,6 +52,8 @@ from .adjustments import (
     changing_parcels,
     land_use_transitions,
 )
+from .control_lines import TABLES as CONTROL_LINE_TABLES
+from .control_lines import control_line_tables
 from .mix import (
     CLASSES,
     PARCELS,
@@ -76,7 +81,7 @@ log = logging.getLogger(__name__)
 MIX_TABLES = ("mix", "mix_indices")
 YIELD_TABLES = ("zone_yields", "parcel_yields", "benchmark")
 ADJUSTMENT_TABLES = ("transitions", "changing_parcels", "adjustment_totals", "base_land_changes")
-TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES
+TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES + CONTROL_LINE_TABLES
 
 
 @dataclass(frozen=True)
@@ -319,18 +324,32 @@ def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
 
 
 def compute_all(
-    work: Mapping[str, gpd.GeoDataFrame], plan: PlanData, *, grading: Grading | None = None
+    work: Mapping[str, gpd.GeoDataFrame],
+    plan: PlanData,
+    *,
+    grading: Grading | None = None,
+    geometries: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every metric table (keys in ``TABLES``) for the work-CRS layers of ``plan``.
 
     ``work`` maps layer names to GeoDataFrames in EPSG:4548 (``pipeline.work_layers``);
     ``plan`` provides the attribute tables (land_use_classes, land_facts, zgc_benchmark).
-    Pure: nothing is printed or written.
+    ``geometries``, when given, receives the layers some metrics make (the control-line
+    overlap pieces, ``control_line_conflicts``). Pure: nothing is printed or written.
     """
     inputs = prepare(work, plan)
     tables = mix_tables(inputs)
     tables.update(yield_tables(inputs, grading=grading))
     tables.update(adjustment_tables(inputs))
+    tables.update(
+        control_line_tables(
+            work.get("control_lines"),
+            inputs.parcels,
+            inputs.zones,
+            inputs.classes,
+            geometries=geometries,
+        )
+    )
     return tables
 
 

@@ -14,6 +14,7 @@ _ROLE = {
     "projects": "projects",
     "attributes": "attribute table",
     "context": "context",
+    "controls": "control lines",
 }
 
 
@@ -39,7 +40,8 @@ def _layer_section(spec: LayerSpec) -> list[str]:
         f"{_cell(spec.description)}",
         "",
         f"Role: {_ROLE[spec.role]}; geometry: {geometry}; identifier: `{spec.id_field}`"
-        + (f" (pattern `{spec.code_pattern}`)" if spec.code_pattern else ""),
+        + (f" (pattern `{spec.code_pattern}`)" if spec.code_pattern else "")
+        + ("; optional (a GeoPackage without it is valid)" if spec.optional else ""),
         "",
         "| field | type | required | unit | label | allowed values / notes |",
         "|---|---|---|---|---|---|",

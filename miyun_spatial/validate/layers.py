@@ -39,6 +39,7 @@ from .common import (
     has_errors,
     summary_counts,
 )
+from .control_lines import control_line_findings
 from .input import input_findings
 from .rules import _MEMO, _check_geometry_rules, _usable, _validity
 
@@ -70,6 +71,8 @@ def validate(plan: PlanData, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE) 
 def _validate(plan: PlanData, area_tolerance: float) -> list[Finding]:
     findings: list[Finding] = list(input_findings(plan))
     for spec in CATALOGUE.layers:
+        if spec.name not in plan.info and spec.optional:
+            continue  # an optional layer (control_lines) may be absent
         if spec.name not in plan.info:
             findings.append(
                 Finding(
@@ -87,6 +90,7 @@ def _validate(plan: PlanData, area_tolerance: float) -> list[Finding]:
     findings.extend(_check_stored_types(plan))
     findings.extend(_check_references(plan))
     findings.extend(_check_geometry_rules(plan, area_tolerance))
+    findings.extend(control_line_findings(plan, _with_markup))
     order = {level: i for i, level in enumerate(LEVELS)}
     return sorted(findings, key=lambda f: order[f.level])
 

@@ -27,6 +27,7 @@ from ...core.paths import DEFAULT_GPKG
 from ..geopackage import write_gpkg
 from ..qgis_styles import add_styles
 from ..sqlite_header import fix_transaction_counts
+from .control_lines import control_lines
 from .parcels import ParkTargets, build_parcels
 from .plan_features import draw_outlines, plan_layers
 from .sources import DEFAULT_SOURCES, read_sources
@@ -62,6 +63,7 @@ def default_layers(sources_dir: Path = DEFAULT_SOURCES) -> dict[str, pd.DataFram
     layers["projects"] = project_points(table, parcels, zones)
     layers.update(attribute_tables(sources))
     layers.update(context_layers(sources))
+    layers["control_lines"] = control_lines(sources, outlines, parcels)
     ordered = {name: layers[name] for name in CATALOGUE.names}
     for name, frame in ordered.items():
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
