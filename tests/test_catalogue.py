@@ -32,6 +32,7 @@ def test_fixed_layer_names_of_the_data_contract():
         "project_stated_totals",
         "district",
         "places",
+        "control_lines",
     } == set(CATALOGUE.names)
 
 

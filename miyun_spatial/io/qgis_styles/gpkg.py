@@ -15,6 +15,7 @@ import pandas as pd
 
 from ...core.catalogue import CATALOGUE, LayerSpec
 from ...core.plan import PlanData
+from .derived import styled_spec
 from .qml import layer_qml
 from .values import (
     LAND_USE,
@@ -73,11 +74,12 @@ def add_styles(path: Path, *, classes: pd.DataFrame | None = None) -> Path:
     """
     path = Path(path)
     with contextlib.closing(sqlite3.connect(path)) as con, con:
-        tables = [t for t in _tables(con) if t.name in CATALOGUE]
+        tables = [t for t in _tables(con) if styled_spec(t.name) is not None]
         if classes is None:
             classes = _read_classes(con)
         rows = [
-            (t, layer_qml(CATALOGUE[t.name], t.columns, classes), CATALOGUE[t.name]) for t in tables
+            (t, layer_qml(styled_spec(t.name), t.columns, classes), styled_spec(t.name))
+            for t in tables
         ]
         _write_styles(con, rows)
         _write_value_maps(con, tables, classes)
@@ -185,7 +187,7 @@ def _write_value_maps(
         )
     constraints: dict[str, ValueMap] = {}
     for table in tables:
-        spec = CATALOGUE[table.name]
+        spec = styled_spec(table.name)
         maps = value_maps(spec, classes, table.columns)
         for row in _data_column_rows(spec, table, maps):
             con.execute("INSERT OR REPLACE INTO gpkg_data_columns VALUES (?,?,?,?,?,?,?)", row)
