@@ -26,6 +26,8 @@ from miyun_spatial.core.catalogue import CATALOGUE, FieldSpec, LayerSpec
 from miyun_spatial.io.cells import inert_frame
 from miyun_spatial.render.maps.fields import esc
 from miyun_spatial.render.maps.layers import to_json
+from miyun_spatial.validate.control_lines import MARKUP_FIELDS
+from miyun_spatial.validate.layers import _MARKUP
 
 PWNED_DIR = "pwned_dir"  # what the Jinja payload below would create in the working folder
 JINJA = "ZQ{{ 7*7 }}QZ"  # rendered by a template this becomes ZQ49QZ
@@ -55,6 +57,9 @@ PAYLOADS = (
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # text fields the pipeline interprets (units are converted), not free text
 INTERPRETED = {"unit"}
+# control-line names come from the 一张图 system: markup there is refused (an error, tested in
+# test_control_lines); they get the other payloads
+INERT_ONLY = {("control_lines", name) for name in MARKUP_FIELDS}
 
 
 def free_text_fields(spec: LayerSpec) -> list[FieldSpec]:
@@ -94,8 +99,11 @@ def inject(path: Path) -> dict[tuple[str, str], int]:
                 if field.name not in columns:
                     continue
                 rows = [r[0] for r in con.execute(f'SELECT "{pk}" FROM "{spec.name}"')]
+                payloads = PAYLOADS
+                if (spec.name, field.name) in INERT_ONLY:
+                    payloads = tuple(p for p in PAYLOADS if not _MARKUP.search(p))
                 for fid in rows:
-                    payload = PAYLOADS[k % len(PAYLOADS)]
+                    payload = payloads[k % len(payloads)]
                     k += 1
                     con.execute(
                         f'UPDATE "{spec.name}" SET "{field.name}" = ? || '

@@ -14,7 +14,7 @@ from importlib.resources import files
 from .catalogue import CATALOGUE, CatalogueError
 
 VERDICTS = ("conflict", "conditional", "compliant")
-SIDES = ("inside", "outside")
+SIDES = ("inside", "outside", "any")
 CATEGORIES = ("any", "construction", "farmland")
 LINES = CATALOGUE["control_lines"]
 LINE_TYPES = LINES.field("line_type").allowed

@@ -59,7 +59,8 @@ CROSSING_LEVELS = ("line_code_a", "line_code_b")
 CROSSING_COLUMNS = ("line_type_a", "line_type_b", "overlap_ha", "overlap_mu")
 TABLES = ("control_line_conflicts", "control_line_summary", "control_line_crossings")
 PIECES_LAYER = "control_line_conflicts"  # the overlap pieces of the parcels, for results.gpkg
-OUTSIDE_MIN_M2 = 0.01  # a parcel's part outside the boundaries smaller than this is rounding
+# overlaps below this are digitising noise (the validator's OVERLAP_MIN_M2): no row, no verdict
+MIN_OVERLAP_M2 = 1.0
 
 
 def _empty(levels, columns, dtypes) -> pd.DataFrame:
@@ -116,7 +117,7 @@ def judge(
     verdict = np.full(len(line_type), None, dtype=object)
     open_ = np.ones(len(line_type), dtype=bool)
     for rule in rules.rules:
-        match = open_ & (side == rule.side)
+        match = open_ & ((side == rule.side) | (rule.side == "any"))
         if rule.line_type != "any":
             match &= line_type == rule.line_type
         if rule.grades:
@@ -160,6 +161,7 @@ def _parcel_pieces(
         }
     )
     urban = lines["line_type"].to_numpy(dtype=object) == "urban_boundary"
+    rows = rows[rows["area_m2"] >= MIN_OVERLAP_M2]
     if urban.any():
         outside = _outside(sub, sub_uses, rows, line_geoms[urban], rules, construction)
         rows = pd.concat([rows, outside])
@@ -180,7 +182,7 @@ def _outside(sub, sub_uses, rows, urban_geoms, rules: ControlRules, construction
         minlength=len(sub),
     )
     area = shapely.area(parcel_geoms)
-    positions = np.flatnonzero(target & (area - inside_m2 > OUTSIDE_MIN_M2))
+    positions = np.flatnonzero(target & (area - inside_m2 > MIN_OVERLAP_M2))
     geoms = parcel_geoms[positions].copy()
     touched = positions[inside_m2[positions] > 0]
     if len(touched):
@@ -191,7 +193,7 @@ def _outside(sub, sub_uses, rows, urban_geoms, rules: ControlRules, construction
             near = shapely.union_all(urban_geoms[pair_line[pair_parcel == k]])
             geoms[where[touched[k]]] = shapely.difference(parcel_geoms[touched[k]], near)
     out_area = shapely.area(geoms)
-    keep = out_area > OUTSIDE_MIN_M2
+    keep = out_area >= MIN_OVERLAP_M2
     return pd.DataFrame(
         {
             "parcel_pos": positions[keep],
@@ -259,7 +261,7 @@ def control_line_tables(
         of["layer"] = name
         of["feature_code"] = np.asarray(frame.index, dtype=object)[cut.index.codes[0]]
         of["area_m2"] = cut["area_m2"].to_numpy()
-        parts.append(of)
+        parts.append(of[of["area_m2"] >= MIN_OVERLAP_M2])
     every = pd.concat(parts, ignore_index=True)
     every["overlap_ha"] = every["area_m2"] / M2_PER_HA
     every["overlap_mu"] = every["overlap_ha"] * MU_PER_HA
@@ -298,7 +300,9 @@ def _summary(every: pd.DataFrame, lines, zones, orders) -> pd.DataFrame:
     areas = pd.concat(parts)
     table = pd.concat([areas, counts[["conflicts", "conditionals"]]], axis=1).reset_index()
     table = table.fillna({"area_m2": 0.0, "conflicts": 0, "conditionals": 0})
-    table = table[(table["area_m2"] > 0) | (table["conflicts"] + table["conditionals"] > 0)]
+    table = table[
+        (table["area_m2"] >= MIN_OVERLAP_M2) | (table["conflicts"] + table["conditionals"] > 0)
+    ]
     table["overlap_ha"] = table["area_m2"] / M2_PER_HA
     table["overlap_mu"] = table["overlap_ha"] * MU_PER_HA
     table = table.astype({"conflicts": np.int64, "conditionals": np.int64})
@@ -323,7 +327,7 @@ def _crossings(lines: gpd.GeoDataFrame) -> pd.DataFrame:
             "overlap_ha": area / M2_PER_HA,
         }
     )
-    frame = frame[frame["overlap_ha"] > 0]
+    frame = frame[frame["overlap_ha"] * M2_PER_HA >= MIN_OVERLAP_M2]
     frame["overlap_mu"] = frame["overlap_ha"] * MU_PER_HA
     if not len(frame):
         return empty_tables()["control_line_crossings"]
