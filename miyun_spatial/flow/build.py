@@ -171,6 +171,38 @@ def _reports_tasks(ctx: BuildContext) -> list[Task]:
     ]
 
 
+def _memo_tasks(ctx: BuildContext) -> list[Task]:
+    """review.html and review.pdf, once the files they link to (the report, the static maps,
+    the map pages) are written; the conclusion is decided once, here, by the analysis."""
+    from ..analysis.conclusion import conclude
+    from ..render.memo import (
+        HTML_NAME,
+        PDF_NAME,
+        memo,
+        output_files,
+        write_memo_html,
+        write_memo_pdf,
+    )
+
+    def write(writer):
+        def run(_inputs) -> list[Path]:
+            made = memo(
+                ctx.results,
+                conclude(ctx.results),
+                generated=ctx.generated,
+                files=output_files(ctx.out_dir),
+            )
+            return [writer(made, ctx.out_dir)]
+
+        return run
+
+    after = ("reports", "static maps", "maps")
+    return [
+        Task(f"memo: {HTML_NAME}", write(write_memo_html), after=after),
+        Task(f"memo: {PDF_NAME}", write(write_memo_pdf), after=after),
+    ]
+
+
 # Tasks whose values feed other tasks (no file of their own): what the report shows, assembled
 # once (a bounded summary, whatever the number of parcels), and report.html's charts (SVG text)
 CONTENT = "reports: content"
@@ -187,6 +219,7 @@ STEPS: tuple[Step, ...] = (
     ("metrics", _metrics_tasks),
     ("static maps", _static_maps_tasks),
     ("areas", _areas_tasks),
+    ("memo", _memo_tasks),
 )
 
 # The order of the outputs in BuildResult.outputs (and in build --json)
