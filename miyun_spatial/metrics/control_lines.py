@@ -22,7 +22,9 @@ GeoPackage has no ``control_lines`` layer):
 - ``control_line_summary``: index (``layer``, ``feature_code``, ``line_type``); columns
   ``overlap_ha``, ``overlap_mu`` (the whole feature's overlap with the lines of that type; for
   zones the whole zone, not only its changing parcels), ``conflicts``, ``conditionals`` (rows
-  of ``control_line_conflicts`` with that verdict);
+  of ``control_line_conflicts`` with that verdict); and one row per line with ``layer`` =
+  ``control_lines`` (``feature_code`` = the line code): its overlap with changing parcels and
+  their conflicts and conditionals (the figures of the lines' map popups);
 - ``control_line_crossings`` (三线冲突): index (``line_code_a``, ``line_code_b``); columns
   ``line_type_a``, ``line_type_b``, ``overlap_ha``, ``overlap_mu``: lines of different types
   that overlap.
@@ -303,10 +305,32 @@ def _summary(every: pd.DataFrame, lines, zones, orders) -> pd.DataFrame:
     table = table[
         (table["area_m2"] >= MIN_OVERLAP_M2) | (table["conflicts"] + table["conditionals"] > 0)
     ]
+    table = pd.concat([table, _per_line(every, lines)], ignore_index=True)
     table["overlap_ha"] = table["area_m2"] / M2_PER_HA
     table["overlap_mu"] = table["overlap_ha"] * MU_PER_HA
     table = table.astype({"conflicts": np.int64, "conditionals": np.int64})
+    orders = {**orders, "layer": [*orders["layer"], LINES.name]}
     return _table(table, SUMMARY_LEVELS, SUMMARY_COLUMNS, orders)
+
+
+def _per_line(every: pd.DataFrame, lines) -> pd.DataFrame:
+    """One summary row per line (layer ``control_lines``): its overlap with changing parcels
+    and their conflicts and conditionals (zeros for a line no changing parcel touches)."""
+    own = every[(every["layer"] == PARCEL_LAYER) & (every["side"] == "inside")]
+    grouped = own.groupby("line_code", sort=False)
+    out = pd.DataFrame(
+        {
+            "layer": LINES.name,
+            "feature_code": np.asarray(lines.index, dtype=object),
+            "line_type": lines["line_type"].to_numpy(dtype=object),
+        }
+    )
+    codes = out["feature_code"]
+    out["area_m2"] = codes.map(grouped["area_m2"].sum()).fillna(0.0).to_numpy()
+    for column, verdict in (("conflicts", "conflict"), ("conditionals", "conditional")):
+        counts = (own["verdict"] == verdict).groupby(own["line_code"]).sum()
+        out[column] = codes.map(counts).fillna(0).astype(np.int64).to_numpy()
+    return out
 
 
 def _crossings(lines: gpd.GeoDataFrame) -> pd.DataFrame:
