@@ -70,7 +70,9 @@ def _line_figures(inputs: MapInputs, lines: pd.DataFrame) -> list[Column]:
 
 def _lines_layer(inputs: MapInputs, lines):
     field = LINES.category_field
-    style = catalogue_style(LINES.name, colors=category_colors(LINES.name, field), label=True)
+    style = catalogue_style(
+        LINES.name, colors=category_colors(LINES.name, field), outline_by_class=True, label=True
+    )
     columns = field_columns(lines, LINES, (LINES.id_field, "name", "line_type", "grade"))
     columns += [area_column(feature_areas_ha(lines)), *_line_figures(inputs, lines)]
     columns += field_columns(lines, LINES, ("source", "provenance"))
@@ -99,7 +101,8 @@ def _pieces_layer(inputs: MapInputs, pieces):
     style = catalogue_style(
         LINES.name, colors=dict(VERDICT_COLORS), fill_opacity=0.55, weight=1.0, dash=""
     )
-    style = replace(style, color="#7f0000", solid_dash=None)
+    # hatched in the verdict's colour: told apart from the land-use fills below (B is red too)
+    style = replace(style, color="#7f0000", solid_dash=None, hatch=SHOWN_VERDICTS)
     type_labels = category_labels(LINES.name, "line_type")
     rule_labels = {r.id: f"{r.label_zh} {r.label_en}" for r in CONTROL_RULES.rules}
     columns = [
@@ -186,6 +189,7 @@ def add_control_overlay(
                         color=VERDICT_COLORS[v],
                         count=int((shown["verdict"] == v).sum()),
                         area_ha=float(shown.loc[shown["verdict"] == v, "overlap_ha"].sum()),
+                        shape="hatch",
                     )
                     for v in SHOWN_VERDICTS
                 ),
