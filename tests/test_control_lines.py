@@ -389,3 +389,16 @@ def test_maps_show_the_lines_with_their_overlap_and_run_no_text(hostile_lines, b
         assert browser.execute_script("return window.__pwned") is None, page
         count = browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length")
         assert count == 0
+
+
+def test_static_map_draws_the_lines_marked_schematic(drawn):
+    svg = (drawn["out"] / "static" / "control_lines.svg").read_text(encoding="utf-8")
+    for text in (
+        "管控线与用地变更示意图",
+        "永久基本农田",
+        "饮用水水源保护区",
+        "（示意）",
+        "冲突 conflict",
+    ):
+        assert text in svg, text
+    assert (drawn["out"] / "static" / "control_lines.png").stat().st_size > 10_000
