@@ -402,3 +402,24 @@ def test_static_map_draws_the_lines_marked_schematic(drawn):
     ):
         assert text in svg, text
     assert (drawn["out"] / "static" / "control_lines.png").stat().st_size > 10_000
+
+
+def test_import_brings_lines_from_another_system(tmp_path, default_gpkg):
+    """Lines delivered as GeoJSON in WGS 84 with other field names (as a 一张图 export)."""
+    lines = draw_lines(default_gpkg).to_crs("EPSG:4326")
+    lines = lines.rename(columns={"line_type": "GKLX", "name": "MC"})
+    source = tmp_path / "lines.geojson"
+    lines.to_file(source, driver="GeoJSON")
+    out = tmp_path / "plan.gpkg"
+    result = run_cli(
+        "import", source, "--layer", "control_lines", "--from", default_gpkg, "--out", out,
+        "--field", "line_type=GKLX", "--field", "name=MC",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert run_cli("validate", out).returncode == 0
+    back = read(out, "control_lines").set_index("line_code")
+    assert set(back.index) == {"T-PF", "T-ER", "T-W1", "T-W2", "T-UB"}
+    drawn = draw_lines(default_gpkg).set_index("line_code")
+    for code, geom in back.geometry.items():  # EPSG:4548 again, within a few cm²
+        assert geom.symmetric_difference(drawn.geometry[code]).area < 1.0
+    assert back.loc["T-W1", "grade"] == "一级"
