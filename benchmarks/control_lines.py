@@ -11,19 +11,16 @@ Nothing is asserted: the numbers are for benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+from build_scale import make_gpkg
 
-from build_scale import make_gpkg  # noqa: E402
-
-from miyun_spatial.analysis.run import work_layers  # noqa: E402
-from miyun_spatial.io import sources  # noqa: E402
-from miyun_spatial.metrics import prepare  # noqa: E402
-from miyun_spatial.metrics.control_lines import control_line_tables  # noqa: E402
+from miyun_spatial.analysis.run import work_layers
+from miyun_spatial.io import sources
+from miyun_spatial.metrics import prepare
+from miyun_spatial.metrics.control_lines import control_line_tables
 
 
 def main(argv: list[str] | None = None) -> int:

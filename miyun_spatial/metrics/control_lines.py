@@ -215,9 +215,9 @@ def _table(frame: pd.DataFrame, levels, columns, orders: Mapping[str, list]) -> 
     for level in levels:
         if level in orders:
             rank = {v: i for i, v in enumerate(orders[level])}
-            keys.append(frame[level].map(lambda v, rank=rank: rank.get(v, len(rank))))
+            keys.append(frame[level].map(rank).fillna(len(rank)))
         else:
-            keys.append(frame[level].astype(str))
+            keys.append(pd.Series(pd.factorize(frame[level].astype(str), sort=True)[0]))
     order = np.lexsort([k.to_numpy() for k in reversed(keys)])
     frame = frame.iloc[order]
     return frame.set_index(list(levels))[list(columns)]
@@ -376,15 +376,23 @@ def _pieces_layer(rows: pd.DataFrame, lines: gpd.GeoDataFrame, crs) -> gpd.GeoDa
             "rule": rows["rule"].to_numpy(dtype=object),
             "verdict": rows["verdict"].to_numpy(dtype=object),
         },
-        geometry=[shapely.MultiPolygon(list(_polygons(g))) for g in rows["geometry"]],
+        geometry=_multipolygons(rows["geometry"].to_numpy()),
         crs=crs,
     )
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
     return frame
 
 
-def _polygons(geom):
-    return [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and g.area > 0]
+def _multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """Each piece as a MultiPolygon of its polygon parts (lines and points an intersection
+    leaves behind dropped), in one vectorised pass."""
+    parts, owner = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = shapely.from_wkt("MULTIPOLYGON EMPTY")
+    if keep.any():  # pieces without a polygon part stay empty
+        shapely.multipolygons(parts[keep], indices=owner[keep], out=out)
+    return out
 
 
 __all__ = ["TABLES", "control_line_tables", "empty_tables", "judge"]
