@@ -320,3 +320,106 @@ def test_bad_lines_are_refused_in_one_line(make, expected, tmp_path, default_gpk
         assert "control_lines" in errors[0] and expected in errors[0], errors[0]
         assert "fix:" in errors[0]
         assert "fid 1 / B-1" in errors[0]
+
+
+# -- maps -------------------------------------------------------------------------------------
+
+HOSTILE_NAME = "ZQ{{ 7*7 }}QZ {% if 1 %}IF-RAN{% endif %} \"'& 农田"
+HOSTILE_SOURCE = '<img src=x onerror="window.__pwned=2">一张图'
+HOSTILE_PROVENANCE = "</script><script>window.__pwned=1</script>示意"
+OPEN_LINE_JS = """
+const hits = miyun.index.filter(h => h.q.indexOf(arguments[0].toLowerCase()) >= 0
+                                     && h.layer._miyunGroup.getPopup());
+if (!hits.length) return null;
+miyun.show(miyun.map, hits[0].layer);
+const p = document.querySelector('.leaflet-popup-content');
+return p && p.innerText;
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_lines(tmp_path_factory, default_gpkg):
+    root = tmp_path_factory.mktemp("control_lines_hostile")
+    gpkg = root / "plan.gpkg"
+    shutil.copyfile(default_gpkg, gpkg)
+    lines = draw_lines(gpkg)
+    first = lines.index[0]  # T-PF, over construction changes: it has conflicts
+    lines.loc[first, ["name", "source", "provenance"]] = [
+        HOSTILE_NAME, HOSTILE_SOURCE, HOSTILE_PROVENANCE
+    ]  # fmt: skip
+    write_lines(gpkg, lines)
+    result = run_cli("build", gpkg, "--out", root / "out", "--offline")
+    assert result.returncode == 0, result.stderr
+    return root / "out"
+
+
+@pytest.mark.browser
+def test_maps_show_the_lines_with_their_overlap_and_run_no_text(hostile_lines, browser):
+    from test_maps_browser import open_page
+
+    summary = csv(hostile_lines, "control_line_summary")
+    own = summary[(summary["layer"] == "control_lines") & (summary["feature_code"] == "T-PF")]
+    overlap_ha, conflicts = float(own["overlap_ha"].iloc[0]), int(own["conflicts"].iloc[0])
+    assert conflicts > 0
+    for page in ("overview.html", "land_use.html", "base_B2.html"):
+        source = (hostile_lines / page).read_text(encoding="utf-8")
+        assert "<img src=x" not in source and "<script>window.__pwned" not in source
+        _, errors = open_page(browser, hostile_lines / page)
+        assert not errors, f"{page}: {errors}"
+        layers = browser.execute_script("return Object.keys(miyun.layers)")
+        assert {"control_lines", "control_line_conflicts"} <= set(layers), page
+        browser.execute_script(
+            "for (const k of ['control_lines', 'control_line_conflicts'])"
+            "  miyun.map.addLayer(miyun.layers[k]);"
+        )
+        legend = " ".join(
+            browser.execute_script(
+                "return document.querySelector('.miyun-legend').innerText"
+            ).split()
+        )
+        assert "管控线 Control lines（示意 schematic）" in legend, page
+        assert "永久基本农田" in legend and "冲突 conflict" in legend, page
+        popup = browser.execute_script(OPEN_LINE_JS, "T-PF")
+        assert popup is not None, page
+        text = " ".join(popup.split())
+        assert " ".join(HOSTILE_NAME.split()) in text, text  # as typed, not rendered
+        assert "ZQ49QZ" not in text and HOSTILE_SOURCE in text
+        assert "示意" in text  # the line is marked schematic
+        assert f"{overlap_ha:,.2f} ha" in text and f"{conflicts} 冲突 conflicts" in text, text
+        assert browser.execute_script("return window.__pwned") is None, page
+        count = browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length")
+        assert count == 0
+
+
+def test_static_map_draws_the_lines_marked_schematic(drawn):
+    svg = (drawn["out"] / "static" / "control_lines.svg").read_text(encoding="utf-8")
+    for text in (
+        "管控线与用地变更示意图",
+        "永久基本农田",
+        "饮用水水源保护区",
+        "（示意）",
+        "冲突 conflict",
+    ):
+        assert text in svg, text
+    assert (drawn["out"] / "static" / "control_lines.png").stat().st_size > 10_000
+
+
+def test_import_brings_lines_from_another_system(tmp_path, default_gpkg):
+    """Lines delivered as GeoJSON in WGS 84 with other field names (as a 一张图 export)."""
+    lines = draw_lines(default_gpkg).to_crs("EPSG:4326")
+    lines = lines.rename(columns={"line_type": "GKLX", "name": "MC"})
+    source = tmp_path / "lines.geojson"
+    lines.to_file(source, driver="GeoJSON")
+    out = tmp_path / "plan.gpkg"
+    result = run_cli(
+        "import", source, "--layer", "control_lines", "--from", default_gpkg, "--out", out,
+        "--field", "line_type=GKLX", "--field", "name=MC",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert run_cli("validate", out).returncode == 0
+    back = read(out, "control_lines").set_index("line_code")
+    assert set(back.index) == {"T-PF", "T-ER", "T-W1", "T-W2", "T-UB"}
+    drawn = draw_lines(default_gpkg).set_index("line_code")
+    for code, geom in back.geometry.items():  # EPSG:4548 again, within a few cm²
+        assert geom.symmetric_difference(drawn.geometry[code]).area < 1.0
+    assert back.loc["T-W1", "grade"] == "一级"

@@ -61,7 +61,7 @@ def published(pg, default_gpkg) -> str:
     dsn = pg.create_database("t_main")
     result = run(pg, "publish", default_gpkg, f"{dsn}?schema=miyun")
     assert result.returncode == 0, result.stderr
-    assert "published 16 layers" in result.stdout
+    assert "published 17 layers" in result.stdout  # control_lines included
     return f"{dsn}?schema=miyun"
 
 
@@ -285,7 +285,7 @@ def test_publish_replace_and_export_round_trip(pg, default_gpkg, gpkg_copy, tmp_
         "SELECT count(*) FROM public.layer_styles WHERE f_table_schema = 'miyun' AND useasdefault",
         "t_replace",
     )
-    assert int(styles) == 16
+    assert int(styles) == 17
     comment = pg.psql("SELECT obj_description('miyun.land_parcels'::regclass)", "t_replace")
     assert "land parcels" in comment.lower() or "地块" in comment
     with psycopg.connect(pg.dsn("t_replace")) as con, pytest.raises(psycopg.errors.IntegrityError):

@@ -11,7 +11,15 @@ import xml.etree.ElementTree as ET
 import pytest
 
 SVG = "{http://www.w3.org/2000/svg}"
-THEMATIC = ("overview", "bases", "land_use_current", "land_use_adjusted", "yield", "projects")
+THEMATIC = (
+    "overview",
+    "bases",
+    "land_use_current",
+    "land_use_adjusted",
+    "yield",
+    "projects",
+    "control_lines",
+)
 LOCATION = ("area_A1", *(f"base_B{i}" for i in range(1, 8)))
 
 

@@ -22,7 +22,9 @@ GeoPackage has no ``control_lines`` layer):
 - ``control_line_summary``: index (``layer``, ``feature_code``, ``line_type``); columns
   ``overlap_ha``, ``overlap_mu`` (the whole feature's overlap with the lines of that type; for
   zones the whole zone, not only its changing parcels), ``conflicts``, ``conditionals`` (rows
-  of ``control_line_conflicts`` with that verdict);
+  of ``control_line_conflicts`` with that verdict); and one row per line with ``layer`` =
+  ``control_lines`` (``feature_code`` = the line code): its overlap with changing parcels and
+  their conflicts and conditionals (the figures of the lines' map popups);
 - ``control_line_crossings`` (三线冲突): index (``line_code_a``, ``line_code_b``); columns
   ``line_type_a``, ``line_type_b``, ``overlap_ha``, ``overlap_mu``: lines of different types
   that overlap.
@@ -213,9 +215,9 @@ def _table(frame: pd.DataFrame, levels, columns, orders: Mapping[str, list]) -> 
     for level in levels:
         if level in orders:
             rank = {v: i for i, v in enumerate(orders[level])}
-            keys.append(frame[level].map(lambda v, rank=rank: rank.get(v, len(rank))))
+            keys.append(frame[level].map(rank).fillna(len(rank)))
         else:
-            keys.append(frame[level].astype(str))
+            keys.append(pd.Series(pd.factorize(frame[level].astype(str), sort=True)[0]))
     order = np.lexsort([k.to_numpy() for k in reversed(keys)])
     frame = frame.iloc[order]
     return frame.set_index(list(levels))[list(columns)]
@@ -303,10 +305,32 @@ def _summary(every: pd.DataFrame, lines, zones, orders) -> pd.DataFrame:
     table = table[
         (table["area_m2"] >= MIN_OVERLAP_M2) | (table["conflicts"] + table["conditionals"] > 0)
     ]
+    table = pd.concat([table, _per_line(every, lines)], ignore_index=True)
     table["overlap_ha"] = table["area_m2"] / M2_PER_HA
     table["overlap_mu"] = table["overlap_ha"] * MU_PER_HA
     table = table.astype({"conflicts": np.int64, "conditionals": np.int64})
+    orders = {**orders, "layer": [*orders["layer"], LINES.name]}
     return _table(table, SUMMARY_LEVELS, SUMMARY_COLUMNS, orders)
+
+
+def _per_line(every: pd.DataFrame, lines) -> pd.DataFrame:
+    """One summary row per line (layer ``control_lines``): its overlap with changing parcels
+    and their conflicts and conditionals (zeros for a line no changing parcel touches)."""
+    own = every[(every["layer"] == PARCEL_LAYER) & (every["side"] == "inside")]
+    grouped = own.groupby("line_code", sort=False)
+    out = pd.DataFrame(
+        {
+            "layer": LINES.name,
+            "feature_code": np.asarray(lines.index, dtype=object),
+            "line_type": lines["line_type"].to_numpy(dtype=object),
+        }
+    )
+    codes = out["feature_code"]
+    out["area_m2"] = codes.map(grouped["area_m2"].sum()).fillna(0.0).to_numpy()
+    for column, verdict in (("conflicts", "conflict"), ("conditionals", "conditional")):
+        counts = (own["verdict"] == verdict).groupby(own["line_code"]).sum()
+        out[column] = codes.map(counts).fillna(0).astype(np.int64).to_numpy()
+    return out
 
 
 def _crossings(lines: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -352,15 +376,23 @@ def _pieces_layer(rows: pd.DataFrame, lines: gpd.GeoDataFrame, crs) -> gpd.GeoDa
             "rule": rows["rule"].to_numpy(dtype=object),
             "verdict": rows["verdict"].to_numpy(dtype=object),
         },
-        geometry=[shapely.MultiPolygon(list(_polygons(g))) for g in rows["geometry"]],
+        geometry=_multipolygons(rows["geometry"].to_numpy()),
         crs=crs,
     )
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
     return frame
 
 
-def _polygons(geom):
-    return [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and g.area > 0]
+def _multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """Each piece as a MultiPolygon of its polygon parts (lines and points an intersection
+    leaves behind dropped), in one vectorised pass."""
+    parts, owner = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = shapely.from_wkt("MULTIPOLYGON EMPTY")
+    if keep.any():  # pieces without a polygon part stay empty
+        shapely.multipolygons(parts[keep], indices=owner[keep], out=out)
+    return out
 
 
 __all__ = ["TABLES", "control_line_tables", "empty_tables", "judge"]

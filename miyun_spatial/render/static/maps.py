@@ -38,6 +38,7 @@ from ...core.palette import (
     land_use_colors,
     layer_style,
 )
+from .control_lines import control_lines_map
 from .elements import (
     HIGHLIGHT,
     PLAN_LAYERS,
@@ -426,6 +427,15 @@ def static_maps(
                 )
             )
         maps.append(StaticMap("yield", "地块亩均等级图", "Yield grades", lambda: yield_map(data)))
+    if data.layer("control_lines") is not None:
+        maps.append(
+            StaticMap(
+                "control_lines",
+                "管控线与用地变更示意图",
+                "Control lines (schematic)",
+                lambda: control_lines_map(data),
+            )
+        )
     if data.layer("projects") is not None:
         maps.append(StaticMap("projects", "储备项目分布图", "Projects", lambda: projects_map(data)))
     for layer, after in (("land_adjustments", "adjusted"), ("farmer_bases", "planned")):

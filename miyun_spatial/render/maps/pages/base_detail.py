@@ -29,6 +29,7 @@ from ..layers import LayerData, LayerStyle, catalogue_style
 from ..page import MapInputs, Page, bounds_of, context_layers, feature_areas_ha, finish, new_map
 from .bases import CATEGORY, LAYER, base_filename
 from .common import PARK_STATUS, category_legend, layer_entry, plan_layer_data
+from .control_overlay import add_control_overlay
 from .land_use import INITIAL_VIEW, PARCELS, add_parcels, class_legend, parcel_style, view_classes
 from .projects import projects_data, stage_legend
 
@@ -300,6 +301,9 @@ def build_one(inputs: MapInputs, fid, shared: SharedLayers | None = None) -> Pag
         sections.append(parcel_section)
     if projects is not None and len(projects):
         sections.append(replace(stage_legend(projects, sizes=False), layers=("projects",)))
+    control_drawn, control_legend = add_control_overlay(m, inputs)
+    drawn.update(control_drawn)
+    sections.extend(control_legend)
     html = finish(
         m,
         inputs,
