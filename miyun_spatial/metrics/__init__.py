@@ -18,7 +18,10 @@ column):
   to_use, kind) -> area_ha, area_mu;
 - ``changing_parcels`` (``adjustments.changing_parcels``): index parcel_code;
 - ``adjustment_totals`` (``adjustments.adjustment_totals``): index = land_adjustments code;
-- ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use).
+- ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use);
+- ``baselines`` (``baselines.baselines``): index (layer, zone, current_use, planned_use,
+  adjusted_use) -> area_ha, area_mu, adjusted: a re-designation's states side by side
+  (现状 / 批复规划 / 调整后), for the re-designations and the farmer bases.
 
 Zone layers are the catalogue's polygon plan layers (clusters, park_in_park, support_nodes,
 farmer_bases, zgc_park, other_sites, land_adjustments); overlapping zones are each measured
@@ -49,6 +52,7 @@ from .adjustments import (
     changing_parcels,
     land_use_transitions,
 )
+from .baselines import BASELINE_LEVELS, baselines
 from .mix import (
     CLASSES,
     PARCELS,
@@ -76,7 +80,8 @@ log = logging.getLogger(__name__)
 MIX_TABLES = ("mix", "mix_indices")
 YIELD_TABLES = ("zone_yields", "parcel_yields", "benchmark")
 ADJUSTMENT_TABLES = ("transitions", "changing_parcels", "adjustment_totals", "base_land_changes")
-TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES
+BASELINE_LAYERS = (ADJUSTMENTS.name, BASES.name)  # the zones whose states are shown side by side
+TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES + ("baselines",)
 
 
 @dataclass(frozen=True)
@@ -286,7 +291,8 @@ def yield_tables(
 
 
 def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
-    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``."""
+    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``,
+    ``baselines``."""
     transitions = _per_layer(
         {
             name: land_use_transitions(
@@ -315,6 +321,7 @@ def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
             pieces=inputs.pieces[BASES.name],
             use_frame=inputs.uses,
         )
+    tables["baselines"] = baseline_table(inputs)
     return tables
 
 
@@ -332,6 +339,21 @@ def compute_all(
     tables.update(yield_tables(inputs, grading=grading))
     tables.update(adjustment_tables(inputs))
     return tables
+
+
+def baseline_table(inputs: MetricInputs) -> pd.DataFrame:
+    """``baselines`` of the re-designations and the farmer bases, under a ``layer`` level."""
+    parts = {
+        name: baselines(
+            inputs.zones[name], inputs.parcels, pieces=inputs.pieces[name], use_frame=inputs.uses
+        )
+        for name in BASELINE_LAYERS
+        if name in inputs.zones
+    }
+    if not parts:
+        empty = pd.MultiIndex.from_arrays([[]] * 5, names=["layer", *BASELINE_LEVELS])
+        return pd.DataFrame({"area_ha": [], "area_mu": [], "adjusted": []}, index=empty)
+    return pd.concat(parts, names=["layer"])
 
 
 __all__ = [
