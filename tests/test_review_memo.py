@@ -370,3 +370,20 @@ def test_the_a1_figure_shows_the_approved_plan_and_the_adjusted_use(built_defaul
     m1 = _adjusted_ha(default_gpkg, "A1", "E2", "F3", "M1")
     assert f"M1 {m1:,.2f} ha" in adjusted and "F3" not in adjusted
     assert "E2" in " ".join(_texts(_group(root, "areas-current")))
+
+
+def test_the_mark_is_printed_only_while_data_is_schematic(default_results):
+    marked = render_memo(memo(default_results, conclude(default_results), generated=NOW))
+    assert "@top-center" in marked and 'id="data-mark"' in marked
+    layers = {}
+    for name, frame in default_results.plan.layers.items():
+        frame = frame.copy()
+        if "geom_source" in frame.columns:
+            frame["geom_source"] = "surveyed"
+        if "data_basis" in frame.columns:
+            frame["data_basis"] = "reported"
+        layers[name] = frame
+    surveyed = replace(default_results, plan=replace(default_results.plan, layers=layers))
+    clean = render_memo(memo(surveyed, conclude(surveyed), generated=NOW))
+    assert "@top-center" not in clean and 'id="data-mark"' not in clean
+    assert SCHEMATIC_MARK_ZH not in clean

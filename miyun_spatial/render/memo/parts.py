@@ -134,7 +134,10 @@ def areas_part(results) -> Part:
                     Cell(ha(row["stated_area_ha"]), True),
                     Cell(ha(row["area_ha"]), True),
                     Cell(mu(row["area_ha"]), True),
-                    Cell(f"{row['stated_diff_pct']:+.2f}", True),
+                    Cell(
+                        f"{round(row['stated_diff_pct'], 2) + 0.0:+.2f}".replace("-0.00", "0.00"),
+                        True,
+                    ),
                 )
             )
     table = MemoTable(
