@@ -10,6 +10,7 @@ from shapely.geometry import box
 from miyun_spatial.core.crs import WORK_CRS
 from miyun_spatial.metrics import adjustment_tables, mix_tables, prepare
 from miyun_spatial.metrics.adjustments import changing_parcels, land_use_transitions
+from miyun_spatial.metrics.overlay import overlay_pieces
 
 X0, Y0 = 480_000.0, 4_460_000.0
 A1_HA, A1_MU = 108.0, 1620.0  # plan section 一（二）2: 约108公顷（1620亩）
@@ -131,7 +132,8 @@ def test_transitions_and_changes_by_hand():
     zones = gpd.GeoDataFrame(
         geometry=[rect(50, 350)], index=pd.Index(["Z"], name="code"), crs=WORK_CRS
     )
-    moves = land_use_transitions(zones, parcels)["area_ha"]
+    pieces = overlay_pieces(zones, parcels, zone_layer="zones", parcel_layer="land_parcels")
+    moves = land_use_transitions(zones, parcels, pieces=pieces)["area_ha"]
     # a: half inside (0.5 ha), b: whole (2 ha), c: half inside (0.5 ha)
     assert moves[("Z", "E2", "F3", "current_to_planned")] == pytest.approx(0.5)
     assert moves[("Z", "E2", "M1", "current_to_planned")] == pytest.approx(0.5)

@@ -38,6 +38,7 @@ CSV_INDEX = {
     "changing_parcels.csv": 1,
     "adjustment_totals.csv": 1,
     "base_land_changes.csv": 3,
+    "baselines.csv": 5,
 }
 
 

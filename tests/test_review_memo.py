@@ -173,6 +173,19 @@ def _base_change_ha(gpkg: Path, base: str, before: str, after: str) -> float:
     return float(sum(shape.intersection(g).area for g in chosen.geometry)) / 1e4
 
 
+def _adjusted_ha(gpkg: Path, code: str, current: str, planned: str, proposed: str) -> float:
+    """Area of the parcels' pieces inside re-designation ``code`` in that triple of uses."""
+    zones = pyogrio.read_dataframe(gpkg, layer="land_adjustments")
+    parcels = pyogrio.read_dataframe(gpkg, layer="land_parcels")
+    shape = zones.loc[zones["code"] == code].geometry.iloc[0]
+    chosen = parcels[
+        (parcels["current_use"] == current)
+        & (parcels["planned_use"] == planned)
+        & (parcels["proposed_use"] == proposed)
+    ]
+    return float(sum(shape.intersection(g).area for g in chosen.geometry)) / 1e4
+
+
 @pytest.fixture(scope="module")
 def review_html(built_default) -> str:
     return (built_default / "review.html").read_text(encoding="utf-8")
@@ -199,7 +212,9 @@ def test_build_writes_every_section(built_default, review_html, default_gpkg):
     baselines = page.cells["baselines"]
     a1 = [baselines[i : i + 6] for i in range(0, len(baselines), 6) if baselines[i] == "A1"]
     assert {(r[2], r[3]) for r in a1} == {("F3", "M1"), ("F3", "A35")}
-    assert all(r[1].startswith("E2 ") for r in a1)
+    assert all(r[1] == "E2" for r in a1)
+    m1 = next(r for r in a1 if r[3] == "M1")
+    assert m1[4] == f"{_adjusted_ha(default_gpkg, 'A1', 'E2', 'F3', 'M1'):,.2f}"
     # the run: id, tool version and the input's SHA-256 (of the file, computed here)
     import hashlib
 
@@ -329,3 +344,46 @@ def test_hostile_text_stays_inert(tmp_path, default_gpkg, default_results):
     for raw in PAYLOADS:
         if "<" in raw:
             assert raw not in html
+
+
+# -- the figures say which state they show, with areas ----------------------------------------
+
+
+def test_the_a1_figure_shows_the_approved_plan_and_the_adjusted_use(built_default, default_gpkg):
+    import xml.etree.ElementTree as ET
+
+    from test_static_maps import _group, _texts
+
+    root = ET.parse(built_default / "static" / "area_A1.svg").getroot()
+    titles = {
+        s: " ".join(_texts(_group(root, f"state-{s}"))) for s in ("current", "planned", "adjusted")
+    }
+    assert titles == {
+        "current": "现状 current",
+        "planned": "批复规划 approved plan",
+        "adjusted": "调整后 adjusted",
+    }
+    planned = " ".join(_texts(_group(root, "areas-planned")))
+    adjusted = " ".join(_texts(_group(root, "areas-adjusted")))
+    f3 = sum(_adjusted_ha(default_gpkg, "A1", "E2", "F3", use) for use in ("M1", "A35"))
+    assert f"F3 {f3:,.2f} ha / {f3 * 15:,.0f} 亩" in planned
+    m1 = _adjusted_ha(default_gpkg, "A1", "E2", "F3", "M1")
+    assert f"M1 {m1:,.2f} ha" in adjusted and "F3" not in adjusted
+    assert "E2" in " ".join(_texts(_group(root, "areas-current")))
+
+
+def test_the_mark_is_printed_only_while_data_is_schematic(default_results):
+    marked = render_memo(memo(default_results, conclude(default_results), generated=NOW))
+    assert "@top-center" in marked and 'id="data-mark"' in marked
+    layers = {}
+    for name, frame in default_results.plan.layers.items():
+        frame = frame.copy()
+        if "geom_source" in frame.columns:
+            frame["geom_source"] = "surveyed"
+        if "data_basis" in frame.columns:
+            frame["data_basis"] = "reported"
+        layers[name] = frame
+    surveyed = replace(default_results, plan=replace(default_results.plan, layers=layers))
+    clean = render_memo(memo(surveyed, conclude(surveyed), generated=NOW))
+    assert "@top-center" not in clean and 'id="data-mark"' not in clean
+    assert SCHEMATIC_MARK_ZH not in clean

@@ -109,7 +109,7 @@ def test_names_from_the_data_are_drawn_as_text(default_plan, default_work):
                                            generated=datetime(2026, 1, 2, tzinfo=UTC))}  # fmt: skip
     svg = render(maps["base_B3"], ("svg",))["svg"].decode("utf-8")
     root = ET.fromstring(svg)
-    assert f"B3 {hostile}：位置与用地变化" in _texts(_group(root, "map-title"))
+    assert f"B3 {hostile}：位置与用地（现状 → 批复规划）" in _texts(_group(root, "map-title"))
 
 
 def _pixel(png: bytes, x: float, y: float) -> tuple[int, ...]:

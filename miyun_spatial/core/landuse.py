@@ -18,14 +18,14 @@ PROPOSED_USE = PARCELS.field("proposed_use").name
 USES = ("current", "planned", "adjusted")
 USE_LABELS = {
     "current": "现状用地 current use",
-    "planned": "规划用地 planned use",
+    "planned": "批复规划用地 approved-plan use",
     "adjusted": "调整后用地 use after re-designation",
 }
 UNCOVERED = "uncovered"
 UNCOVERED_LABEL = "无地块 not covered by parcels"
 KIND_LABELS = {
-    "current_to_planned": "现状→规划 current to planned",
-    "planned_to_adjusted": "规划→调整后 planned to re-designated",
+    "current_to_planned": "现状→批复规划 current to approved plan",
+    "planned_to_adjusted": "批复规划→调整后 approved plan to re-designated",
 }
 
 

@@ -22,6 +22,9 @@ column):
 - ``control_line_conflicts``, ``control_line_summary``, ``control_line_crossings``
   (``control_lines.control_line_tables``): changing parcels and zones against the control
   lines (三区三线), empty when the GeoPackage has none.
+- ``baselines`` (``baselines.baselines``): index (layer, zone, current_use, planned_use,
+  adjusted_use) -> area_ha, area_mu, adjusted: a re-designation's states side by side
+  (现状 / 批复规划 / 调整后), for the re-designations and the farmer bases.
 
 Zone layers are the catalogue's polygon plan layers (clusters, park_in_park, support_nodes,
 farmer_bases, zgc_park, other_sites, land_adjustments); overlapping zones are each measured
@@ -52,6 +55,7 @@ from .adjustments import (
     changing_parcels,
     land_use_transitions,
 )
+from .baselines import BASELINE_LEVELS, baselines
 from .control_lines import TABLES as CONTROL_LINE_TABLES
 from .control_lines import control_line_tables
 from .mix import (
@@ -81,7 +85,8 @@ log = logging.getLogger(__name__)
 MIX_TABLES = ("mix", "mix_indices")
 YIELD_TABLES = ("zone_yields", "parcel_yields", "benchmark")
 ADJUSTMENT_TABLES = ("transitions", "changing_parcels", "adjustment_totals", "base_land_changes")
-TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES + CONTROL_LINE_TABLES
+BASELINE_LAYERS = (ADJUSTMENTS.name, BASES.name)  # the zones whose states are shown side by side
+TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES + ("baselines",) + CONTROL_LINE_TABLES
 
 
 @dataclass(frozen=True)
@@ -291,7 +296,8 @@ def yield_tables(
 
 
 def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
-    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``."""
+    """``transitions``, ``changing_parcels``, ``adjustment_totals``, ``base_land_changes``,
+    ``baselines``."""
     transitions = _per_layer(
         {
             name: land_use_transitions(
@@ -320,6 +326,7 @@ def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
             pieces=inputs.pieces[BASES.name],
             use_frame=inputs.uses,
         )
+    tables["baselines"] = baseline_table(inputs)
     return tables
 
 
@@ -351,6 +358,21 @@ def compute_all(
         )
     )
     return tables
+
+
+def baseline_table(inputs: MetricInputs) -> pd.DataFrame:
+    """``baselines`` of the re-designations and the farmer bases, under a ``layer`` level."""
+    parts = {
+        name: baselines(
+            inputs.zones[name], inputs.parcels, pieces=inputs.pieces[name], use_frame=inputs.uses
+        )
+        for name in BASELINE_LAYERS
+        if name in inputs.zones
+    }
+    if not parts:
+        empty = pd.MultiIndex.from_arrays([[]] * 5, names=["layer", *BASELINE_LEVELS])
+        return pd.DataFrame({"area_ha": [], "area_mu": [], "adjusted": []}, index=empty)
+    return pd.concat(parts, names=["layer"])
 
 
 __all__ = [

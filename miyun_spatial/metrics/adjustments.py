@@ -21,7 +21,7 @@ from ..core.crs import require_projected
 from ..core.landuse import parcel_uses
 from ..core.measure import M2_PER_HA, MU_PER_HA
 from .mix import PARCELS, class_flags, order_index, zone_code_columns
-from .overlay import ZONE, overlay_pieces, piece_values, zone_area_m2
+from .overlay import ZONE, piece_values, zone_area_m2
 
 ADJUSTMENTS = CATALOGUE["land_adjustments"]
 BASES = CATALOGUE["farmer_bases"]
@@ -36,12 +36,12 @@ def land_use_transitions(
     zones: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame,
     *,
-    pieces: pd.DataFrame | None = None,
-    zone_layer: str = "zones",
+    pieces: pd.DataFrame,
     use_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Transition matrices per zone, in tidy form.
 
+    ``pieces``: ``overlay.overlay_pieces(zones, parcels)`` (``MetricInputs.pieces``).
     ``use_frame``: the parcels' uses when already computed (``mix.parcel_uses``, e.g. as
     the categoricals of ``metrics.coded_uses``).
 
@@ -52,8 +52,6 @@ def land_use_transitions(
         ``current_to_planned`` and ``planned_to_adjusted``; one row per pair with a positive
         area (the diagonal from == to included). Columns ``area_ha``, ``area_mu``.
     """
-    if pieces is None:
-        pieces = overlay_pieces(zones, parcels, zone_layer=zone_layer, parcel_layer=PARCELS.name)
     uses = parcel_uses(parcels) if use_frame is None else use_frame
     codes, classes = _use_codes(uses)
     parcel = pieces.index.codes[1]
@@ -148,7 +146,7 @@ def adjustment_totals(
     parcels: gpd.GeoDataFrame,
     classes: pd.DataFrame,
     *,
-    pieces: pd.DataFrame | None = None,
+    pieces: pd.DataFrame,
 ) -> pd.DataFrame:
     """What each re-designation (``land_adjustments`` feature, e.g. A1) changes, in ha and 亩.
 
@@ -160,6 +158,8 @@ def adjustment_totals(
         Parcels in EPSG:4548, index = parcel code.
     classes
         The ``land_use_classes`` table (for the industrial flag).
+    pieces
+        ``overlay.overlay_pieces(adjustments, parcels)`` (``MetricInputs.pieces``).
 
     Returns
     -------
@@ -172,10 +172,6 @@ def adjustment_totals(
         ``to_industrial_ha`` (changed to industrial land), ``to_uses`` (target classes by
         decreasing area, e.g. ``M1/A35``) and ``stated_diff_pct`` (changed vs stated area, %).
     """
-    if pieces is None:
-        pieces = overlay_pieces(
-            adjustments, parcels, zone_layer=ADJUSTMENTS.name, parcel_layer=PARCELS.name
-        )
     uses = piece_values(pieces, parcel_uses(parcels, ("planned", "adjusted")))
     industrial = uses["adjusted"].astype(object).map(class_flags(classes)["industrial"])
     area = pieces["area_m2"] / M2_PER_HA
@@ -226,7 +222,7 @@ def base_land_changes(
     parcels: gpd.GeoDataFrame,
     classes: pd.DataFrame,
     *,
-    pieces: pd.DataFrame | None = None,
+    pieces: pd.DataFrame,
     use_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The farmer bases' land change as areas: current → planned use inside each base.
@@ -235,7 +231,8 @@ def base_land_changes(
     multi-function land, 密云镇绿州 → all urban construction land, 太师屯金湖 → strategic
     reserve land (LB); these areas show how far the parcels follow it.
 
-    ``use_frame``: the parcels' uses when already computed, as for ``land_use_transitions``.
+    ``pieces``: ``overlay.overlay_pieces(bases, parcels)``; ``use_frame``: the parcels' uses
+    when already computed, as for ``land_use_transitions``.
 
     Returns
     -------
@@ -245,8 +242,6 @@ def base_land_changes(
         (the planned class's group: construction / reserve / non_construction), ``area_ha``,
         ``area_mu`` and ``share`` (of the base's area).
     """
-    if pieces is None:
-        pieces = overlay_pieces(bases, parcels, zone_layer=BASES.name, parcel_layer=PARCELS.name)
     transitions = land_use_transitions(bases, parcels, pieces=pieces, use_frame=use_frame)
     # no parcel in any base (e.g. imported parcels that cover one zone only): an empty table
     kinds = transitions.index.get_level_values("kind")

@@ -63,32 +63,22 @@ def control_lines_part(results, conclusion: Conclusion, config: ReviewConfig = R
 
 
 def baselines_part(results) -> Part:
-    """Each re-designation's before/after: 批复规划 → 调整后, the current survey use beside."""
-    moves = results.tables.get("transitions")
+    """Each re-designation's before/after: 批复规划 → 调整后, the current survey use beside
+    (the ``baselines`` table; the farmer bases too, whose plan is not re-designated)."""
+    table = results.tables.get("baselines")
     rows = []
-    if moves is not None and "land_adjustments" in set(moves.index.get_level_values("layer")):
-        flat = moves.xs("land_adjustments", level="layer").reset_index()
-        for zone, group in flat.groupby("zone", sort=True):
-            current = group[group["kind"] == "current_to_planned"]
-            adjusted = group[group["kind"] == "planned_to_adjusted"]
-            for row in adjusted.itertuples(index=False):
-                now = current[current["to_use"] == row.from_use]
-                rows.append(
-                    (
-                        Cell(str(zone)),
-                        Cell(
-                            "、".join(
-                                f"{u} {ha(a)} ha"
-                                for u, a in zip(now["from_use"], now["area_ha"], strict=True)
-                            )
-                            or "—"
-                        ),
-                        Cell(str(row.from_use)),
-                        Cell(str(row.to_use)),
-                        Cell(ha(row.area_ha), True),
-                        Cell(mu(row.area_ha), True),
-                    )
+    if table is not None:
+        for (layer, zone, current, planned, adjusted), row in table.iterrows():
+            rows.append(
+                (
+                    Cell(str(zone)),
+                    Cell(str(current)),
+                    Cell(str(planned)),
+                    Cell(str(adjusted) if layer == "land_adjustments" else f"{adjusted}（未调整）"),
+                    Cell(ha(row["area_ha"]), True),
+                    Cell(mu(row["area_ha"]), True),
                 )
+            )
     table = MemoTable(
         "baselines",
         "调整前后 Before and after (批复规划 → 调整后，现状并列)",
@@ -144,7 +134,10 @@ def areas_part(results) -> Part:
                     Cell(ha(row["stated_area_ha"]), True),
                     Cell(ha(row["area_ha"]), True),
                     Cell(mu(row["area_ha"]), True),
-                    Cell(f"{row['stated_diff_pct']:+.2f}", True),
+                    Cell(
+                        f"{round(row['stated_diff_pct'], 2) + 0.0:+.2f}".replace("-0.00", "0.00"),
+                        True,
+                    ),
                 )
             )
     table = MemoTable(

@@ -332,21 +332,51 @@ def projects_map(data: MapData) -> Figure:
     return finish_map(figure, [ax], legend_ax, entries)
 
 
-def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
-    """Location in the district, then the land use before and ``after`` within the feature."""
+# the states a panel shows, and its label: 现状 current, 批复规划 approved plan, 调整后 adjusted
+STATE_LABELS = {
+    "current": ("现状", "current"),
+    "planned": ("批复规划", "approved plan"),
+    "adjusted": ("调整后", "adjusted"),
+}
+# the panels of a location map per layer: a re-designation is measured against the approved
+# plan (批复规划 -> 调整后), with the current survey use beside it; a base's plan against today
+LOCATION_STATES = {
+    "land_adjustments": ("current", "planned", "adjusted"),
+    "farmer_bases": ("current", "planned"),
+}
+
+
+def state_areas(data: MapData, layer: str, code: str, use: str, limit: int = 3) -> list[str]:
+    """'F3 108.00 ha / 1,620 亩' for the largest classes of one state inside the feature (from
+    the ``mix`` table), then '+ n 类 more' when there are more."""
+    mix = data.tables.get("mix")
+    if mix is None or (layer, code, use) not in mix.index.droplevel("class"):
+        return []
+    rows = mix.xs((layer, code, use), level=("layer", "zone", "use"))
+    rows = rows[(rows.index != "uncovered") & (rows["area_ha"] > 0)]
+    rows = rows.sort_values("area_ha", ascending=False, kind="stable")
+    lines = [f"{c} {a:,.2f} ha / {a * 15:,.0f} 亩" for c, a in rows["area_ha"].iloc[:limit].items()]
+    if len(rows) > limit:
+        lines.append(f"+ {len(rows) - limit} 类 more")
+    return lines
+
+
+def location_map(data: MapData, layer: str, code: str, states: Sequence[str]) -> Figure:
+    """Location in the district, then the land use of each of ``states`` within the feature,
+    each panel titled with its state and carrying the areas of its classes."""
     frame = data.layer(layer)
     feature = frame[frame["code"].astype(str) == code]
     name = str(feature["name_zh"].iloc[0]) if "name_zh" in feature.columns else code
-    after_zh = {"adjusted": "调整后用地", "planned": "规划用地"}[after]
-    after_en = {"adjusted": "use after re-designation", "planned": "planned use"}[after]
+    shown_zh = " → ".join(STATE_LABELS[s][0] for s in states)
+    shown_en = ", ".join(STATE_LABELS[s][1] for s in states)
     figure, axes, legend_ax = map_frame(
         data,
-        f"{code} {name}：位置与用地变化",
-        f"{code}: location, current use and {after_en}",
+        f"{code} {name}：位置与用地（{shown_zh}）",
+        f"{code}: location and land use ({shown_en})",
         size=(7.0, 2.9),
-        panels=3,
+        panels=1 + len(states),
     )
-    where, before_ax, after_ax = axes
+    where, *state_axes = axes
     district_boundary(where, data)
     draw_polygons(where, feature, facecolor=HIGHLIGHT, edgecolor=HIGHLIGHT, linewidth=1.0, zorder=6)
     clusters = data.layer("clusters")
@@ -369,24 +399,36 @@ def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
     colors = land_use_colors(data.classes) if data.classes is not None else {}
     bounds = feature.total_bounds
     codes: set[str] = set()
-    for ax, use, label in (
-        (before_ax, "current", "现状用地 current"),
-        (after_ax, after, f"{after_zh} {after}"),
-    ):
+    for ax, use in zip(state_axes, states, strict=True):
         values = _uses(data, use)
         if values is not None:
             codes |= set(_parcels_by(ax, data, values, colors, _pad_bounds(bounds, 0.15)))
         _outline(ax, feature, HIGHLIGHT)
         set_extent(ax, bounds, pad=0.12, min_size=800.0)
-        ax.set_title(label, fontsize=7)
+        zh, en = STATE_LABELS[use]
+        ax.set_title(f"{zh} {en}", fontsize=7, gid=f"state-{use}")
+        areas = state_areas(data, layer, code, use)
+        if areas:
+            ax.text(
+                0.0,
+                -0.03,
+                "\n".join(areas),
+                transform=ax.transAxes,
+                fontsize=5,
+                va="top",
+                ha="left",
+                zorder=9,
+                gid=f"areas-{use}",
+                clip_on=False,
+            )  # below the panel: the scale bar keeps its corner
     entries = [
         (f"{code} {CATALOGUE[layer].title_zh}", Line2D([], [], color=HIGHLIGHT)),
         boundary_entry(),
         *_class_entries(sorted(codes), data),
     ]
     north_arrow(legend_ax)
-    scale_bar(before_ax)
-    scale_bar(after_ax, "scale-bar-2")
+    for i, ax in enumerate(state_axes):
+        scale_bar(ax, "scale-bar" if i == 0 else f"scale-bar-{i + 1}")
     map_legend(legend_ax, entries)
     return figure
 
@@ -438,7 +480,7 @@ def static_maps(
         )
     if data.layer("projects") is not None:
         maps.append(StaticMap("projects", "储备项目分布图", "Projects", lambda: projects_map(data)))
-    for layer, after in (("land_adjustments", "adjusted"), ("farmer_bases", "planned")):
+    for layer, states in LOCATION_STATES.items():
         frame = data.layer(layer)
         if frame is None or data.layer("land_parcels") is None:
             continue
@@ -446,10 +488,10 @@ def static_maps(
             maps.append(
                 StaticMap(
                     f"{'area' if layer == 'land_adjustments' else 'base'}_{_slug(code)}",
-                    f"{code} 位置与用地变化",
-                    f"{code}: location and land-use change",
-                    lambda layer=layer, code=code, after=after: location_map(
-                        data, layer, code, after
+                    f"{code} 位置与用地（{' / '.join(STATE_LABELS[s][0] for s in states)}）",
+                    f"{code}: location and land use, {', '.join(STATE_LABELS[s][1] for s in states)}",
+                    lambda layer=layer, code=code, states=states: location_map(
+                        data, layer, code, states
                     ),
                 )
             )

@@ -212,7 +212,9 @@ def add_surrounding_parcels(
     detail, rest = nearest_parcels(parcels, geometry, MAX_BASE_PARCELS)
     drawn = {}
     views = view_classes(parcels)
-    section = class_legend(parcels, classes, title="地块规划用地 Parcels, planned use", views=views)
+    section = class_legend(
+        parcels, classes, title="地块批复规划用地 Parcels, approved-plan use", views=views
+    )
     if len(rest):
         # under the parcels drawn one by one, and cut around them
         grid, cell_m = grid_layer_data(

@@ -47,7 +47,7 @@ CODE = PARCELS.id_field
 # property key, metrics' use name, label
 VIEWS = (
     ("cu", "current", "现状用地 Current use"),
-    ("pl", "planned", "规划用地 Planned use"),
+    ("pl", "planned", "批复规划用地 Approved-plan use"),
     ("po", "adjusted", "调整后用地 Post-adjustment use"),
 )
 INITIAL_VIEW = "pl"
@@ -226,7 +226,7 @@ def class_legend(
     return LegendSection(
         title or "用地分类 Land-use classes",
         entries,
-        "地块数：现状 / 规划 / 调整后（加底色列 = 当前显示）"
+        "地块数：现状 / 批复规划 / 调整后（加底色列 = 当前显示）"
         "Parcels: current / planned / post-adjustment (highlighted column = shown)",
         layers=("land_parcels",),
         view_layer="land_parcels",
@@ -324,7 +324,7 @@ def build(inputs: MapInputs) -> Page:
         inputs,
         title_zh=TITLE_ZH,
         title_en=TITLE_EN,
-        subtitle="地块按用地分类着色，可切换现状 / 规划 / 调整后；分区轮廓显示用地混合度",
+        subtitle="地块按用地分类着色，可切换现状 / 批复规划 / 调整后；分区轮廓显示用地混合度",
     )
     drawn = {layer.key: layer.feature_count for layer in add_context(m, inputs)}
     mix = mix_lookup(inputs.metrics)
