@@ -18,7 +18,10 @@ column):
   to_use, kind) -> area_ha, area_mu;
 - ``changing_parcels`` (``adjustments.changing_parcels``): index parcel_code;
 - ``adjustment_totals`` (``adjustments.adjustment_totals``): index = land_adjustments code;
-- ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use).
+- ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use);
+- ``enterprise_evaluation``, ``evaluation_indicators``, ``low_efficiency_land``,
+  ``low_efficiency_totals`` (``evaluation.evaluation_tables``): the configured 亩均效益评价
+  (preset ``plan`` by default) and 低效用地 by reason, zone and town.
 
 Zone layers are the catalogue's polygon plan layers (clusters, park_in_park, support_nodes,
 farmer_bases, zgc_park, other_sites, land_adjustments); overlapping zones are each measured
@@ -76,7 +79,13 @@ log = logging.getLogger(__name__)
 MIX_TABLES = ("mix", "mix_indices")
 YIELD_TABLES = ("zone_yields", "parcel_yields", "benchmark")
 ADJUSTMENT_TABLES = ("transitions", "changing_parcels", "adjustment_totals", "base_land_changes")
-TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES
+EVALUATION_TABLES = (
+    "enterprise_evaluation",
+    "evaluation_indicators",
+    "low_efficiency_land",
+    "low_efficiency_totals",
+)
+TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES + EVALUATION_TABLES
 
 
 @dataclass(frozen=True)
@@ -319,18 +328,26 @@ def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
 
 
 def compute_all(
-    work: Mapping[str, gpd.GeoDataFrame], plan: PlanData, *, grading: Grading | None = None
+    work: Mapping[str, gpd.GeoDataFrame],
+    plan: PlanData,
+    *,
+    grading: Grading | None = None,
+    evaluation=None,
 ) -> dict[str, pd.DataFrame]:
     """Every metric table (keys in ``TABLES``) for the work-CRS layers of ``plan``.
 
     ``work`` maps layer names to GeoDataFrames in EPSG:4548 (``pipeline.work_layers``);
     ``plan`` provides the attribute tables (land_use_classes, land_facts, zgc_benchmark).
+    ``evaluation``: an ``evaluation.Config`` (default: the ``plan`` preset).
     Pure: nothing is printed or written.
     """
     inputs = prepare(work, plan)
     tables = mix_tables(inputs)
     tables.update(yield_tables(inputs, grading=grading))
     tables.update(adjustment_tables(inputs))
+    from .evaluation import evaluation_tables  # the evaluation engine and its presets
+
+    tables.update(evaluation_tables(inputs, evaluation, places=work.get("places")))
     return tables
 
 
