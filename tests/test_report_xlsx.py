@@ -27,8 +27,8 @@ from miyun_spatial.metrics import compute_all
 from miyun_spatial.metrics.areas import feature_areas
 from miyun_spatial.validate.layers import validate
 
-SHEETS = ("概览", "面积", "用地结构", "用地调整", "地均产出", "指标", "项目", "校验")
-ENGLISH = ("Summary", "Areas", "Land-use mix", "Adjustments", "Yield", "Indicators", "Projects",
+SHEETS = ("概览", "面积", "用地结构", "用地调整", "地均产出", "亩均评价", "指标", "项目", "校验")
+ENGLISH = ("Summary", "Areas", "Land-use mix", "Adjustments", "Yield", "Evaluation", "Indicators", "Projects",
            "Checks")  # fmt: skip
 CHART_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 SOURCES = Path(__file__).resolve().parents[1] / "geodata" / "sources"

@@ -61,7 +61,14 @@ def test_every_zone_layer_and_the_parcels_are_there(results, default_work):
     spatial = {name for name, geometry in pyogrio.list_layers(results) if geometry}
     # the reference layers (projects, district, places) as they are; tables such as
     # layer_styles may follow
-    assert spatial == {*ZONE_LAYERS, "land_parcels", "projects", "district", "places"}
+    assert spatial == {
+        *ZONE_LAYERS,
+        "land_parcels",
+        "low_efficiency_land",
+        "projects",
+        "district",
+        "places",
+    }
     for name in (*ZONE_LAYERS, "land_parcels"):
         layer, source = read(results, name), default_work[name]
         assert layer.crs.to_epsg() == 4548

@@ -66,9 +66,7 @@ def evaluate_command(
     work = work_layers(plan)
     tables = evaluation_tables(prepare(work, plan), config, places=work.get("places"))
     with staged_run(out_dir, command="evaluate", replace_all=False) as stage:
-        paths = [
-            stage.final(write_csv(tables[key], stage.path / f"{key}.csv")) for key in WRITTEN
-        ]
+        paths = [stage.final(write_csv(tables[key], stage.path / f"{key}.csv")) for key in WRITTEN]
     rows = tables["enterprise_evaluation"]
     grades = rows["grade"].value_counts().to_dict()
     indicators = tables["evaluation_indicators"]

@@ -21,6 +21,7 @@ from ..io import sources
 from ..io.outputs import write_csv
 from ..io.qgis_project import add_project
 from ..io.qgis_styles import styles_for
+from ..io.qgis_styles.low_efficiency import add_low_efficiency_style
 from ..io.staging import Stage, staged_run
 from ..render.maps.options import MapOptions
 from ..render.results_gpkg import RESULTS_NAME, write_results
@@ -88,7 +89,7 @@ def _metrics_tasks(ctx: BuildContext) -> list[Task]:
         styles = styles_for(results.plan)
 
         def finish(tmp: Path) -> Path:  # the styles, then the QGIS project showing them
-            return add_project(styles(tmp), file_name=RESULTS_NAME)
+            return add_project(add_low_efficiency_style(styles(tmp)), file_name=RESULTS_NAME)
 
         target = ctx.out_dir / RESULTS_NAME
         return [

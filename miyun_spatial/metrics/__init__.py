@@ -20,7 +20,8 @@ column):
 - ``adjustment_totals`` (``adjustments.adjustment_totals``): index = land_adjustments code;
 - ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use);
 - ``enterprise_evaluation``, ``evaluation_indicators``, ``low_efficiency_land``,
-  ``low_efficiency_totals`` (``evaluation.evaluation_tables``): the configured 亩均效益评价
+  ``low_efficiency_totals``, ``evaluation_grades``, ``indicator_monitoring``
+  (``evaluation.evaluation_tables``): the configured 亩均效益评价, 规划实施监测预警
   (preset ``plan`` by default) and 低效用地 by reason, zone and town.
 
 Zone layers are the catalogue's polygon plan layers (clusters, park_in_park, support_nodes,
@@ -84,6 +85,8 @@ EVALUATION_TABLES = (
     "evaluation_indicators",
     "low_efficiency_land",
     "low_efficiency_totals",
+    "evaluation_grades",
+    "indicator_monitoring",
 )
 TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES + EVALUATION_TABLES
 
@@ -345,9 +348,19 @@ def compute_all(
     tables = mix_tables(inputs)
     tables.update(yield_tables(inputs, grading=grading))
     tables.update(adjustment_tables(inputs))
+    from ..core.vocabulary import park_key
     from .evaluation import evaluation_tables  # the evaluation engine and its presets
 
-    tables.update(evaluation_tables(inputs, evaluation, places=work.get("places")))
+    tables.update(
+        evaluation_tables(
+            inputs,
+            evaluation,
+            places=work.get("places"),
+            indicators=plan.layers.get("indicators"),
+            computed=tables,
+            park=park_key(work),
+        )
+    )
     return tables
 
 

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from ...core.catalogue import FieldSpec, LayerSpec
-from ...core.palette import layer_style
 from .values import (
     LABEL_SIZE_PT,
     OTHER_COLOR,
@@ -82,7 +81,7 @@ def _symbol(
     dashed_unless: str | None,
 ) -> None:
     """A fill symbol (polygons) or a circle marker (points) in the layer's catalogue style."""
-    style = layer_style(spec.name)
+    style = spec.style
     outline = style.get("color", "#333333")
     polygon = spec.geometry == "polygon"
     symbol = ET.SubElement(
@@ -139,7 +138,7 @@ def _symbol(
 def _renderer(
     root: ET.Element, spec: LayerSpec, columns: Sequence[str], classes: pd.DataFrame | None
 ) -> None:
-    style = layer_style(spec.name)
+    style = spec.style
     base_fill = style.get("fill", style.get("color", OTHER_COLOR))
     dashed_unless = _provenance_field(spec, columns)
     category = spec.category_field if spec.category_field in columns else None
@@ -182,7 +181,7 @@ def _labeling(root: ET.Element, spec: LayerSpec, label_field: str) -> None:
         fontSizeUnit="Point",
         fontWeight="50",
         fontItalic="0",
-        textColor=rgba(layer_style(spec.name).get("color", "#333333")),
+        textColor=rgba(spec.style.get("color", "#333333")),
         textOpacity="1",
         multilineHeight="1",
         capitalization="0",

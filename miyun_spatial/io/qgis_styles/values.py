@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ...core.catalogue import CATALOGUE, FieldSpec, LayerSpec
-from ...core.palette import category_colors, land_use_colors, land_use_labels
+from ...core.palette import land_use_colors, land_use_labels
 
 STYLE_NAME = "miyun-spatial"
 STYLE_TABLE = "layer_styles"
@@ -71,7 +71,7 @@ def field_values(
 ) -> tuple[Choice, ...]:
     """Allowed values of ``spec.field``: the catalogue's, or the land-use classes for a ref."""
     if field.values:
-        colors = category_colors(spec.name, field.name)
+        colors = {v.value: v.color for v in field.values if v.color}  # = category_colors
         return tuple(Choice(v.value, v.label, colors.get(v.value)) for v in field.values)
     if field.ref_layer == LAND_USE:
         return land_use_values(classes)

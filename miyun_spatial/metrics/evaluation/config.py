@@ -73,6 +73,18 @@ class LowEfficiency:
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """规划实施监测预警 thresholds: warning green when value / expected >= ``green``, amber
+    when >= ``amber``, else red; ``expected`` on the path to the 2025 target in
+    ``assessment_year``; ``data_year``: the year the data's own figures stand for."""
+
+    assessment_year: int = 2025
+    data_year: int = 2020
+    green: float = 1.0
+    amber: float = 0.9
+
+
+@dataclass(frozen=True)
 class Config:
     name: str
     title_zh: str
@@ -93,6 +105,7 @@ class Config:
     indicators: tuple[Indicator, ...]
     low_efficiency: LowEfficiency
     origin: str = ""
+    monitoring: Monitoring = field(default_factory=Monitoring)
 
     def names(self, part: str = "all") -> set[str]:
         """The column names the formulas read (constants excluded): of the scoring (indicators,
@@ -108,7 +121,8 @@ class Config:
 
 SCHEMA = {
     "": {"preset", "constants", "scoring", "grading", "groups", "exempt", "indicators",
-         "low_efficiency"},
+         "low_efficiency", "monitoring"},
+    "monitoring": {"assessment_year", "data_year", "green", "amber"},
     "preset": {"name", "title_zh", "title_en", "source", "verified", "notes"},
     "scoring": {"weights_sum", "cap", "scale"},
     "grading": {"method", "grades", "thresholds", "rank_cutoffs", "not_graded"},
@@ -285,7 +299,23 @@ class _Reader:
             indicators=indicators,
             low_efficiency=self._low_efficiency(data),
             origin=self.origin,
+            monitoring=self._monitoring(data),
         )
+
+    def _monitoring(self, data: Mapping) -> Monitoring:
+        table = self.table(data, "monitoring", "")
+        self.keys(table, SCHEMA["monitoring"], "monitoring")
+        years = {}
+        for key in ("assessment_year", "data_year"):
+            value = table.get(key, getattr(Monitoring, key))
+            if isinstance(value, bool) or not isinstance(value, int) or not 2020 <= value <= 2035:
+                raise self.fail(f"monitoring.{key}", f"is {value!r}", "write a year 2020-2035")
+            years[key] = value
+        green = self.number(table, "green", "monitoring.", default=1.0, positive=True)
+        amber = self.number(table, "amber", "monitoring.", default=0.9, positive=True)
+        if amber > green:
+            raise self.fail("monitoring.amber", f"{amber:g} is above green {green:g}", "lower it")
+        return Monitoring(green=green, amber=amber, **years)
 
     def _indicators(self, data: Mapping) -> tuple[Indicator, ...]:
         items = self.items(data, "indicators", "")
@@ -400,6 +430,7 @@ __all__ = [
     "ConfigError",
     "Indicator",
     "LowEfficiency",
+    "Monitoring",
     "Rule",
     "load_config",
     "load_preset",

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import pandas as pd
 
@@ -16,6 +18,7 @@ from ..yields import PARCELS, parcel_flags, plan_fact
 from .config import DEFAULT_PRESET, Config, load_preset
 from .engine import enterprise_frame, evaluate, fact_lookup
 from .low_land import identify, totals
+from .monitoring import computed_values, indicator_monitoring
 
 PLACES = "places"
 TOWN_KINDS = ("town", "subdistrict")
@@ -24,6 +27,8 @@ EVALUATION_TABLES = (
     "evaluation_indicators",
     "low_efficiency_land",
     "low_efficiency_totals",
+    "evaluation_grades",
+    "indicator_monitoring",
 )
 
 
@@ -53,13 +58,21 @@ def nearest_town(parcels: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None) -> 
 
 
 def evaluation_tables(
-    inputs, config: Config | None = None, *, places: gpd.GeoDataFrame | None = None
+    inputs,
+    config: Config | None = None,
+    *,
+    places: gpd.GeoDataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    computed: Mapping[str, pd.DataFrame] | None = None,
+    park: tuple[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every evaluation table for ``inputs`` (``metrics.MetricInputs``)."""
+    """Every evaluation table for ``inputs`` (``metrics.MetricInputs``); ``indicators`` (the
+    plan's table), ``computed`` (the tables so far: zone_yields) and ``park`` (its key) feed
+    ``indicator_monitoring``."""
     config = config or load_preset(DEFAULT_PRESET)
     frame = parcel_table(inputs.parcels, inputs.classes)
     known = {f.name for f in PARCELS.fields}
-    rows, indicators = evaluate(
+    rows, summary = evaluate(
         frame,
         config,
         facts=fact_lookup(inputs.facts, plan_fact),
@@ -83,13 +96,43 @@ def evaluation_tables(
     listed.insert(1, "town_nearest", town.reindex(listed.index))
     listed.index.name = PARCELS.id_field
     by = pd.DataFrame({"zone": zone, "town_nearest": town}, index=frame.index)
-    indicators.insert(0, "preset", config.name)
+    summary.insert(0, "preset", config.name)
+    summary.insert(1, "preset_source", config.source)
+    summary.insert(2, "verified", config.verified)
+    basis = frame.get("data_basis", pd.Series(dtype=object))
+    monitoring = indicator_monitoring(
+        indicators,
+        computed_values(computed or {}, frame, park),
+        config.monitoring,
+        synthetic=bool((basis == "synthetic").any()),
+    )
     return {
         "enterprise_evaluation": evaluation,
-        "evaluation_indicators": indicators,
+        "evaluation_indicators": summary,
         "low_efficiency_land": listed,
         "low_efficiency_totals": totals(listed, config, by),
+        "evaluation_grades": grade_counts(evaluation, config),
+        "indicator_monitoring": monitoring,
     }
+
+
+def grade_counts(evaluation: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Parcels, ha and 亩 by group and grade (not graded: group ``—``, grade ``not_graded``),
+    grades in configuration order."""
+    group = evaluation["group"].astype(object).where(evaluation["group"].notna(), "—")
+    frame = pd.DataFrame(
+        {
+            "group": group,
+            "grade": evaluation["grade"],
+            "parcels": 1,
+            "area_ha": evaluation["area_ha"],
+            "area_mu": evaluation["area_mu"],
+        }
+    )
+    out = frame.groupby(["group", "grade"], sort=False).sum()
+    order = {g: i for i, g in enumerate((*config.grades, config.not_graded))}
+    keys = sorted(out.index, key=lambda k: (str(k[0]), order.get(k[1], len(order))))
+    return out.loc[keys]
 
 
 __all__ = ["EVALUATION_TABLES", "evaluation_tables", "nearest_town", "parcel_table"]
