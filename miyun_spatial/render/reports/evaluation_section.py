@@ -10,7 +10,13 @@ import pandas as pd
 from .metric_tables import missing
 from .model import Column, Section, Table, make_table
 
-TABLES = ("evaluation_grades", "evaluation_indicators", "low_efficiency_totals")
+TABLES = (
+    "evaluation_grades",
+    "evaluation_indicators",
+    "low_efficiency_totals",
+    "indicator_monitoring",
+)
+WARNING_TEXT = {"red": "红 red", "amber": "黄 amber", "green": "绿 green", "n/a": "— n/a"}
 _AREA = (
     Column("parcels", "地块数", "Parcels", "", "int"),
     Column("area_ha", "面积", "Area", "公顷", "ha"),
@@ -61,6 +67,34 @@ def _totals(totals: pd.DataFrame, by: str, key_zh: str, key_en: str, title: tupl
     return make_table(f"low_efficiency_{by}", *title, part[[c.key for c in columns]], columns)
 
 
+def _monitoring(monitoring: pd.DataFrame) -> Table:
+    frame = monitoring.reset_index()
+    frame["warning"] = frame["warning"].map(WARNING_TEXT).fillna(frame["warning"])
+    columns = (
+        Column("indicator_zh", "指标", "Indicator"),
+        Column("unit", "单位", "Unit"),
+        Column("baseline_2020", "2020基期", "2020 base", "", "auto"),
+        Column("target_2025", "2025目标", "2025 target", "", "auto"),
+        Column("value", "现值", "Value", "", "auto"),
+        Column("value_source", "来源", "Source"),
+        Column("gap", "差距", "Gap", "", "auto"),
+        Column("required_growth_pct", "所需年均增速", "Growth needed", "%", "pct"),
+        Column("expected", "应达值", "Expected", "", "auto"),
+        Column("warning", "预警", "Warning"),
+    )
+    year = int(frame["assessment_year"].iloc[0]) if len(frame) else 2025
+    return make_table(
+        "indicator_monitoring",
+        "规划指标监测预警",
+        f"Plan indicators: value, gap and warning against the path to 2025 (in {year})",
+        frame[[c.key for c in columns]],
+        columns,
+        note="Expected = the 2020 base grown at the constant rate that reaches the 2025 target; "
+        "warning by value / expected against the preset's [monitoring] thresholds.",
+        levels="warning",
+    )
+
+
 def evaluation_section(tables: Mapping[str, pd.DataFrame]) -> Section:
     notes = list(missing(tables, TABLES))
     out: list[Table] = []
@@ -88,6 +122,9 @@ def evaluation_section(tables: Mapping[str, pd.DataFrame]) -> Section:
         ):
             if by in levels:
                 out.append(_totals(totals, by, zh, en, title))
+    monitoring = tables.get("indicator_monitoring")
+    if monitoring is not None and len(monitoring):
+        out.append(_monitoring(monitoring))
     notes.append(
         "Enterprise figures are synthetic in the default data; a parcel meeting two reasons "
         "counts under each, 合计 counts it once. Towns: the nearest town label point, not a "
@@ -99,7 +136,8 @@ def evaluation_section(tables: Mapping[str, pd.DataFrame]) -> Section:
         "Evaluation",
         "Enterprise parcels scored and graded by the configured preset (亩均效益评价), and "
         "low-efficiency land (低效用地: 批而未供, 供而未用, 用而未尽, 建而未投, 投而未达标) by "
-        "reason, zone and town.",
+        "reason, zone and town; the plan's indicators monitored against their 2025 targets "
+        "(规划实施监测预警).",
         tuple(out),
         (),
         notes=tuple(notes),
