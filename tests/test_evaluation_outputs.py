@@ -122,3 +122,26 @@ def test_results_gpkg_has_the_low_efficiency_layer_styled(build_outputs):
         ).fetchall()
     assert 'attr="reason"' in qml and "批而未供" in qml and "投而未达标" in qml
     assert math.isclose(layer["area_mu"].sum(), layer["area_ha"].sum() * 15, rel_tol=1e-9)
+
+
+def test_diff_gives_the_change_of_every_indicator(cli, default_gpkg, tmp_path):
+    import json
+
+    from gpkg_edit import set_value
+
+    new = tmp_path / "new.gpkg"
+    new.write_bytes(default_gpkg.read_bytes())
+    parcels = pyogrio.read_dataframe(default_gpkg, layer="land_parcels", read_geometry=False)
+    row = parcels[parcels["parcel_code"].str.startswith("C2-") & parcels["revenue_10k_cny"].gt(0)]
+    code, revenue = row["parcel_code"].iloc[0], float(row["revenue_10k_cny"].iloc[0])
+    set_value(new, "land_parcels", "parcel_code", code, "revenue_10k_cny", revenue + 46236.0)
+    result = cli("diff", default_gpkg, new, "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    rows = {r["indicator_code"]: r for r in payload["indicators"]}
+    assert len(rows) == 12  # every indicator with a 2025 target
+    # the park's built urban-construction land is the plan's 462.36 ha (F03)
+    assert rows["I06"]["change"] == pytest.approx(46236.0 / 462.36, rel=1e-9)
+    assert rows["I01"]["change"] == 0  # a 2020 baseline: unchanged
+    text = cli("diff", default_gpkg, new)
+    assert text.returncode == 0 and "plan indicators (规划指标监测)" in text.stdout
