@@ -112,13 +112,6 @@ def evaluation_section(tables: Mapping[str, pd.DataFrame]) -> Section:
         levels = set(totals.index.get_level_values("by"))
         for by, zh, en, title in (
             ("all", "合计", "All", ("低效用地（按原因）", "Low-efficiency land by reason")),
-            ("zone", "组团", "Zone", ("低效用地（按组团、原因）", "By zone and reason")),
-            (
-                "town_nearest",
-                "最近乡镇",
-                "Nearest town label",
-                ("低效用地（按最近乡镇、原因）", "By nearest town label and reason"),
-            ),
         ):
             if by in levels:
                 out.append(_totals(totals, by, zh, en, title))
@@ -127,8 +120,8 @@ def evaluation_section(tables: Mapping[str, pd.DataFrame]) -> Section:
         out.append(_monitoring(monitoring))
     notes.append(
         "Enterprise figures are synthetic in the default data; a parcel meeting two reasons "
-        "counts under each, 合计 counts it once. Towns: the nearest town label point, not a "
-        "town boundary."
+        "counts under each, 合计 counts it once. By zone and by nearest town label (not a town "
+        "boundary): low_efficiency_totals.csv."
     )
     return Section(
         "evaluation",
