@@ -106,6 +106,11 @@ BAD = [
     ("thresholds", BASE.replace("A = 1.0, B = 0.7", "A = 0.5, B = 0.7"), "grading.thresholds"),
     ("benchmark", BASE.replace('benchmark = { fact = "F12" }', 'benchmark = "high"'), "benchmark"),
     ("no source", BASE.replace("source = ", "sauce = "), "preset.sauce"),
+    (
+        "text arithmetic",
+        BASE.replace("revenue_10k_cny / area_ha", "status * 2"),
+        "indicators.revenue_per_ha.formula",
+    ),
 ]
 
 
@@ -171,3 +176,19 @@ def test_hostile_formula_through_the_cli(cli, default_gpkg, tmp_path):
     assert result.returncode == 2 and "indicators[0].formula" in result.stderr
     assert "call of '__import__('os').system' is not allowed" in result.stderr
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.slow
+def test_build_uses_the_evaluation_preset(cli, default_gpkg, tmp_path):
+    out = tmp_path / "out"
+    result = cli(
+        "build", default_gpkg, "--offline", "--evaluation-preset", "zhejiang", "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(out / "enterprise_evaluation.csv")
+    graded = [r for r in rows.values() if r["grade"] in ("A", "B", "C", "D")]
+    assert graded and all(r["tax_per_mu_score"] != "" for r in graded)
+    for group in {r["group"] for r in graded}:  # D is at most the last 5 % of each group (+1 tie)
+        members = [r for r in graded if r["group"] == group]
+        assert sum(r["grade"] == "D" for r in members) <= 0.05 * len(members) + 1
+    assert {r["grade"] for r in rows.values()} - {"A", "B", "C", "D"} == {"不参评"}

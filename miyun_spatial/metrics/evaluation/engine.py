@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config, ConfigError, Indicator
+from .formula import FormulaError
 
 ALL_GROUP = "all"
 NO_GROUP = "no group"
@@ -53,8 +54,18 @@ def check_names(config: Config, columns, *, known=(), table: str = "the table") 
     return absent
 
 
+def _computed(formula, frame: pd.DataFrame, constants, key: str):
+    """``formula`` on ``frame``; a formula that fails on the data is a ConfigError on ``key``."""
+    try:
+        return formula.evaluate(frame, constants)
+    except FormulaError as exc:
+        raise ConfigError(
+            f"key '{key}' ({formula.text}) cannot be computed: {exc}; fix the formula"
+        ) from None
+
+
 def _condition(rule, frame: pd.DataFrame, constants) -> np.ndarray:
-    value = rule.when.evaluate(frame, constants)
+    value = _computed(rule.when, frame, constants, f"{rule.name}.when")
     if value.dtype != bool:
         value = value.fillna(False).astype(bool) if value.dtype == object else value.fillna(0) != 0
     return value.to_numpy(dtype=bool)
@@ -146,9 +157,10 @@ def evaluate(
     for indicator in config.indicators:
         if cap is not None and indicator.cap is None:
             indicator = _with_cap(indicator, cap)
-        values = pd.to_numeric(
-            indicator.formula.evaluate(frame, config.constants), errors="coerce"
-        ).astype(float)
+        computed = _computed(
+            indicator.formula, frame, config.constants, f"indicators.{indicator.key}.formula"
+        )
+        values = pd.to_numeric(computed, errors="coerce").astype(float)
         if not np.isfinite(values.fillna(0)).all():
             values = values.where(np.isfinite(values))
         benchmark = _benchmark(indicator, values, groups, pool, facts)

@@ -52,9 +52,12 @@ class Formula:
     def evaluate(self, frame: pd.DataFrame, constants: Mapping[str, object] | None = None):
         """The formula's value for every row of ``frame`` (a Series on its index)."""
         value = _Evaluator(frame, constants or {}).visit(self.tree)
-        if np.ndim(value) == 0:
-            value = pd.Series([value] * len(frame), index=frame.index, dtype=object)
-            return pd.to_numeric(value, errors="ignore") if len(frame) else value
+        if np.ndim(value) == 0:  # a constant formula ("true", "2 * 3"): the same on every row
+            if isinstance(value, bool | np.bool_):
+                return pd.Series(bool(value), index=frame.index, dtype=bool)
+            if isinstance(value, str):
+                return pd.Series(value, index=frame.index, dtype=object)
+            return pd.Series(float(value), index=frame.index, dtype=float)
         return value
 
 
@@ -140,7 +143,7 @@ class _Evaluator:
         if node.id in self.constants:
             return self.constants[node.id]
         column = self.frame[node.id]
-        if column.dtype == object and _numeric_text(column):
+        if not pd.api.types.is_numeric_dtype(column.dtype) and _numeric_text(column):
             return pd.to_numeric(column, errors="coerce")
         return column
 
@@ -177,12 +180,14 @@ class _Evaluator:
         return out
 
     def visit_Call(self, node: ast.Call):
-        args = [_number(self.visit(a)) for a in node.args]
         name = node.func.id
         if name in ("isnull", "notnull"):
             value = self.visit(node.args[0])
             missing = pd.isna(value)
+            if np.ndim(missing):
+                missing = pd.Series(np.asarray(missing, dtype=bool), index=self.frame.index)
             return missing if name == "isnull" else ~missing
+        args = [_number(self.visit(a)) for a in node.args]
         stacked = pd.concat(
             [a if np.ndim(a) else pd.Series(a, index=self.frame.index) for a in args], axis=1
         )
@@ -201,7 +206,7 @@ def _number(value):
         return np.nan if value is None else float(value)
     if value.dtype == bool:
         return value.astype(float)
-    if value.dtype == object:
+    if not pd.api.types.is_numeric_dtype(value.dtype):
         numeric = pd.to_numeric(value, errors="coerce")
         if numeric.isna().sum() > value.isna().sum():
             raise FormulaError(f"column '{value.name}' holds text; it cannot be used in arithmetic")
@@ -214,7 +219,9 @@ def _truth(value):
         return bool(value) if not pd.isna(value) else False
     if value.dtype == bool:
         return value
-    return value.fillna(False).astype(bool) if value.dtype == object else (value.fillna(0) != 0)
+    if not pd.api.types.is_numeric_dtype(value.dtype):
+        return value.notna() & value.astype(object).fillna(False).astype(bool)
+    return value.fillna(0) != 0
 
 
 def _compare(op: ast.cmpop, left, right):
