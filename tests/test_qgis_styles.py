@@ -84,8 +84,12 @@ def test_layer_styles_rows_as_qgis_applies_them(which, default_gpkg, request):
         "useAsDefault FROM layer_styles",
     )
     styled = {row[2] for row in rows}
-    # results.gpkg adds the control-line overlap pieces, styled by verdict
-    expected = {name for name in contents if name in LAYERS or name == "control_line_conflicts"}
+    # results.gpkg adds the control-line overlap pieces (styled by verdict) and 低效用地
+    expected = {
+        name
+        for name in contents
+        if name in LAYERS or name in ("control_line_conflicts", "low_efficiency_land")
+    }
     assert styled == expected and len(rows) == len(expected)
     for catalog, schema, table, column, name, default in rows:
         assert (catalog, schema) == ("", ""), table  # empty strings, not NULL

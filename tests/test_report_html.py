@@ -19,7 +19,17 @@ from conftest import CHROMEDRIVER, CHROMIUM, need
 
 from miyun_spatial.render.reports.content import LISTING_ROWS
 
-SECTIONS = ("summary", "areas", "mix", "adjustments", "yield", "indicators", "projects", "checks")
+SECTIONS = (
+    "summary",
+    "areas",
+    "mix",
+    "adjustments",
+    "yield",
+    "evaluation",
+    "indicators",
+    "projects",
+    "checks",
+)
 HTML_SECTIONS = ("maps", *SECTIONS, "appendix")
 A4_POINTS = (595, 842)  # 210 x 297 mm
 

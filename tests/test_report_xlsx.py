@@ -27,8 +27,8 @@ from miyun_spatial.metrics import compute_all
 from miyun_spatial.metrics.areas import feature_areas
 from miyun_spatial.validate.layers import validate
 
-SHEETS = ("概览", "面积", "用地结构", "用地调整", "地均产出", "指标", "项目", "校验")
-ENGLISH = ("Summary", "Areas", "Land-use mix", "Adjustments", "Yield", "Indicators", "Projects",
+SHEETS = ("概览", "面积", "用地结构", "用地调整", "地均产出", "亩均评价", "指标", "项目", "校验")
+ENGLISH = ("Summary", "Areas", "Land-use mix", "Adjustments", "Yield", "Evaluation", "Indicators", "Projects",
            "Checks")  # fmt: skip
 CHART_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 SOURCES = Path(__file__).resolve().parents[1] / "geodata" / "sources"
@@ -269,7 +269,7 @@ def test_checks_sheet(book, default_plan):
 
 def test_native_charts(book, built_default):
     counts = {ws.title: len(ws._charts) for ws in book.worksheets}
-    assert counts == {"概览": 0, "面积": 0, "用地结构": 2, "用地调整": 0, "地均产出": 2, "指标": 0,
+    assert counts == {"概览": 0, "面积": 0, "用地结构": 2, "用地调整": 0, "地均产出": 2, "亩均评价": 0, "指标": 0,
                       "项目": 0, "校验": 0}  # fmt: skip
     with zipfile.ZipFile(built_default / "report.xlsx") as archive:
         charts = [ET.fromstring(archive.read(n)) for n in archive.namelist() if "charts/chart" in n]

@@ -62,8 +62,8 @@ def test_every_zone_layer_and_the_parcels_are_there(results, default_work):
     # the reference layers (projects, district, places) as they are; tables such as
     # layer_styles may follow
     assert spatial == {
-        *ZONE_LAYERS, "land_parcels", "projects", "district", "places",
-        "control_lines", "control_line_conflicts",
+        *ZONE_LAYERS, "land_parcels", "low_efficiency_land", "projects", "district",
+        "places", "control_lines", "control_line_conflicts",
     }  # fmt: skip
     for name in (*ZONE_LAYERS, "land_parcels"):
         layer, source = read(results, name), default_work[name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from miyun_spatial.core.vocabulary import park_key
 from miyun_spatial.metrics import (
     TABLES,
     adjustment_tables,
@@ -17,12 +18,22 @@ from miyun_spatial.metrics import (
     prepare,
     yield_tables,
 )
+from miyun_spatial.metrics.evaluation import evaluation_tables
 
 
 def test_compute_all_equals_the_tables_one_by_one(default_plan, default_work):
     together = compute_all(default_work, default_plan)
     inputs = prepare(default_work, default_plan)
     apart = {**mix_tables(inputs), **yield_tables(inputs), **adjustment_tables(inputs)}
+    apart.update(
+        evaluation_tables(
+            inputs,
+            places=default_work.get("places"),
+            indicators=default_plan.layers.get("indicators"),
+            computed=apart,
+            park=park_key(default_work),
+        )
+    )
     assert set(together) == set(apart) == set(TABLES)
     for key in TABLES:
         pd.testing.assert_frame_equal(together[key], apart[key], check_exact=True, obj=key)

@@ -96,13 +96,15 @@ def analyse(
     *,
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
     checks: bool = True,
+    evaluation=None,
 ) -> Results:
     """Compute every figure of a validated ``plan`` once; ``checks=False`` skips the plan
-    checks (for runs that do not render them, e.g. ``maps``)."""
+    checks (for runs that do not render them, e.g. ``maps``); ``evaluation``: the
+    ``metrics.evaluation.Config`` of the 亩均效益评价 (default: preset ``plan``)."""
     work = work_layers(plan)
     areas = feature_areas({s.name: work[s.name] for s in CATALOGUE.plan_layers if s.name in work})
     derived: dict[str, gpd.GeoDataFrame] = {}  # layers the metrics make (control-line pieces)
-    tables = compute_all(work, plan, geometries=derived)
+    tables = compute_all(work, plan, geometries=derived, evaluation=evaluation)
     consistency = (
         tuple(
             check_consistency(
@@ -130,8 +132,11 @@ def load_and_analyse(
     *,
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
     checks: bool = True,
+    evaluation=None,
 ) -> Results:
     """Read, validate (refusing data with errors) and analyse ``source``: every command's path."""
     plan, findings = load_checked(source, area_tolerance=area_tolerance)
     refuse_errors(plan, findings, see=f"'miyun-spatial validate {plan.path}'")
-    return analyse(plan, findings, area_tolerance=area_tolerance, checks=checks)
+    return analyse(
+        plan, findings, area_tolerance=area_tolerance, checks=checks, evaluation=evaluation
+    )

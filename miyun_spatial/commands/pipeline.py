@@ -10,6 +10,7 @@ import click
 
 from ..core.vocabulary import VOCABULARY, Label
 from ..flow.build import build
+from ..metrics.evaluation.config import load_preset
 from .common import (
     area_tolerance_option,
     emit_json,
@@ -52,6 +53,12 @@ class StepPrinter:
 @area_tolerance_option
 @map_options
 @jobs_option
+@click.option(
+    "--evaluation-preset",
+    default="plan",
+    show_default=True,
+    help="亩均效益评价 preset (miyun_spatial/core/presets/NAME.toml): plan, zhejiang.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @verbosity
 def build_command(
@@ -62,6 +69,7 @@ def build_command(
     basemap: str,
     tianditu_key: str | None,
     jobs: int,
+    evaluation_preset: str,
     as_json: bool,
 ) -> None:
     """Validate GPKG and write every table, map and report to the output folder.
@@ -72,6 +80,7 @@ def build_command(
     """
     verbosity = click.get_current_context().meta.get("verbosity", 0)
     printer = StepPrinter(echo=verbosity >= 0 and not as_json)
+    evaluation = load_preset(evaluation_preset)  # a bad name fails before anything is read
     result = build(
         gpkg,
         out_dir,
@@ -79,6 +88,7 @@ def build_command(
         map_options=make_map_options(offline, basemap, tianditu_key),
         progress=printer,
         jobs=jobs,
+        evaluation=evaluation,
     )
     if verbosity > 0:
         click.echo(printer.table(result.timings), err=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..analysis.diff import PlanDiff, changed_layers, describe_change, diff_plans
+from ..analysis.indicator_diff import indicator_changes
 from ..flow.watch import DEFAULT_DEBOUNCE_S, DEFAULT_INTERVAL_S, WatchEvent, watch
 from ..io import sources
 from ..io.outputs import terminal_text
@@ -35,17 +36,29 @@ _FILE = SOURCE  # OLD and NEW: GeoPackages or PostGIS DSNs
 @click.argument("old", type=_FILE)
 @click.argument("new", type=_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.option(
+    "--indicators/--no-indicators",
+    default=True,
+    show_default=True,
+    help="Also analyse both versions and show the change of every plan indicator.",
+)
 @verbosity
-def diff_command(old: Path, new: Path, as_json: bool) -> None:
+def diff_command(old: Path, new: Path, as_json: bool, indicators: bool) -> None:
     """What changed from OLD to NEW: features added, removed and changed, matched by code.
 
     For each changed feature: which attributes changed, whether its geometry changed and its
     area change in ha (EPSG:4548); then a summary by category. Neither file is modified.
     """
     new_plan = sources.load(new)
-    result = diff_plans(sources.load(old), new_plan)
+    old_plan = sources.load(old)
+    result = diff_plans(old_plan, new_plan)
     if as_json:
-        emit_json(diff_payload(result))
+        payload = diff_payload(result)
+        if indicators and changed_layers(result):
+            changes, notes = indicator_changes(old_plan, new_plan)
+            payload["indicators"] = frame_records(changes)
+            payload["indicator_notes"] = list(notes)
+        emit_json(payload)
         return
     click.echo(terminal_text(f"old  {result.old}"))
     click.echo(terminal_text(f"new  {result.new}"))
@@ -65,6 +78,12 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
     summary = result.summary.loc[[name for name in touched if name in result.summary.index]]
     click.echo("\nsummary by category (areas in ha)")
     emit_frame(label_codes(summary, labels), as_json=False, as_csv=False, floatfmt="{:,.4f}")
+    if indicators:
+        changes, notes = indicator_changes(old_plan, new_plan)
+        click.echo("\nplan indicators (规划指标监测)")
+        emit_frame(changes, as_json=False, as_csv=False, floatfmt="{:,.4g}")
+        for note in notes:
+            click.echo(terminal_text(f"  not computed: {note}"))
 
 
 def labelled_change(row, labels: dict[str, dict[str, str]]) -> dict:

@@ -21,6 +21,7 @@ from ..io import sources
 from ..io.outputs import write_csv
 from ..io.qgis_project import add_project
 from ..io.qgis_styles import styles_for
+from ..io.qgis_styles.low_efficiency import add_low_efficiency_style
 from ..io.staging import Stage, staged_run
 from ..render.maps.options import MapOptions
 from ..render.results_gpkg import RESULTS_NAME, write_results
@@ -88,7 +89,7 @@ def _metrics_tasks(ctx: BuildContext) -> list[Task]:
         styles = styles_for(results.plan)
 
         def finish(tmp: Path) -> Path:  # the styles, then the QGIS project showing them
-            return add_project(styles(tmp), file_name=RESULTS_NAME)
+            return add_project(add_low_efficiency_style(styles(tmp)), file_name=RESULTS_NAME)
 
         target = ctx.out_dir / RESULTS_NAME
         return [
@@ -234,6 +235,7 @@ def build(
     map_options: MapOptions | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    evaluation=None,
 ) -> BuildResult:
     """Run the whole job on ``gpkg`` (default: the embedded GeoPackage) into ``out_dir``.
 
@@ -242,14 +244,17 @@ def build(
     ``STEPS``, on ``jobs`` worker processes (:mod:`miyun_spatial.flow.workers`).
     ``progress(i, n, label, percent)`` is called as each of the four phases starts (reading,
     validating, analysing, writing), as each of the n tasks of the last starts, then with
-    "done"; ``BuildResult.timings`` holds the seconds of each.
+    "done"; ``BuildResult.timings`` holds the seconds of each. ``evaluation``: the
+    ``metrics.evaluation.Config`` of the 亩均效益评价 (default: preset ``plan``).
 
     All or nothing (:mod:`miyun_spatial.staging`): the run writes into a staging folder that
     replaces ``out_dir`` once everything is written; a failed run leaves ``out_dir`` as it
     was (a refused run's validation.csv lands only in a folder without a previous run).
     """
     with staged_run(out_dir, command="build", replace_all=True) as stage:
-        result = _build_into(stage, gpkg, area_tolerance, map_options, progress, jobs)
+        result = _build_into(
+            stage, gpkg, area_tolerance, map_options, progress, jobs, evaluation=evaluation
+        )
     outputs = tuple(stage.final(path) for path in result.outputs)
     return replace(result, out_dir=Path(out_dir), outputs=outputs)
 
@@ -261,6 +266,8 @@ def _build_into(
     map_options: MapOptions | None,
     progress: Progress | None,
     jobs: int,
+    *,
+    evaluation=None,
 ) -> BuildResult:
     """:func:`build`, writing into ``stage.path``."""
     out_dir = stage.path
@@ -283,7 +290,7 @@ def _build_into(
     with beside(validating, enabled=side_by_side) as validation:
         if side_by_side:
             tell(3, 4, analysing, 50)
-            results, failure = _attempt(timings, analysing, plan, area_tolerance)
+            results, failure = _attempt(timings, analysing, plan, area_tolerance, evaluation)
         findings, seconds = validation()
     timings.insert(1, ("validating", seconds))
     outputs = [write_csv(findings_frame(findings), out_dir / "validation.csv")]
@@ -296,7 +303,7 @@ def _build_into(
     stage.publish_on_failure = False
     if not side_by_side:
         tell(3, 4, analysing, 50)
-        results, failure = _attempt(timings, analysing, plan, area_tolerance)
+        results, failure = _attempt(timings, analysing, plan, area_tolerance, evaluation)
     if failure is not None:
         raise failure
     results = replace(results, findings=findings)
@@ -344,11 +351,13 @@ def _tasks(ctx: BuildContext) -> list[Task]:
     ]
 
 
-def _attempt(timings, label: str, plan, area_tolerance: float):
+def _attempt(timings, label: str, plan, area_tolerance: float, evaluation=None):
     """``analyse(plan)`` timed: (results, None), or (None, the exception it raised)."""
     try:
         return _timed(
-            timings, label, lambda: analyse(plan, (), area_tolerance=area_tolerance)
+            timings,
+            label,
+            lambda: analyse(plan, (), area_tolerance=area_tolerance, evaluation=evaluation),
         ), None
     except Exception as error:
         return None, error

@@ -25,6 +25,10 @@ column):
 - ``baselines`` (``baselines.baselines``): index (layer, zone, current_use, planned_use,
   adjusted_use) -> area_ha, area_mu, adjusted: a re-designation's states side by side
   (现状 / 批复规划 / 调整后), for the re-designations and the farmer bases.
+- ``enterprise_evaluation``, ``evaluation_indicators``, ``low_efficiency_land``,
+  ``low_efficiency_totals``, ``evaluation_grades``, ``indicator_monitoring``
+  (``evaluation.evaluation_tables``): the configured 亩均效益评价, 规划实施监测预警
+  (preset ``plan`` by default) and 低效用地 by reason, zone and town.
 
 Zone layers are the catalogue's polygon plan layers (clusters, park_in_park, support_nodes,
 farmer_bases, zgc_park, other_sites, land_adjustments); overlapping zones are each measured
@@ -85,8 +89,23 @@ log = logging.getLogger(__name__)
 MIX_TABLES = ("mix", "mix_indices")
 YIELD_TABLES = ("zone_yields", "parcel_yields", "benchmark")
 ADJUSTMENT_TABLES = ("transitions", "changing_parcels", "adjustment_totals", "base_land_changes")
+EVALUATION_TABLES = (
+    "enterprise_evaluation",
+    "evaluation_indicators",
+    "low_efficiency_land",
+    "low_efficiency_totals",
+    "evaluation_grades",
+    "indicator_monitoring",
+)
 BASELINE_LAYERS = (ADJUSTMENTS.name, BASES.name)  # the zones whose states are shown side by side
-TABLES = MIX_TABLES + YIELD_TABLES + ADJUSTMENT_TABLES + ("baselines",) + CONTROL_LINE_TABLES
+TABLES = (
+    MIX_TABLES
+    + YIELD_TABLES
+    + ADJUSTMENT_TABLES
+    + ("baselines",)
+    + CONTROL_LINE_TABLES
+    + EVALUATION_TABLES
+)
 
 
 @dataclass(frozen=True)
@@ -336,13 +355,16 @@ def compute_all(
     *,
     grading: Grading | None = None,
     geometries: dict[str, gpd.GeoDataFrame] | None = None,
+    evaluation=None,
 ) -> dict[str, pd.DataFrame]:
     """Every metric table (keys in ``TABLES``) for the work-CRS layers of ``plan``.
 
     ``work`` maps layer names to GeoDataFrames in EPSG:4548 (``pipeline.work_layers``);
     ``plan`` provides the attribute tables (land_use_classes, land_facts, zgc_benchmark).
     ``geometries``, when given, receives the layers some metrics make (the control-line
-    overlap pieces, ``control_line_conflicts``). Pure: nothing is printed or written.
+    overlap pieces, ``control_line_conflicts``).
+    ``evaluation``: an ``evaluation.Config`` (default: the ``plan`` preset).
+    Pure: nothing is printed or written.
     """
     inputs = prepare(work, plan)
     tables = mix_tables(inputs)
@@ -355,6 +377,19 @@ def compute_all(
             inputs.zones,
             inputs.classes,
             geometries=geometries,
+        )
+    )
+    from ..core.vocabulary import park_key
+    from .evaluation import evaluation_tables  # the evaluation engine and its presets
+
+    tables.update(
+        evaluation_tables(
+            inputs,
+            evaluation,
+            places=work.get("places"),
+            indicators=plan.layers.get("indicators"),
+            computed=tables,
+            park=park_key(work),
         )
     )
     return tables

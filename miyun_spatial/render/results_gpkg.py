@@ -11,7 +11,8 @@ Each zone layer keeps its own name, fields and geometry (EPSG:4548) and gains:
 
 ``land_parcels`` gains the ``parcel_yields`` columns (``grade``, ``low_efficiency``,
 ``revenue_per_ha``...), ``adjusted_use`` and the change flags ``current_to_planned`` /
-``planned_to_adjusted``. The other spatial layers of the plan (projects, the district, places)
+``planned_to_adjusted``. ``low_efficiency_land`` holds the parcels meeting a 低效用地 reason
+(``low_efficiency_land`` table: reasons, area). The other spatial layers of the plan (projects, the district, places)
 follow as they are, for reference. The file is written atomically through ``store.write_gpkg``; a
 ``finish(tmp_path)`` callable may add tables (e.g. QGIS layer styles) before it is renamed
 into place.
@@ -31,6 +32,7 @@ from ..core.landuse import UNCOVERED, USES, parcel_uses
 from ..io import geopackage as store
 
 RESULTS_NAME = "results.gpkg"
+LOW_EFFICIENCY = "low_efficiency_land"  # parcels meeting a 低效用地 reason (evaluation preset)
 PARCELS = CATALOGUE["land_parcels"]
 CLASSES = CATALOGUE["land_use_classes"]
 # the parcels' change flags: name -> (use before, use after)
@@ -154,9 +156,20 @@ def results_layers(
         layers[PARCELS.name] = _join_on_code(
             parcels, PARCELS.id_field, _parcel_metrics(parcels, tables)
         )
+    listed = tables.get(LOW_EFFICIENCY)
+    if PARCELS.name in work and listed is not None and len(listed):
+        layers[LOW_EFFICIENCY] = _low_efficiency_layer(work[PARCELS.name], listed)
     for name, frame in work.items():
         layers.setdefault(name, frame)  # reference layers, as they are
     return layers
+
+
+def _low_efficiency_layer(parcels: gpd.GeoDataFrame, listed: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The parcels of ``low_efficiency_land`` (低效用地) with their reasons, in table order."""
+    codes = parcels[PARCELS.id_field].astype(str)
+    geometry = parcels.geometry.set_axis(codes.to_numpy()).reindex(listed.index)
+    frame = pd.DataFrame(listed).reset_index()
+    return gpd.GeoDataFrame(frame, geometry=geometry.to_numpy(), crs=parcels.crs)
 
 
 def write_results(

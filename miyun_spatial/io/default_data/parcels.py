@@ -25,6 +25,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ...core.crs import WORK_CRS
+from .enterprise import add_enterprise_attributes
 from .plan_features import HA, seed_for
 from .shapes import (
     calibrate,
@@ -416,4 +417,5 @@ def build_parcels(
             frame[column] = None
     frame["data_basis"] = "synthetic"
     frame = add_economics(frame, targets, classes)
+    frame = add_enterprise_attributes(frame)  # 亩均评价 / 低效用地 fields, own seed
     return frame.drop(columns=["zone", "prefix"])

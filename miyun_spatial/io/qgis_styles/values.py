@@ -71,7 +71,7 @@ def field_values(
 ) -> tuple[Choice, ...]:
     """Allowed values of ``spec.field``: the catalogue's, or the land-use classes for a ref."""
     if field.values:
-        colors = {v.value: v.color for v in field.values if v.color}
+        colors = {v.value: v.color for v in field.values if v.color}  # = category_colors
         return tuple(Choice(v.value, v.label, colors.get(v.value)) for v in field.values)
     if field.ref_layer == LAND_USE:
         return land_use_values(classes)

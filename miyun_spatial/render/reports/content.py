@@ -20,7 +20,7 @@ from ...core.crs import WORK_CRS
 from ...core.plan import PlanData
 from ...core.vocabulary import VOCABULARY, role_code
 from ...validate.layers import Finding, findings_frame, summary_counts
-from . import metric_sections, review, yield_section
+from . import evaluation_section, metric_sections, review, yield_section
 from .model import Column, Front, Report, Section, column_for, make_table
 from .provenance import provenance_table
 
@@ -67,6 +67,7 @@ def assemble_report(inputs: ReportInputs) -> Report:
             metric_sections.mix_section(inputs.tables, inputs.plan),
             metric_sections.adjustments_section(inputs.tables, inputs.plan),
             yield_section.yield_section(inputs.tables, inputs.plan),
+            evaluation_section.evaluation_section(inputs.tables),
             indicators_section(inputs),
             projects_section(inputs),
             checks_section(inputs),

@@ -73,6 +73,8 @@ table.dense { font-size: 6.5pt; }
 table.dense th, table.dense td { padding: 1px 2px; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.flag td { background: var(--flag); }
+tr.warn-red td { background: #f4c7c3; } tr.warn-amber td { background: #fce8b2; }
+tr.warn-green td { background: #d9ead3; }
 figure { margin: 6px 0 10px; break-inside: avoid; }
 figure.chart { text-align: center; }
 figure.chart svg { width: 100%; height: auto; max-height: 165mm; max-width: 200mm; }
@@ -114,7 +116,7 @@ TEMPLATE = """<!DOCTYPE html>
 <thead><tr>{% for h in t.headers %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
 {%- for row in t.rows %}
-<tr{% if row.flag %} class="flag"{% endif %}>
+<tr{% if row.flag %} class="flag"{% elif row.level %} class="warn-{{ row.level }}"{% endif %}>
 {%- for cell in row.cells %}<td{% if cell.num %} class="num"{% endif %}>{{ cell.text }}</td>{% endfor -%}
 </tr>
 {%- endfor %}
@@ -291,6 +293,18 @@ def _section_view(section: Section, listings: dict[str, str], drawn: Mapping[str
     }
 
 
+WARNING_LEVELS = ("red", "amber", "green")
+
+
+def _level(table: Table, record) -> str | None:
+    """The warning level of a row of a ``levels`` table (the last word of its cell), or None."""
+    if table.levels is None:
+        return None
+    value = record[[c.key for c in table.columns].index(table.levels)]
+    word = str(value).split()[-1] if value else ""
+    return word if word in WARNING_LEVELS else None
+
+
 def _table_view(table: Table, *, cap: int | None = None, full: str = "") -> dict:
     """A table as the template draws it; with ``cap``, an excerpt of its first rows for the
     appendix (the columns those rows leave empty are left out of the excerpt)."""
@@ -310,7 +324,7 @@ def _table_view(table: Table, *, cap: int | None = None, full: str = "") -> dict
             for i, column in zip(keep, columns, strict=True)
         ]
         flag = flag_index is not None and record[flag_index] == table.flag[1]
-        rows.append({"cells": cells, "flag": flag})
+        rows.append({"cells": cells, "flag": flag, "level": _level(table, record)})
     note = table.note
     if cap is not None:
         cut = f"前 {len(shown)} 行，共 {len(values)} 行 first {len(shown)} of {len(values)} rows"

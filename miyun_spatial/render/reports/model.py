@@ -87,6 +87,7 @@ class Table:
     columns: tuple[Column, ...]
     note: str = ""
     flag: tuple[str, object] | None = None  # (column, value): rows to highlight
+    levels: str | None = None  # a column of warnings ("… green/amber/red"): rows coloured by it
 
     def __post_init__(self) -> None:
         keys = [c.key for c in self.columns]
@@ -248,6 +249,7 @@ def make_table(
     *,
     note: str = "",
     flag: tuple[str, object] | None = None,
+    levels: str | None = None,
 ) -> Table:
     """A Table from ``frame`` (its index becomes ordinary columns); columns default to labels."""
     flat = frame.reset_index() if _has_named_index(frame) else frame.reset_index(drop=True)
@@ -256,7 +258,7 @@ def make_table(
         columns = tuple(column_for(str(c), kind=_guess_kind(flat[c])) for c in flat.columns)
     else:
         flat = flat[[c.key for c in columns]]
-    return Table(key, title_zh, title_en, flat, tuple(columns), note, flag)
+    return Table(key, title_zh, title_en, flat, tuple(columns), note, flag, levels)
 
 
 def _has_named_index(frame: pd.DataFrame) -> bool:
