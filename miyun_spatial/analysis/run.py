@@ -24,7 +24,7 @@ from ..core.errors import DataError
 from ..core.vocabulary import park_key
 from ..io import geopackage as store
 from ..io import sources
-from ..metrics import compute_all
+from ..metrics import MetricInputs, compute_all
 from ..metrics.areas import feature_areas
 from ..validate.layers import (
     DEFAULT_AREA_TOLERANCE,
@@ -96,12 +96,14 @@ def analyse(
     *,
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
     checks: bool = True,
+    inputs: MetricInputs | None = None,
 ) -> Results:
     """Compute every figure of a validated ``plan`` once; ``checks=False`` skips the plan
-    checks (for runs that do not render them, e.g. ``maps``)."""
+    checks (for runs that do not render them, e.g. ``maps``); ``inputs``: the metrics'
+    ``prepare`` of ``plan``, made already (a scenario's, sharing the base overlay)."""
     work = work_layers(plan)
     areas = feature_areas({s.name: work[s.name] for s in CATALOGUE.plan_layers if s.name in work})
-    tables = compute_all(work, plan)
+    tables = compute_all(work, plan, inputs=inputs)
     consistency = (
         tuple(
             check_consistency(

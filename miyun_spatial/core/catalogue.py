@@ -90,6 +90,8 @@ class LayerSpec:
     code_pattern: str | None = None
     rules: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     style: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    # True: a layer a source may lack (no finding when it is absent), e.g. the scenarios
+    optional: bool = False
 
     @property
     def title(self) -> str:
@@ -221,6 +223,7 @@ def load_catalogue(text: str | None = None) -> Catalogue:
                 code_pattern=spec.get("code_pattern"),
                 rules=MappingProxyType(dict(spec.get("rules", {}))),
                 style=MappingProxyType(dict(spec.get("style", {}))),
+                optional=bool(spec.get("optional", False)),
             )
         )
     catalogue = Catalogue(

@@ -24,6 +24,7 @@ from ..core.catalogue import CATALOGUE, FieldSpec, LayerSpec
 from ..core.code_text import NORMALISED, typed_as
 from ..core.crs import WORK_CRS, crs_problem
 from ..core.plan import PlanData
+from ..core.scenario import scenarios_of
 from .common import (
     DEFAULT_AREA_TOLERANCE,
     LEVELS,
@@ -41,6 +42,7 @@ from .common import (
 )
 from .input import input_findings
 from .rules import _MEMO, _check_geometry_rules, _usable, _validity
+from .scenarios import scenario_findings
 
 LONG_NAME = 120  # characters; names longer than this break labels and tables
 LONG_TEXT = 2000
@@ -71,6 +73,8 @@ def _validate(plan: PlanData, area_tolerance: float) -> list[Finding]:
     findings: list[Finding] = list(input_findings(plan))
     for spec in CATALOGUE.layers:
         if spec.name not in plan.info:
+            if spec.optional:
+                continue
             findings.append(
                 Finding(
                     "error",
@@ -87,6 +91,8 @@ def _validate(plan: PlanData, area_tolerance: float) -> list[Finding]:
     findings.extend(_check_stored_types(plan))
     findings.extend(_check_references(plan))
     findings.extend(_check_geometry_rules(plan, area_tolerance))
+    # a bad what-if is worth a look but does not stop the base ('scenarios' refuses it)
+    findings.extend(scenario_findings(plan, scenarios_of(plan.layers), level="warning"))
     order = {level: i for i, level in enumerate(LEVELS)}
     return sorted(findings, key=lambda f: order[f.level])
 
