@@ -41,6 +41,7 @@ COMMAND_MODULES = {
     "export": "postgis",
     "qgis-plugin": "qgis",
     "qgis-project": "qgis",
+    "scenarios": "scenarios",
 }
 
 
