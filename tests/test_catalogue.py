@@ -32,6 +32,8 @@ def test_fixed_layer_names_of_the_data_contract():
         "project_stated_totals",
         "district",
         "places",
+        "scenarios",
+        "scenario_edits",
     } == set(CATALOGUE.names)
 
 

@@ -318,6 +318,7 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
                 _label(frame, spec, fid),
             )
         limit = LONG_NAME if f.name.startswith("name") or f.name == spec.id_field else LONG_TEXT
+        limit = f.max_length or limit
         for fid in text.index[text.str.len() > limit]:
             yield Finding(
                 "warning",

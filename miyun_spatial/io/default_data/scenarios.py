@@ -68,7 +68,7 @@ def default_scenarios(layers: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFr
         )  # fmt: skip
         for i, (layer, feature, field, value, wkt) in enumerate(edits, 1):
             edit_rows.append(
-                {"scenario_code": code, "edit_code": f"E{i}", "layer": layer,
+                {"scenario_code": code, "edit_code": f"{code}-{i:02d}", "layer": layer,
                  "feature_code": feature, "field": field, "value": value, "geometry_wkt": wkt}
             )  # fmt: skip
     return {
