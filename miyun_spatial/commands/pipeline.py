@@ -52,6 +52,17 @@ class StepPrinter:
 @area_tolerance_option
 @map_options
 @jobs_option
+@click.option(
+    "--scenario",
+    help="Build the data with this scenario's edits applied (a scenario_code or name), and "
+    "compare it with the base (scenarios.csv, scenarios.html, scenario_<code>.html).",
+)
+@click.option(
+    "--scenarios",
+    "scenario_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Take --scenario from this TOML file instead of the GeoPackage's tables.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @verbosity
 def build_command(
@@ -62,6 +73,8 @@ def build_command(
     basemap: str,
     tianditu_key: str | None,
     jobs: int,
+    scenario: str | None,
+    scenario_file: Path | None,
     as_json: bool,
 ) -> None:
     """Validate GPKG and write every table, map and report to the output folder.
@@ -79,6 +92,8 @@ def build_command(
         map_options=make_map_options(offline, basemap, tianditu_key),
         progress=printer,
         jobs=jobs,
+        scenario=scenario,
+        scenario_file=scenario_file,
     )
     if verbosity > 0:
         click.echo(printer.table(result.timings), err=True)
@@ -93,6 +108,11 @@ def build_command(
         )
         return
     say(summary_text(result))
+    if scenario is not None:
+        say(
+            f"{_pad('情景 scenario')}{scenario} applied to every output; compared with the base "
+            f"in {result.out_dir / 'scenarios.html'}"
+        )
 
 
 def _pad(label: str, width: int = 42) -> str:

@@ -8,13 +8,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis.run import load_checked, refuse_errors
-from ..analysis.scenarios import ScenarioRun, run_scenarios
+from ..analysis.run import analyse, load_checked, refuse_errors
+from ..analysis.scenarios import (
+    ScenarioRun,
+    apply_scenario,
+    pick,
+    refuse_scenario_errors,
+    run_scenarios,
+    scenario_matrix,
+)
 from ..core.errors import DataError
-from ..core.scenario import ScenarioSet, scenarios_of
+from ..core.plan import PlanData
+from ..core.scenario import Scenario, ScenarioSet, scenarios_of
 from ..io.scenario_file import read_scenario_file
 from ..io.staging import staged_run
-from ..validate.layers import DEFAULT_AREA_TOLERANCE
+from ..validate.layers import DEFAULT_AREA_TOLERANCE, validate
 
 
 @dataclass(frozen=True)
@@ -66,3 +74,32 @@ def scenarios(
         ("writing", time.perf_counter() - computed),
     )
     return ScenariosResult(run, outputs, timings)
+
+
+def scenario_plan(
+    plan: PlanData, code: str, scenario_file: Path | None = None
+) -> tuple[PlanData, Scenario]:
+    """``plan`` with scenario ``code`` applied (``build --scenario``), and the scenario;
+    DataError naming the bad edit or the unknown scenario."""
+    found = scenario_set(plan.layers, scenario_file)
+    refuse_scenario_errors(plan, found)
+    (chosen,) = pick(found, [code])
+    return apply_scenario(plan, chosen), chosen
+
+
+def scenario_outputs(
+    base_plan: PlanData,
+    scenario: Scenario,
+    results,
+    out_dir: Path,
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+) -> list[Path]:
+    """The comparison of a scenario build's ``results`` with the base (its tables, page,
+    workbook and side-by-side map) into ``out_dir``; the base is validated and analysed here."""
+    from ..render.scenarios import write_scenario_outputs
+
+    findings = tuple(validate(base_plan, area_tolerance=area_tolerance))
+    refuse_errors(base_plan, findings, see=f"'miyun-spatial validate {base_plan.path}'")
+    base = analyse(base_plan, findings, area_tolerance=area_tolerance, checks=False)
+    run = ScenarioRun(base, ((scenario, results),), scenario_matrix(base, [(scenario, results)]))
+    return write_scenario_outputs(run, out_dir)
