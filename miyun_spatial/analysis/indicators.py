@@ -30,6 +30,9 @@ YIELD_FIGURES = (
     ("output_pct_of_target", "产值达标率 output, % of target", "%"),
 )
 GRADES = ("A", "B", "C", "D", "n/a")
+# indicators that are sums over features: a run without any such feature has 0, not "no value"
+SUMS = ("park_area/", "parcel_area/", "base_land/", "category/", "grade/", "low_efficiency/",
+        "control_line_conflicts/")  # fmt: skip
 COLUMNS = ["group", "indicator", "unit", "value"]
 
 

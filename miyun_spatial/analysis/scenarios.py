@@ -26,7 +26,7 @@ from ..core.scenario import BASE, GEOMETRY, Scenario, ScenarioSet
 from ..metrics import MetricInputs, prepare
 from ..validate.layers import DEFAULT_AREA_TOLERANCE, Finding, first_error, validate
 from ..validate.scenarios import parse_number, scenario_findings
-from .indicators import COLUMNS, indicator_rows
+from .indicators import COLUMNS, SUMS, indicator_rows
 from .run import Results, analyse, work_layers
 
 log = logging.getLogger(__name__)
@@ -168,8 +168,9 @@ def run_scenarios(
 def scenario_matrix(base: Results, runs: Sequence[tuple[Scenario, Results]]) -> pd.DataFrame:
     """Indicators x (base, each scenario and its change against the base).
 
-    Rows: the union of the runs' indicators, in the base's order then new ones; a value a
-    run lacks is NaN (e.g. a class no parcel has in the base), its change counted from 0.
+    Rows: the union of the runs' indicators, in the base's order then new ones; a sum a run
+    lacks is 0 (e.g. the area of a class no parcel has), any other value NaN (its change
+    then counted from 0).
     """
     rows = indicator_rows(base)
     frames = [(s.code, indicator_rows(r)) for s, r in runs]
@@ -178,12 +179,19 @@ def scenario_matrix(base: Results, runs: Sequence[tuple[Scenario, Results]]) -> 
         extra = frame.index.difference(labels.index, sort=False)
         labels = pd.concat([labels, frame.loc[extra, COLUMNS[:3]]])
     matrix = labels.copy()
-    matrix[BASE] = rows["value"].reindex(labels.index)
+    summed = labels.index.str.startswith(SUMS)
+    matrix[BASE] = _filled(rows["value"].reindex(labels.index), summed)
     for code, frame in frames:
-        values = frame["value"].reindex(labels.index)
+        values = _filled(frame["value"].reindex(labels.index), summed)
         matrix[code] = values
         matrix[f"{code} {DELTA}"] = values.fillna(0.0) - matrix[BASE].fillna(0.0)
         both_missing = values.isna() & matrix[BASE].isna()
         matrix.loc[both_missing, f"{code} {DELTA}"] = np.nan
     matrix.index.name = "key"
     return matrix
+
+
+def _filled(values: pd.Series, summed: np.ndarray) -> pd.Series:
+    out = values.copy()
+    out[summed & out.isna().to_numpy()] = 0.0
+    return out
