@@ -113,9 +113,9 @@ def main() -> None:
         inputs, prep_s = timed(lambda: base_inputs(plan))
         _base, base_s = timed(lambda: analyse(plan, findings, inputs=inputs))
         out["base"] = read_s + prep_s + base_s
-        per = []
+        per, known = [], {}
         for scenario in chosen:
-            _r, seconds = timed(lambda s=scenario: analyse_scenario(plan, s, inputs))
+            _r, seconds = timed(lambda s=scenario: analyse_scenario(plan, s, inputs, known=known))
             per.append(seconds)
         out["scenarios_after_base"] = sum(per)
         out["per_scenario"] = dict(zip((s.code for s in chosen), per, strict=True))

@@ -283,3 +283,16 @@ def test_bad_toml_is_one_line(cli, tmp_path, default_gpkg):
     result = cli("scenarios", default_gpkg, "--scenarios", toml, "--out", tmp_path / "o")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "not valid TOML" in result.stderr
+
+
+def test_validation_reuses_only_the_layers_it_checked_before(default_plan):
+    from miyun_spatial.validate.layers import validate
+
+    known: dict = {}
+    assert validate(default_plan, known=known) == validate(default_plan)
+    bases = default_plan["farmer_bases"].copy()
+    bases.loc[bases["code"] == "B7", "category"] = "bogus"
+    edited = default_plan.replace(farmer_bases=bases)
+    again = validate(edited, known=known)
+    assert again == validate(edited)
+    assert any(f.check == "unknown_value" and f.code == "B7" for f in again)

@@ -124,11 +124,13 @@ def analyse_scenario(
     *,
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
     checks: bool = False,
+    known: dict | None = None,
 ) -> Results:
     """The scenario's data validated and analysed like any data (errors refused, naming the
-    scenario), sharing the base overlay for unchanged outlines."""
+    scenario), sharing the base overlay for unchanged outlines (and, with ``known``, the
+    value checks of layers no scenario edits: ``validate(known=...)``)."""
     edited = apply_scenario(plan, scenario)
-    findings = tuple(validate(edited, area_tolerance=area_tolerance))
+    findings = tuple(validate(edited, area_tolerance=area_tolerance, known=known))
     refuse_scenario_findings(scenario, findings)
     inputs = prepare(work_layers(edited), edited, base=base)
     return analyse(edited, findings, area_tolerance=area_tolerance, checks=checks, inputs=inputs)
@@ -156,12 +158,13 @@ def run_scenarios(
     chosen = pick(scenarios, codes)
     inputs = base_inputs(plan)
     base = analyse(plan, tuple(findings), area_tolerance=area_tolerance, inputs=inputs)
-    runs = []
+    runs, known = [], {}
     for scenario in chosen:
         log.info("scenario %s: %d edits", scenario.code, len(scenario.edits))
-        runs.append(
-            (scenario, analyse_scenario(plan, scenario, inputs, area_tolerance=area_tolerance))
+        result = analyse_scenario(
+            plan, scenario, inputs, area_tolerance=area_tolerance, known=known
         )
+        runs.append((scenario, result))
     return ScenarioRun(base, tuple(runs), scenario_matrix(base, runs))
 
 
