@@ -277,6 +277,13 @@ def test_unknown_scenario_name_and_orphan_edits(cli, tmp_path, gpkg_copy):
     assert cli("validate", gpkg_copy).returncode == 0
 
 
+def test_scenario_named_like_a_matrix_column_is_refused(cli, tmp_path, default_gpkg):
+    toml = tmp_path / "base.toml"
+    toml.write_text('[[scenarios]]\nscenario_code = "base"\nname = "x"\nprovenance = "user"\n')
+    result = cli("scenarios", default_gpkg, "--scenarios", toml, "--out", tmp_path / "o")
+    assert result.returncode == 1 and "scenario 'base'" in result.stderr and "fix:" in result.stderr
+
+
 def test_bad_toml_is_one_line(cli, tmp_path, default_gpkg):
     toml = tmp_path / "broken.toml"
     toml.write_text("[[scenarios]\nname = 1\n", encoding="utf-8")

@@ -22,6 +22,7 @@ CHECK = "scenario_edit"
 # layers a scenario cannot edit: the scenarios themselves
 NOT_EDITABLE = (SCENARIOS.name, EDITS.name)
 _POLYGONS = ("Polygon", "MultiPolygon")
+RESERVED = ("base", "key", "group", "indicator", "unit")  # the matrix's own columns
 
 
 def scenario_findings(
@@ -66,6 +67,10 @@ def _scenario_problems(level: str, scenario: Scenario) -> Iterator[Finding]:
             scenario,
             "has a code that is not letters, digits, '-' and '_'",
             "rename it (the code names its map page), e.g. S1",
+        )
+    if scenario.code.lower() in RESERVED:
+        yield _scenario_finding(
+            level, scenario, "has a code the comparison table uses itself", "rename it, e.g. S1"
         )
     allowed = SCENARIOS.field("provenance").allowed
     if scenario.provenance not in allowed:
