@@ -42,6 +42,7 @@ COMMAND_MODULES = {
     "qgis-plugin": "qgis",
     "qgis-project": "qgis",
     "evaluate": "evaluation",
+    "scenarios": "scenarios",
 }
 
 

@@ -33,6 +33,8 @@ def test_fixed_layer_names_of_the_data_contract():
         "district",
         "places",
         "control_lines",
+        "scenarios",
+        "scenario_edits",
     } == set(CATALOGUE.names)
 
 

@@ -24,7 +24,7 @@ from ..core.errors import DataError
 from ..core.vocabulary import park_key
 from ..io import geopackage as store
 from ..io import sources
-from ..metrics import compute_all
+from ..metrics import MetricInputs, compute_all
 from ..metrics.areas import feature_areas
 from ..validate.layers import (
     DEFAULT_AREA_TOLERANCE,
@@ -97,14 +97,17 @@ def analyse(
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
     checks: bool = True,
     evaluation=None,
+    inputs: MetricInputs | None = None,
 ) -> Results:
     """Compute every figure of a validated ``plan`` once; ``checks=False`` skips the plan
     checks (for runs that do not render them, e.g. ``maps``); ``evaluation``: the
-    ``metrics.evaluation.Config`` of the 亩均效益评价 (default: preset ``plan``)."""
+    ``metrics.evaluation.Config`` of the 亩均效益评价 (default: preset ``plan``);
+    ``inputs``: the metrics' ``prepare`` of ``plan``, made already (a scenario's, sharing
+    the base overlay)."""
     work = work_layers(plan)
     areas = feature_areas({s.name: work[s.name] for s in CATALOGUE.plan_layers if s.name in work})
     derived: dict[str, gpd.GeoDataFrame] = {}  # layers the metrics make (control-line pieces)
-    tables = compute_all(work, plan, geometries=derived, evaluation=evaluation)
+    tables = compute_all(work, plan, geometries=derived, evaluation=evaluation, inputs=inputs)
     consistency = (
         tuple(
             check_consistency(

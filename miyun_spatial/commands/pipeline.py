@@ -59,6 +59,17 @@ class StepPrinter:
     show_default=True,
     help="亩均效益评价 preset (miyun_spatial/core/presets/NAME.toml): plan, zhejiang.",
 )
+@click.option(
+    "--scenario",
+    help="Build the data with this scenario's edits applied (a scenario_code or name), and "
+    "compare it with the base (scenarios.csv, scenarios.html, scenario_<code>.html).",
+)
+@click.option(
+    "--scenarios",
+    "scenario_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Take --scenario from this TOML file instead of the GeoPackage's tables.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @verbosity
 def build_command(
@@ -70,6 +81,8 @@ def build_command(
     tianditu_key: str | None,
     jobs: int,
     evaluation_preset: str,
+    scenario: str | None,
+    scenario_file: Path | None,
     as_json: bool,
 ) -> None:
     """Validate GPKG and write every table, map and report to the output folder.
@@ -89,6 +102,8 @@ def build_command(
         progress=printer,
         jobs=jobs,
         evaluation=evaluation,
+        scenario=scenario,
+        scenario_file=scenario_file,
     )
     if verbosity > 0:
         click.echo(printer.table(result.timings), err=True)
@@ -103,6 +118,11 @@ def build_command(
         )
         return
     say(summary_text(result))
+    if scenario is not None:
+        say(
+            f"{_pad('情景 scenario')}{scenario} applied to every output; compared with the base "
+            f"in {result.out_dir / 'scenarios.html'}"
+        )
 
 
 def _pad(label: str, width: int = 42) -> str:

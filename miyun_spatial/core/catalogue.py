@@ -55,6 +55,7 @@ class FieldSpec:
     ref: str | None = None
     description: str = ""
     values: tuple[AllowedValue, ...] = ()
+    max_length: int | None = None  # longer text is warned about (default: validate's limits)
 
     @property
     def label(self) -> str:

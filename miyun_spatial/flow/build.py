@@ -236,6 +236,8 @@ def build(
     progress: Progress | None = None,
     jobs: int = 1,
     evaluation=None,
+    scenario: str | None = None,
+    scenario_file: Path | None = None,
 ) -> BuildResult:
     """Run the whole job on ``gpkg`` (default: the embedded GeoPackage) into ``out_dir``.
 
@@ -250,10 +252,22 @@ def build(
     All or nothing (:mod:`miyun_spatial.staging`): the run writes into a staging folder that
     replaces ``out_dir`` once everything is written; a failed run leaves ``out_dir`` as it
     was (a refused run's validation.csv lands only in a folder without a previous run).
+
+    ``scenario`` (a code or name of the data's scenarios, or of ``scenario_file``): build
+    the data with that scenario's edits applied, and add its comparison with the base
+    (``flow.scenarios.scenario_outputs``).
     """
     with staged_run(out_dir, command="build", replace_all=True) as stage:
         result = _build_into(
-            stage, gpkg, area_tolerance, map_options, progress, jobs, evaluation=evaluation
+            stage,
+            gpkg,
+            area_tolerance,
+            map_options,
+            progress,
+            jobs,
+            scenario=scenario,
+            scenario_file=scenario_file,
+            evaluation=evaluation,
         )
     outputs = tuple(stage.final(path) for path in result.outputs)
     return replace(result, out_dir=Path(out_dir), outputs=outputs)
@@ -268,6 +282,8 @@ def _build_into(
     jobs: int,
     *,
     evaluation=None,
+    scenario: str | None = None,
+    scenario_file: Path | None = None,
 ) -> BuildResult:
     """:func:`build`, writing into ``stage.path``."""
     out_dir = stage.path
@@ -275,6 +291,11 @@ def _build_into(
     tell = progress or (lambda i, n, label, _pct: log.info("[%d/%d] %s", i, n, label))
     tell(1, 4, "reading", 0)
     plan = _timed(timings, "reading", lambda: sources.load(gpkg))
+    base_plan, chosen = plan, None
+    if scenario is not None:
+        from .scenarios import scenario_plan
+
+        plan, chosen = scenario_plan(plan, scenario, scenario_file)
     store.settle_geometries(plan.layers)  # before any fork
     analysing = "computing areas, metrics and plan checks"
     side_by_side = jobs > 1 and can_fork()
@@ -331,6 +352,10 @@ def _build_into(
             outputs += write_pages_index(_map_inputs(ctx), pages, ctx.out_dir)
         else:
             outputs += [path for d in by_step[name] if writes[d.label] for path in d.value]
+    if chosen is not None:
+        from .scenarios import scenario_outputs
+
+        outputs += scenario_outputs(base_plan, chosen, results, out_dir, area_tolerance)
     tell(len(tasks), len(tasks), "done", 100)
     peaks = tuple((d.label, round(d.peak_mb)) for d in done)
     return BuildResult(

@@ -72,6 +72,7 @@ from .mix import (
     source_class_mix,
 )
 from .overlay import main_zone_positions, overlay_pieces
+from .scenario_overlay import geometry_changes, updated_pieces
 from .yields import (
     BENCHMARK,
     FACTS,
@@ -171,8 +172,12 @@ def prepare(
     plan: PlanData,
     *,
     layers: tuple[str, ...] = ZONE_LAYERS,
+    base: MetricInputs | None = None,
 ) -> MetricInputs:
     """Index the zone layers and the parcels by code and overlay each zone layer once.
+
+    With ``base`` (the inputs of the same features before a scenario's edits), only the zones
+    and parcels whose geometry differs are overlaid again (``scenario_overlay``).
 
     Raises DataError (naming the layer, the feature and the fix) for a missing parcel layer,
     an empty or duplicate code, an empty or unknown land-use code, a missing geometry.
@@ -188,7 +193,14 @@ def prepare(
         check_classes(uses[use], list(pd.unique(uses[use])), classes)
     zones = {name: by_code(work[name], name) for name in layers if name in work}
     pieces = {}
+    moved = None if base is None else geometry_changes(base.parcels, parcels)
     for name, frame in zones.items():
+        if base is not None and name in base.pieces:
+            pieces[name] = updated_pieces(
+                base.pieces[name], frame, parcels, zone_layer=name, parcel_layer=PARCELS.name,
+                changed_zones=geometry_changes(base.zones[name], frame), changed_parcels=moved,
+            )  # fmt: skip
+            continue
         pieces[name] = overlay_pieces(frame, parcels, zone_layer=name, parcel_layer=PARCELS.name)
         log.info("%s: %d zones, %d parcel pieces", name, len(frame), len(pieces[name]))
     return MetricInputs(
@@ -356,6 +368,7 @@ def compute_all(
     grading: Grading | None = None,
     geometries: dict[str, gpd.GeoDataFrame] | None = None,
     evaluation=None,
+    inputs: MetricInputs | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every metric table (keys in ``TABLES``) for the work-CRS layers of ``plan``.
 
@@ -365,8 +378,10 @@ def compute_all(
     overlap pieces, ``control_line_conflicts``).
     ``evaluation``: an ``evaluation.Config`` (default: the ``plan`` preset).
     Pure: nothing is printed or written.
+    ``inputs``: ``prepare(work, plan)`` made already (e.g. a scenario's, sharing the base
+    overlay).
     """
-    inputs = prepare(work, plan)
+    inputs = prepare(work, plan) if inputs is None else inputs
     tables = mix_tables(inputs)
     tables.update(yield_tables(inputs, grading=grading))
     tables.update(adjustment_tables(inputs))

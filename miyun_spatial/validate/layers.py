@@ -24,6 +24,7 @@ from ..core.catalogue import CATALOGUE, FieldSpec, LayerSpec
 from ..core.code_text import NORMALISED, typed_as
 from ..core.crs import WORK_CRS, crs_problem
 from ..core.plan import PlanData
+from ..core.scenario import scenarios_of
 from .common import (
     DEFAULT_AREA_TOLERANCE,
     LEVELS,
@@ -42,6 +43,7 @@ from .common import (
 from .control_lines import control_line_findings
 from .input import input_findings
 from .rules import _MEMO, _check_geometry_rules, _usable, _validity
+from .scenarios import scenario_findings
 
 LONG_NAME = 120  # characters; names longer than this break labels and tables
 LONG_TEXT = 2000
@@ -59,21 +61,41 @@ _GEOMETRY_TYPES = {
 }
 
 
-def validate(plan: PlanData, *, area_tolerance: float = DEFAULT_AREA_TOLERANCE) -> list[Finding]:
-    """Every finding for ``plan``, errors first."""
+def validate(
+    plan: PlanData,
+    *,
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+    known: dict | None = None,
+) -> list[Finding]:
+    """Every finding for ``plan``, errors first.
+
+    ``known``: a dict the caller keeps between validations of versions of the same data (the
+    scenarios): each layer's own value checks are kept there and reused for a layer whose
+    frame and field types are the very objects checked before.
+    """
     token = _MEMO.set({})  # validity and usable layers, computed once per run
     try:
-        return _validate(plan, area_tolerance)
+        return _validate(plan, area_tolerance, {} if known is None else known)
     finally:
         _MEMO.reset(token)
 
 
-def _validate(plan: PlanData, area_tolerance: float) -> list[Finding]:
+def _features_once(plan: PlanData, spec: LayerSpec, known: dict) -> list[Finding]:
+    frame, info = plan.layers[spec.name], plan.info[spec.name]
+    seen = known.get(spec.name)
+    if seen is not None and seen[0] is frame and seen[1] is info:
+        return seen[2]
+    found = list(_check_features(plan, spec))
+    known[spec.name] = (frame, info, found)
+    return found
+
+
+def _validate(plan: PlanData, area_tolerance: float, known: dict) -> list[Finding]:
     findings: list[Finding] = list(input_findings(plan))
     for spec in CATALOGUE.layers:
-        if spec.name not in plan.info and spec.optional:
-            continue  # an optional layer (control_lines) may be absent
         if spec.name not in plan.info:
+            if spec.optional:
+                continue  # an optional layer (control_lines, scenarios) may be absent
             findings.append(
                 Finding(
                     "error",
@@ -86,11 +108,13 @@ def _validate(plan: PlanData, area_tolerance: float) -> list[Finding]:
             continue
         findings.extend(_check_schema(plan, spec))
         if spec.name in plan.layers:
-            findings.extend(_check_features(plan, spec))
+            findings.extend(_features_once(plan, spec, known))
     findings.extend(_check_stored_types(plan))
     findings.extend(_check_references(plan))
     findings.extend(_check_geometry_rules(plan, area_tolerance))
     findings.extend(control_line_findings(plan, _with_markup))
+    # a bad what-if is worth a look but does not stop the base ('scenarios' refuses it)
+    findings.extend(scenario_findings(plan, scenarios_of(plan.layers), level="warning"))
     order = {level: i for i, level in enumerate(LEVELS)}
     return sorted(findings, key=lambda f: order[f.level])
 
@@ -316,6 +340,7 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
                 _label(frame, spec, fid),
             )
         limit = LONG_NAME if f.name.startswith("name") or f.name == spec.id_field else LONG_TEXT
+        limit = f.max_length or limit
         for fid in text.index[text.str.len() > limit]:
             yield Finding(
                 "warning",

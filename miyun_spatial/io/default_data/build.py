@@ -30,6 +30,7 @@ from ..sqlite_header import fix_transaction_counts
 from .control_lines import control_lines
 from .parcels import ParkTargets, build_parcels
 from .plan_features import draw_outlines, plan_layers
+from .scenarios import default_scenarios
 from .sources import DEFAULT_SOURCES, read_sources
 from .tables import attribute_tables, context_layers, project_points, projects_table
 
@@ -64,11 +65,14 @@ def default_layers(sources_dir: Path = DEFAULT_SOURCES) -> dict[str, pd.DataFram
     layers.update(attribute_tables(sources))
     layers.update(context_layers(sources))
     layers["control_lines"] = control_lines(sources, outlines, parcels)
-    ordered = {name: layers[name] for name in CATALOGUE.names}
+    ordered = {name: layers[name] for name in CATALOGUE.names if name in layers}
     for name, frame in ordered.items():
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
         if isinstance(frame, gpd.GeoDataFrame):
             frame.geometry = frame.geometry.normalize() if name != "places" else frame.geometry
+    for name, frame in default_scenarios(ordered).items():  # on the normalised outlines
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
+        ordered[name] = frame
     return ordered
 
 
