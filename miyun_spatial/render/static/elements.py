@@ -32,7 +32,7 @@ from ...core.palette import SCHEMATIC_DASH, layer_style
 DPI = 150
 LEGEND_IN = 2.3  # width of the legend column (north arrow and legend), inches
 BOUNDARY_STYLE = {"color": "#444444", "linewidth": 1.2, "linestyle": (0, (8, 2, 1.5, 2))}
-HIGHLIGHT = "#d7301f"
+HIGHLIGHT = "#08306b"  # the feature a figure is about (navy: red means exit or conflict)
 PLAN_LAYERS = ("clusters", "park_in_park", "support_nodes", "zgc_park", "other_sites")
 
 
@@ -452,8 +452,16 @@ def map_legend(legend_ax: Axes, entries: Sequence[tuple[str, object]], title: st
     legend.set_gid("legend")
 
 
-def legend_patch(color: str, *, edge: str = "#555555", dash="solid", alpha: float = 1.0) -> Patch:
-    return Patch(facecolor=rgba(color, alpha), edgecolor=edge, linestyle=dash, linewidth=0.7)
+def legend_patch(
+    color: str, *, edge: str = "#555555", dash="solid", alpha: float = 1.0, hatch: str | None = None
+) -> Patch:
+    return Patch(
+        facecolor=rgba(color, alpha), edgecolor=edge, linestyle=dash, linewidth=0.7, hatch=hatch
+    )
+
+
+HATCH = "////"  # strategic reserve land: tinted and hatched (core.palette.hatched_land_uses)
+HATCH_COLOR = "#3c5a1e"
 
 
 def boundary_entry() -> tuple[str, object]:

@@ -35,10 +35,13 @@ from ...core.palette import (
     category_labels,
     grade_colors,
     grade_labels,
+    hatched_land_uses,
     land_use_colors,
     layer_style,
 )
 from .elements import (
+    HATCH,
+    HATCH_COLOR,
     HIGHLIGHT,
     PLAN_LAYERS,
     MapData,
@@ -161,8 +164,13 @@ def _class_entries(codes: Sequence[str], data: MapData) -> list:
     if data.classes is not None:
         names = dict(zip(data.classes["code"].astype(str), data.classes["name_zh"], strict=True))
     order = [c for c in colors if c in set(codes)] + sorted(set(codes) - set(colors))
+    hatched = set(hatched_land_uses(data.classes)) if data.classes is not None else set()
     return [
-        (f"{c} {names.get(c, '')}".strip(), legend_patch(colors.get(c, "#cccccc"))) for c in order
+        (
+            f"{c} {names.get(c, '')}".strip(),
+            legend_patch(colors.get(c, "#cccccc"), hatch=HATCH if c in hatched else None),
+        )
+        for c in order
     ]
 
 
@@ -202,6 +210,19 @@ def _parcels_by(ax: Axes, data: MapData, values: pd.Series, colors: Mapping[str,
         each = [fills[c] for c in shown]
         draw_geometries(
             ax, geoms[inside], facecolors=each, edgecolor="#666666", linewidth=0.2, zorder=2
+        )
+    hatched = set(hatched_land_uses(data.classes)) if data.classes is not None else set()
+    marked = [i for i, u in enumerate(uniques) if u in hatched]
+    if marked:  # tinted (the class colour) and hatched over it, never blank white
+        chosen = inside[np.isin(shown, marked)]
+        draw_geometries(
+            ax,
+            geoms[chosen],
+            facecolor="none",
+            edgecolor=HATCH_COLOR,
+            linewidth=0,
+            hatch=HATCH,
+            zorder=2.5,
         )
     return sorted(uniques)
 
@@ -347,7 +368,8 @@ def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
     )
     where, before_ax, after_ax = axes
     district_boundary(where, data)
-    draw_polygons(where, feature, facecolor=HIGHLIGHT, edgecolor=HIGHLIGHT, linewidth=1.0, zorder=6)
+    mark = _feature_color(layer, feature)
+    draw_polygons(where, feature, facecolor=mark, edgecolor=mark, linewidth=1.0, zorder=6)
     clusters = data.layer("clusters")
     if clusters is not None:
         draw_plan_layer(where, clusters, "clusters", zorder=2)
@@ -360,7 +382,7 @@ def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
         ha="center",
         fontsize=6.5,
         fontweight="bold",
-        color=HIGHLIGHT,
+        color=mark,
         zorder=8,
     )
     set_extent(where, _district_bounds(data), pad=0.02)
@@ -375,11 +397,11 @@ def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
         values = _uses(data, use)
         if values is not None:
             codes |= set(_parcels_by(ax, data, values, colors, _pad_bounds(bounds, 0.15)))
-        _outline(ax, feature, HIGHLIGHT)
+        _outline(ax, feature, mark)
         set_extent(ax, bounds, pad=0.12, min_size=800.0)
         ax.set_title(label, fontsize=7)
     entries = [
-        (f"{code} {CATALOGUE[layer].title_zh}", Line2D([], [], color=HIGHLIGHT)),
+        (f"{code} {CATALOGUE[layer].title_zh}", Line2D([], [], color=mark)),
         boundary_entry(),
         *_class_entries(sorted(codes), data),
     ]
@@ -388,6 +410,15 @@ def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
     scale_bar(after_ax, "scale-bar-2")
     map_legend(legend_ax, entries)
     return figure
+
+
+def _feature_color(layer: str, feature: gpd.GeoDataFrame) -> str:
+    """The outline of a location map's feature: its category colour (a base: upgrade green,
+    transform orange, exit red), the highlight for layers without categories."""
+    field = CATALOGUE[layer].category_field
+    if field and field in feature.columns and len(feature):
+        return category_colors(layer, field).get(str(feature[field].iloc[0]), HIGHLIGHT)
+    return HIGHLIGHT
 
 
 def _pad_bounds(bounds, pad: float):
