@@ -77,6 +77,7 @@ def build(
         )
         if key == "maps" or f'id="{key}"' in others
     )
+    contents = f'<p class="contents">{contents}</p>' if others else ""
     html = f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -92,7 +93,7 @@ def build(
 <p class="note">规划要素几何为示意位置（图上虚线），地块及企业经济数据为合成示意数据；面积在 EPSG:4548 中量算。
 Plan geometry is schematic (dashed on the maps); parcel economics are synthetic; areas are
 measured in EPSG:4548.</p>
-<p class="contents">{contents}</p>
+{contents}
 <h2 id="maps">地图 Maps</h2>
 <table>
 <thead><tr><th>地图 Map</th><th>内容 What it shows</th><th>关键数字 Key figures</th></tr></thead>
