@@ -72,8 +72,9 @@ LAYOUT_JS = r"""
               ".miyun-title details"];
   // Panels cover at most this share of the map; side panels fold first, the legend last
   M.MAX_PANEL_SHARE = 0.25;
+  // (the legend stays open: it scrolls inside its max-height instead)
   var SHARE_FOLD = [".miyun-base-info details", ".miyun-mix details", ".miyun-base-links details",
-                    ".miyun-title details", ".miyun-legend"];
+                    ".miyun-title details"];
   // Share of the map's area under panels (their union, on a 4 px grid)
   M.panelShare = function (map) {
     var size = map.getSize(), cell = 4, nx = Math.ceil(size.x / cell), ny = Math.ceil(size.y / cell);
@@ -355,6 +356,7 @@ LAYOUT_CSS = r"""
 .miyun-lab.focus { font-size: 14px; }
 .miyun-north { background: rgba(255,255,255,.85); border-radius: 4px; padding: 2px 3px 0;
   box-shadow: 0 1px 4px rgba(0,0,0,.3); line-height: 0; }
+.miyun-legend-panel { max-height: 40vh; max-width: 320px; }
 .leaflet-container .leaflet-control-attribution { font-size: 10px; line-height: 1.4; }
 .leaflet-control-scale-line { background: rgba(255,255,255,.85); }
 .miyun-source { font-size: 10px; max-width: min(480px, 38vw); line-height: 1.3;

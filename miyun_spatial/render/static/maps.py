@@ -29,6 +29,7 @@ from matplotlib.lines import Line2D
 
 from ...core.catalogue import CATALOGUE
 from ...core.landuse import parcel_uses
+from ...core.measure import planar_area_ha
 from ...core.palette import (
     NO_DATA,
     category_colors,
@@ -46,7 +47,6 @@ from .elements import (
     PLAN_LAYERS,
     MapData,
     boundary_entry,
-    code_labels,
     district_boundary,
     draw_geometries,
     draw_groups,
@@ -60,8 +60,8 @@ from .elements import (
     north_arrow,
     scale_bar,
     set_extent,
-    town_labels,
 )
+from .labels import code_labels, place_labels, town_labels
 from .output import STATIC_DIR, StaticMap, render, write_static_maps
 
 VECTOR_PARCELS_MAX = 5_000  # parcels drawn as vectors, with outlines, in one panel
@@ -78,6 +78,12 @@ def _features_bounds(data: MapData):
         if f is not None
     ]
     return pd.concat(frames).total_bounds if frames else _district_bounds(data)
+
+
+def _whole_district(data: MapData):
+    """The district and every plan feature: what a 总图 shows, nothing cut off."""
+    a, b = _district_bounds(data), _features_bounds(data)
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def _district_bounds(data: MapData):
@@ -104,7 +110,7 @@ def overview(data: MapData) -> Figure:
             entries.append(layer_entry(layer))
     entries += _bases_layer(ax, data)
     town_labels(ax, data, _district_bounds(data))
-    set_extent(ax, _features_bounds(data), pad=0.08)
+    set_extent(ax, _whole_district(data), pad=0.03)
     return finish_map(figure, [ax], legend_ax, entries)
 
 
@@ -122,9 +128,18 @@ def _bases_layer(ax: Axes, data: MapData, *, zorder: int = 7) -> list:
     ax.scatter(
         points.x, points.y, s=22, c=fills, edgecolors="#222222", linewidths=0.6, zorder=zorder + 1
     )
-    code_labels(ax, bases.assign(geometry=points.translate(0, 900)))
+    code_labels(ax, bases.assign(geometry=points), beside=True)
     present = [c for c in colors if c in set(bases[field])]
-    return [(f"农民就业基地 {labels[c]}", _point_symbol(colors[c], 5)) for c in present]
+    area, mu = planar_area_ha(bases), CATALOGUE.mu_per_ha  # EPSG:4548, as every figure
+    counts = [(c, (bases[field] == c).to_numpy()) for c in present]
+    return [
+        (
+            f"农民就业基地 {labels[c]}\n{int(m.sum())} 个 · {area[m].sum():,.1f} ha"
+            f"（{area[m].sum() * mu:,.0f} 亩）",
+            _point_symbol(colors[c], 5),
+        )
+        for c, m in counts
+    ]
 
 
 def _point_symbol(color: str, size: float) -> Line2D:
@@ -147,7 +162,7 @@ def bases_map(data: MapData) -> Figure:
         entries.append(layer_entry("clusters"))
     entries += _bases_layer(ax, data)
     town_labels(ax, data, _district_bounds(data))
-    set_extent(ax, _features_bounds(data), pad=0.08)
+    set_extent(ax, _whole_district(data), pad=0.03)
     return finish_map(figure, [ax], legend_ax, entries)
 
 
@@ -343,7 +358,7 @@ def projects_map(data: MapData) -> Figure:
             linewidths=0.5,
             zorder=7,
         )
-        code_labels(ax, projects.assign(geometry=projects.geometry), size=5.5)
+        code_labels(ax, projects.assign(geometry=projects.geometry), size=5.5, beside=True)
         present = set(projects[field])
         entries += [(labels[s], _point_symbol(colors[s], 6)) for s in colors if s in present]
         entries.append(("点大小 = 固定资产投资 size = fixed investment", Line2D([], [])))
@@ -405,7 +420,8 @@ def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
         boundary_entry(),
         *_class_entries(sorted(codes), data),
     ]
-    north_arrow(legend_ax)
+    north_arrow(where)
+    place_labels(where)
     scale_bar(before_ax)
     scale_bar(after_ax, "scale-bar-2")
     map_legend(legend_ax, entries)
