@@ -307,7 +307,8 @@ def map_frame(data: MapData, title_zh: str, title_en: str, size=(7.0, 4.1), pane
         gid="source-line",
         linespacing=1.3,
     )
-    bottom, top = 0.36 / height, 1 - 0.56 / height
+    # panels carry titles of their own: they start lower, below the English title
+    bottom, top = 0.36 / height, 1 - (0.56 if panels == 1 else 0.74) / height
     legend_w = LEGEND_IN / width
     step = (1 - legend_w - 0.02) / panels
     axes = []

@@ -400,7 +400,7 @@ def location_map(data: MapData, layer: str, code: str, after: str) -> Figure:
         color=mark,
         zorder=8,
     )
-    set_extent(where, _district_bounds(data), pad=0.02)
+    set_extent(where, _district_bounds(data), pad=0.05)
     where.set_title("位置 location", fontsize=7)
     colors = land_use_colors(data.classes) if data.classes is not None else {}
     bounds = feature.total_bounds
