@@ -275,3 +275,27 @@ def test_tile_urls_that_are_not_xyz_templates_are_refused(tmp_path, default_gpkg
     )  # fmt: skip
     assert result.returncode != 0 and result.stderr.count("\n") == 1, result.stderr
     assert "--basemap-tiles" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_legends_fit_and_their_number_columns_are_labelled(browser, built, default_gpkg):
+    for page in subjects(default_gpkg):
+        open_at(browser, built / page, W, H)
+        legend = browser.execute_script(
+            """const p = document.querySelector('.miyun-legend-panel'), r = p.getBoundingClientRect();
+               return [r.left, r.top, r.right, r.bottom, p.scrollHeight, p.clientHeight,
+                       getComputedStyle(p).overflowY];"""
+        )
+        *box, scroll, client, overflow = legend
+        assert box[0] >= 0 and box[1] >= 0 and box[2] <= W and box[3] <= H, (page, box)
+        assert scroll <= client + 1 or overflow in ("auto", "scroll"), (page, legend)
+    open_at(browser, built / "land_use.html", W, H)
+    heads = browser.execute_script(
+        """return [...document.querySelectorAll('.miyun-legend .miyun-section[data-view-layer] th')]
+             .map(th => th.textContent).filter(t => t);"""
+    )
+    assert len(heads) == 3 and "地块" in heads[0] and "规划" in heads[1], heads
+    open_at(browser, built / "bases.html", W, H)
+    heads = browser.execute_script(
+        "return [...document.querySelectorAll('.miyun-legend th')].map(th => th.textContent)"
+    )
+    assert any("面积" in h and "ha" in h for h in heads) and any("数量" in h for h in heads), heads
