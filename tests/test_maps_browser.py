@@ -259,6 +259,7 @@ def test_land_use_views_recolour_parcels(browser, offline_maps, default_gpkg):
     parcels = pyogrio.read_dataframe(default_gpkg, layer="land_parcels", read_geometry=False)
     classes = pyogrio.read_dataframe(default_gpkg, layer="land_use_classes", read_geometry=False)
     color = dict(zip(classes["code"], classes["color_hex"].str.lower(), strict=True))
+    reserve = set(classes.loc[classes["group"] == "reserve", "code"])
     adjusted = parcels["proposed_use"].fillna(parcels["planned_use"])
     views = {
         "cu": parcels["current_use"],
@@ -267,15 +268,20 @@ def test_land_use_views_recolour_parcels(browser, offline_maps, default_gpkg):
     }
     for view, uses in views.items():
         browser.find_element("css selector", f'.miyun-views input[value="{view}"]').click()
+        # reserve land (LB) is tinted and hatched: a canvas pattern, not a flat colour
         fills = browser.execute_script(
-            """const out = {}; miyun.layers.land_parcels.eachLayer(
-                 l => { out[l.feature.properties._q.split(' ')[0]] = l.options.fillColor; }); return out;"""
+            """const out = {}; miyun.layers.land_parcels.eachLayer(l => {
+                 const f = l.options.fillColor;
+                 out[l.feature.properties._q.split(' ')[0]] =
+                   f instanceof CanvasPattern ? 'pattern' : f; }); return out;"""
         )
         expected = {
-            code: color[use] for code, use in zip(parcels["parcel_code"], uses, strict=True)
+            code: "pattern" if use in reserve else color[use]
+            for code, use in zip(parcels["parcel_code"], uses, strict=True)
         }
         assert fills == expected, view
     assert (views["po"] != views["pl"]).sum() > 0  # the default data proposes changes (A1)
+    assert views["pl"].isin(reserve).any()  # B7 becomes reserve land: the pattern is drawn
 
 
 def test_measure_search_mouse_position_and_fullscreen(browser, offline_maps):

@@ -54,7 +54,7 @@ def test_every_map_has_a_png_and_an_svg(static):
         head = (static / f"{key}.png").read_bytes()[:24]
         assert head[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = struct.unpack(">II", head[16:24])
-        assert width == 1050 and 350 < height < 700  # 7 in at 150 dpi
+        assert width == 2100 and 700 < height < 1400  # 7 in at 300 dpi
 
 
 @pytest.mark.parametrize("key", (*THEMATIC, *LOCATION))

@@ -266,8 +266,35 @@ def text_table(frame: pd.DataFrame, *, floatfmt: str = "{:,.2f}") -> str:
         return frame.to_string(float_format=floatfmt.format, na_rep="—")
 
 
+_TILES_META = "miyun_basemap_tiles"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    ctx.meta.setdefault(_TILES_META, {})[param.name] = value
+    return value
+
+
 def map_options(fn: Callable) -> Callable:
-    """--offline, --basemap, --tianditu-key: passed to the command as one ``maps`` MapOptions."""
+    """--offline, --basemap, --tianditu-key, --basemap-tiles, --basemap-attribution: passed to
+    the command as one ``maps`` MapOptions (see :func:`make_map_options`)."""
+    fn = click.option(
+        "--basemap-attribution",
+        default=None,
+        metavar="TEXT",
+        expose_value=False,
+        callback=_remember,
+        help="Attribution of --basemap-tiles (source and licence), shown on every map.",
+    )(fn)
+    fn = click.option(
+        "--basemap-tiles",
+        default=None,
+        metavar="URL_OR_DIR",
+        expose_value=False,
+        callback=_remember,
+        help="A local or intranet XYZ tile source (a 天地图 cache, the bureau's tile server): "
+        "a URL template with {z}/{x}/{y}, or a folder of z/x/y.png tiles (linked relative to "
+        "the maps). Shown first, also with --offline. Needs --basemap-attribution.",
+    )(fn)
     fn = click.option(
         "--tianditu-key",
         envvar=TIANDITU_ENV,
@@ -291,8 +318,23 @@ def map_options(fn: Callable) -> Callable:
 
 
 def make_map_options(offline: bool, basemap: str, tianditu_key: str | None) -> MapOptions:
+    """The maps' options; --basemap-tiles/--basemap-attribution come from the click context
+    (a folder of tiles is linked relative to the command's --out folder)."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.meta.get(_TILES_META, {}) if ctx is not None else {}
+    tiles, attribution = given.get("basemap_tiles"), given.get("basemap_attribution")
+    url = None
+    if tiles:
+        from ..render.maps.options import tile_source
+
+        out_dir = Path(ctx.params.get("out_dir") or "maps_out")
+        url = tile_source(str(tiles), out_dir)
     return MapOptions(
-        offline=offline, basemap=basemap, tianditu_key=(tianditu_key or "").strip() or None
+        offline=offline,
+        basemap=basemap,
+        tianditu_key=(tianditu_key or "").strip() or None,
+        tiles_url=url,
+        tiles_attribution=(attribution or "").strip() or None,
     )
 
 

@@ -57,3 +57,25 @@ def layer_style(layer: str) -> Mapping[str, object]:
 
 SCHEMATIC_DASH = CATALOGUE.palettes["schematic_dash"]
 UNCOVERED_COLOR = CATALOGUE.palettes["uncovered"]
+
+
+def color_meaning(color: str) -> dict[str, str] | None:
+    """What ``color`` means on every map ({'zh': ..., 'en': ...}), from ``palettes.meanings``."""
+    meaning = CATALOGUE.palettes.get("meanings", {}).get(str(color).lower())
+    return dict(meaning) if meaning else None
+
+
+def is_red(color: str) -> bool:
+    """Whether ``color`` is one of the reds kept for exit and conflict (``palettes.red``)."""
+    return str(color).lower() in {c.lower() for c in CATALOGUE.palettes.get("red", ())}
+
+
+def hatched_land_uses(classes: pd.DataFrame) -> tuple[str, ...]:
+    """Class codes drawn tinted and hatched (strategic reserve land: ``palettes.
+    hatched_land_use_groups``), so that they never read as blank "no data" white."""
+    groups = set(CATALOGUE.palettes.get("hatched_land_use_groups", ()))
+    if "group" not in classes:
+        return ()
+    return tuple(
+        str(c) for c, g in zip(classes["code"], classes["group"], strict=True) if g in groups
+    )

@@ -349,7 +349,9 @@ def _build_into(
             from ..render.maps.writer import write_pages_index
 
             pages = [page for d in by_step["maps"] for page in d.value]
-            outputs += write_pages_index(_map_inputs(ctx), pages, ctx.out_dir)
+            # the index lists every file of the run (all tasks are done by now)
+            files = [*outputs, *(p for d in done if writes[d.label] for p in d.value)]
+            outputs += write_pages_index(_map_inputs(ctx), pages, ctx.out_dir, files)
         else:
             outputs += [path for d in by_step[name] if writes[d.label] for path in d.value]
     if chosen is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import quote
 
 import folium
@@ -20,6 +21,7 @@ import xyzservices
 import xyzservices.providers as xyz
 
 from ...core.crs import wgs_to_gcj
+from .fields import esc
 from .options import MapOptions
 
 _WGS84_PROVIDERS = {
@@ -63,8 +65,32 @@ def _tianditu_layers(key: str, *, imagery: bool, show: bool) -> list[folium.Tile
     return [tiles, labels]
 
 
+def local_tile_layer(options: MapOptions) -> folium.TileLayer:
+    """The local or intranet XYZ source of ``--basemap-tiles``, with its attribution (escaped:
+    Leaflet writes attributions as HTML)."""
+    return folium.TileLayer(
+        tiles=options.tiles_url,
+        name="本地底图 Local tiles",
+        attr=esc(options.tiles_attribution or ""),
+        max_zoom=19,
+        show=True,
+    )
+
+
 def tile_layers(options: MapOptions) -> list[folium.TileLayer]:
-    """The tile layers a page offers, only the chosen one shown; none when offline or 'none'."""
+    """The tile layers a page offers, only the chosen one shown; none when offline or 'none'.
+
+    A ``--basemap-tiles`` source is shown first, offline too (it is the user's own server or
+    folder); the public basemaps are then offered beside it, not shown.
+    """
+    if options.tiles_url:
+        local = [local_tile_layer(options)]
+        if not options.draws_tiles:
+            return local
+        others = tile_layers(replace(options, tiles_url=None))
+        for layer in others:
+            layer.show = False
+        return local + others
     if not options.draws_tiles:
         return []
     if options.datum == "GCJ-02":

@@ -24,17 +24,19 @@ CLIENT_JS = r"""
 
   // Hatched fill (for "not assessed" classes): a canvas pattern usable as a fill colour.
   var patterns = {};
-  M.hatch = function (color) {
-    if (!patterns[color]) {
+  // tint: the class colour as background under a dark hatch (strategic reserve land)
+  M.hatch = function (color, tint) {
+    var key = color + (tint ? " tint" : "");
+    if (!patterns[key]) {
       var c = document.createElement("canvas"), ctx = c.getContext("2d");
       c.width = c.height = 8;
-      ctx.fillStyle = "#f4f4f4"; ctx.fillRect(0, 0, 8, 8);
-      ctx.strokeStyle = color; ctx.lineWidth = 1.5;
+      ctx.fillStyle = tint ? color : "#f4f4f4"; ctx.fillRect(0, 0, 8, 8);
+      ctx.strokeStyle = tint ? "rgba(40,60,20,.6)" : color; ctx.lineWidth = tint ? 1 : 1.5;
       ctx.beginPath(); ctx.moveTo(-2, 10); ctx.lineTo(10, -2); ctx.moveTo(-2, 2);
       ctx.lineTo(2, -2); ctx.moveTo(6, 10); ctx.lineTo(10, 6); ctx.stroke();
-      patterns[color] = ctx.createPattern(c, "repeat");
+      patterns[key] = ctx.createPattern(c, "repeat");
     }
-    return patterns[color];
+    return patterns[key];
   };
 
   // One style function per layer, fed by a small table: spec.colors[value of spec.field].
@@ -48,7 +50,7 @@ CLIENT_JS = r"""
         weight: spec.weight,
         opacity: spec.opacity,
         fill: spec.fill_opacity > 0,
-        fillColor: hatched ? M.hatch(c) : c || spec.fill,
+        fillColor: hatched ? M.hatch(c, spec.hatch_tint) : c || spec.fill,
         fillOpacity: spec.fill_opacity,
         dashArray: p._s ? spec.dash : spec.solid_dash || null,
         radius: p._r || spec.radius

@@ -70,6 +70,31 @@ LAYOUT_JS = r"""
   // Folded in this order when the panels leave too little room (small windows)
   var FOLD = [".miyun-legend", ".miyun-base-info details", ".miyun-mix details",
               ".miyun-title details"];
+  // Panels cover at most this share of the map; side panels fold first, the legend last
+  M.MAX_PANEL_SHARE = 0.25;
+  // (the legend stays open: it scrolls inside its max-height instead)
+  var SHARE_FOLD = [".miyun-base-info details", ".miyun-mix details", ".miyun-base-links details",
+                    ".miyun-title details"];
+  // Share of the map's area under panels (their union, on a 4 px grid)
+  M.panelShare = function (map) {
+    var size = map.getSize(), cell = 4, nx = Math.ceil(size.x / cell), ny = Math.ceil(size.y / cell);
+    var grid = new Uint8Array(nx * ny), covered = 0;
+    M.controlRects(map).forEach(function (r) {
+      var x0 = Math.max(0, Math.floor(r.x0 / cell)), x1 = Math.min(nx, Math.ceil(r.x1 / cell));
+      var y0 = Math.max(0, Math.floor(r.y0 / cell)), y1 = Math.min(ny, Math.ceil(r.y1 / cell));
+      for (var y = y0; y < y1; y++) {
+        for (var x = x0; x < x1; x++) {
+          if (!grid[y * nx + x]) { grid[y * nx + x] = 1; covered++; }
+        }
+      }
+    });
+    return covered / (nx * ny);
+  };
+  M.limitPanels = function (map) {
+    for (var f = 0; f < SHARE_FOLD.length && M.panelShare(map) > M.MAX_PANEL_SHARE; f++) {
+      map.getContainer().querySelectorAll(SHARE_FOLD[f]).forEach(function (d) { d.open = false; });
+    }
+  };
   M.fitView = function (map, bounds, opts) {
     opts = opts || {};
     var b = L.latLngBounds(bounds), size;
@@ -78,6 +103,7 @@ LAYOUT_JS = r"""
     if (!size.x || !size.y || !b.isValid()) { return; }
     var z = 12, sw = map.project(b.getSouthWest(), z), ne = map.project(b.getNorthEast(), z);
     var bw = Math.max(ne.x - sw.x, 1), bh = Math.max(sw.y - ne.y, 1), m = opts.margin || 12;
+    M.limitPanels(map);
     var pad = M.reservedPadding(size.x, size.y, M.controlRects(map), bw, bh, m);
     // a window too small for the panels: fold them one by one while the content has less
     // than a third of the window in either direction and folding draws it at least 1.5x larger
@@ -157,6 +183,16 @@ LAYOUT_JS = r"""
       return c.x0 >= frame.left && c.y0 >= frame.top && c.x1 <= frame.right &&
         c.y1 <= frame.bottom;
     }
+    // labelled point markers are obstacles too: a label must not cover another feature's
+    // marker (J03's label ran over J09's marker, and J09's own label found no place left)
+    var markers = [];
+    M.labels.forEach(function (lab) {
+      var group = lab.layer._miyunGroup, l = lab.layer;
+      if (!group || !map.hasLayer(group) || !l.getLatLng || l.getBounds) { return; }
+      var q = map.latLngToContainerPoint(l.getLatLng()), r = (l.options.radius || 3) + 1;
+      markers.push({ x0: frame.left + q.x - r, y0: frame.top + q.y - r, x1: frame.left + q.x + r,
+                     y1: frame.top + q.y + r, own: lab });
+    });
     M.labels.slice().sort(function (a, b) { return b.prio - a.prio || a.i - b.i; })
       .forEach(function (lab) {
         var group = lab.layer._miyunGroup;
@@ -176,7 +212,10 @@ LAYOUT_JS = r"""
             span.style.transform = places[q];
             var r = span.getBoundingClientRect();
             var c = { x0: r.left - 4, y0: r.top - 3, x1: r.right + 4, y1: r.bottom + 3 };
-            if (inside(c) && !placed.some(function (o) { return overlaps(o, c); })) { box = c; }
+            if (inside(c) && !placed.some(function (o) { return overlaps(o, c); }) &&
+                !markers.some(function (o) { return o.own !== lab && overlaps(o, c); })) {
+              box = c;
+            }
           }
         }
         lab.shown = !!box;
@@ -216,6 +255,8 @@ LAYOUT_JS = r"""
   };
   M.initFace = function (map) {
     M.map = map;
+    // the map's own source instead of Leaflet's default prefix (a link and a flag)
+    if (map.attributionControl) { map.attributionControl.setPrefix(M.config.prefix || false); }
     map.createPane("miyunLabels").style.zIndex = 610;
     map.getPane("miyunLabels").style.pointerEvents = "none";
     M.labelLayer = L.layerGroup().addTo(map);
@@ -315,9 +356,11 @@ LAYOUT_CSS = r"""
 .miyun-lab.focus { font-size: 14px; }
 .miyun-north { background: rgba(255,255,255,.85); border-radius: 4px; padding: 2px 3px 0;
   box-shadow: 0 1px 4px rgba(0,0,0,.3); line-height: 0; }
+.miyun-legend-panel { max-height: 40vh; max-width: 320px; }
+.leaflet-container .leaflet-control-attribution { font-size: 10px; line-height: 1.4; }
 .leaflet-control-scale-line { background: rgba(255,255,255,.85); }
-.miyun-source { font-size: 11px; max-width: min(560px, 46vw); line-height: 1.35;
-  padding: 3px 7px; max-height: none; }
+.miyun-source { font-size: 10px; max-width: min(480px, 38vw); line-height: 1.3;
+  padding: 2px 6px; max-height: none; }
 .miyun-source p { margin: 0; }
 .miyun-tile-notice { position: absolute; z-index: 1000; left: 50%; top: 10px;
   transform: translateX(-50%); max-width: min(520px, calc(100% - 560px)); min-width: 240px;

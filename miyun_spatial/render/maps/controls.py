@@ -63,7 +63,7 @@ class LegendEntry:
     count: int | None = None
     area_ha: float | None = None
     extra: str = ""
-    shape: str = "box"  # box | dot | line | dash | dashdot | hatch
+    shape: str = "box"  # box | dot | line | dash | dashdot | hatch | hatch_tint
     views: tuple[tuple[str, str], ...] = ()  # (view key, text) cells, one per view
     layer: str = ""  # the row shows only while this page layer is on the map
 
@@ -78,6 +78,30 @@ class LegendSection:
     layers: tuple[str, ...] = ()
     view_layer: str = ""  # the layer whose active view the section's view cells mark
     view_mark: str = ""  # HTML: the active view's name (updated in the browser)
+    count_label: str = "数量 count"  # column headings (shown when a row has the column)
+    area_label: str = "面积 ha（亩） area"
+    extra_label: str = ""
+    view_labels: tuple[str, ...] = ()  # one heading per view cell
+
+
+def _header(section: LegendSection) -> str:
+    """The heading row of a section's number columns, '' when it has none."""
+    entries = section.entries
+    cells = []
+    if any(e.count is not None for e in entries):
+        cells.append(section.count_label)
+    if any(e.area_ha is not None for e in entries):
+        cells.append(section.area_label)
+    if any(e.extra for e in entries):
+        cells.append(section.extra_label)
+    views = max((len(e.views) for e in entries), default=0)
+    if views:
+        labels = list(section.view_labels) + [""] * views
+        cells += labels[:views]
+    if not cells:
+        return ""
+    heads = "".join(f'<th class="num">{esc(c)}</th>' for c in cells)
+    return f'<thead><tr><th colspan="2"></th>{heads}</tr></thead>'
 
 
 LINE_DASHES = {"line": "", "dash": "6 4", "dashdot": "10 3 2 3"}
@@ -96,6 +120,9 @@ def _swatch(entry: LegendEntry) -> str:
     if entry.shape == "hatch":
         css = f"background:repeating-linear-gradient(45deg,{color} 0 1.5px,#f4f4f4 1.5px 5px)"
         return f'<span class="sw hatch" style="{css}"></span>'
+    if entry.shape == "hatch_tint":  # dark hatch over the class colour
+        css = f"background:repeating-linear-gradient(45deg,rgba(40,60,20,.6) 0 1px,{color} 1px 4px)"
+        return f'<span class="sw hatch tint" style="{css}"></span>'
     shape = " dot" if entry.shape == "dot" else ""
     return f'<span class="sw{shape}" style="background:{color}"></span>'
 
@@ -109,6 +136,7 @@ def legend_html(sections: Sequence[LegendSection], *, title: str = "图例 Legen
         parts.append(
             f'<div class="miyun-section"{layers}{view}>'
             f'<div class="miyun-heading">{esc(section.title)}{section.view_mark}</div><table>'
+            + _header(section)
         )
         for e in section.entries:
             cells = [f"<td>{_swatch(e)}</td>", f'<td class="label">{esc(e.label)}</td>']

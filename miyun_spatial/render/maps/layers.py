@@ -109,6 +109,7 @@ class LayerStyle:
     label_priority: int = 0  # labels of higher priority are placed first
     label_class: str = ""  # "place" (town names), "focus" (the page's subject)
     hatch: tuple[str, ...] = ()  # class values drawn hatched in their colour
+    hatch_tint: bool = False  # hatched classes: dark hatch over their colour (a tint)
     solid_dash: str | None = None  # dash pattern of features that are not schematic
 
     def spec(self) -> dict:
@@ -131,6 +132,7 @@ class LayerStyle:
             "label_priority": int(self.label_priority),
             "label_class": self.label_class if self.label_class in ("place", "focus") else "",
             "hatch": [esc(v) for v in self.hatch],
+            "hatch_tint": bool(self.hatch_tint),
         }
 
 

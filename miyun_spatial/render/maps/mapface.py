@@ -89,6 +89,12 @@ def source_html(layers: Mapping[str, pd.DataFrame], *, generated: str) -> str:
     )
 
 
+def attribution_prefix() -> str:
+    """The attribution control's prefix (escaped HTML): the map's own source, in place of
+    Leaflet's default link and flag."""
+    return esc(f"规划 {PLAN_DOCUMENT} · miyun-spatial")
+
+
 class FitView(MacroElement):
     """``miyun.fitView(map, bounds)``: the initial view, fitted in the browser around the panels.
 

@@ -11,13 +11,18 @@ from __future__ import annotations
 import re
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_PLACE_NAMES = re.compile(r"[\u4e00-\u9fff0-9]+(?:\s*(?:/|\s+x\s+)\s*[\u4e00-\u9fff0-9]+)*")
 _BASIS = {"stated": "规划明确", "assumed": "假定", "external_report": "外部报告"}
 
 
 def _near(match: re.Match) -> str:
     # English asides in brackets stay in the English line
     place = re.sub(r"\s*\([^)]*[A-Za-z][^)]*\)", "", match.group(1)).strip()
-    where = f"，位于{place}附近" if _CJK.search(place) else ""
+    # only the Chinese names: English words after them ('河南寨镇 riverside next to ...')
+    # stay in the English line, so that the Chinese sentence has no English in it
+    names = _PLACE_NAMES.match(place)
+    place = re.sub(r"\s*/\s*", "、", re.sub(r"\s+x\s+", "与", names.group(0))) if names else ""
+    where = f"，位于{place}附近" if place else ""
     return f"示意轮廓，据规划文本数字化{where}"
 
 

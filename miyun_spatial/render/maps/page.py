@@ -33,7 +33,7 @@ from .controls import (
 )
 from .fields import esc, search_text
 from .layers import LayerData, LayerStyle, StyledGeoJson, display_geometry, layer_data
-from .mapface import FitView, generated_on, source_html
+from .mapface import FitView, attribution_prefix, generated_on, source_html
 from .options import MapOptions
 
 DISTRICT_SIMPLIFY_M = 15.0
@@ -95,7 +95,9 @@ def new_map(inputs: MapInputs, *, title_zh: str, title_en: str, subtitle: str = 
         Element('<meta name="generator" content="miyun-spatial">'), name="generator"
     )
     inline_assets(m, extra_js=CLIENT_JS + LAYOUT_JS, extra_css=CLIENT_CSS + LAYOUT_CSS)
-    ClientConfig(muPerHa=CATALOGUE.mu_per_ha, datum=inputs.options.datum).add_to(m)
+    ClientConfig(
+        muPerHa=CATALOGUE.mu_per_ha, datum=inputs.options.datum, prefix=attribution_prefix()
+    ).add_to(m)
     for tiles in tile_layers(inputs.options):
         tiles.add_to(m)
     add_panel(
@@ -211,6 +213,20 @@ def bounds_of(geometries: Sequence[gpd.GeoSeries]) -> list[list[float]] | None:
     west, south = np.nanmin(stack[:, 0]), np.nanmin(stack[:, 1])
     east, north = np.nanmax(stack[:, 2]), np.nanmax(stack[:, 3])
     return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def centred_bounds(
+    bounds: list[list[float]] | None, centre: tuple[float, float]
+) -> list[list[float]] | None:
+    """``bounds`` grown to be symmetric about ``centre`` (lon, lat), so that a view fitted to
+    them has the page's subject at the centre of the space the panels leave."""
+    if bounds is None:
+        return None
+    (south, west), (north, east) = bounds
+    lon, lat = centre
+    dx = max(abs(east - lon), abs(lon - west))
+    dy = max(abs(north - lat), abs(lat - south))
+    return [[lat - dy, lon - dx], [lat + dy, lon + dx]]
 
 
 def provenance_html(inputs: MapInputs) -> str:

@@ -53,10 +53,14 @@ def write_module_pages(inputs: MapInputs, module: ModuleType, out_dir: Path) -> 
     return [replace(page, html="") for page in pages]
 
 
-def write_index(inputs: MapInputs, pages: Sequence[Page], out_dir: Path) -> Path:
-    """index.html listing ``pages`` (written by :func:`write_module_pages`)."""
+def write_index(
+    inputs: MapInputs, pages: Sequence[Page], out_dir: Path, files: Sequence[Path] = ()
+) -> Path:
+    """index.html listing ``pages`` (written by :func:`write_module_pages`) and the run's
+    other output ``files``."""
     _refuse_duplicates(pages)
-    return write_text(Path(out_dir) / index.FILENAME, index.build(inputs, pages).html)
+    page = index.build(inputs, pages, out_dir=Path(out_dir), files=files)
+    return write_text(Path(out_dir) / index.FILENAME, page.html)
 
 
 def _refuse_duplicates(pages: Sequence[Page]) -> None:
@@ -84,9 +88,15 @@ def page_tasks(inputs: MapInputs, out_dir: Path) -> list[Task]:
     ] + tile_tasks(inputs, out_dir)  # large parcel layers: tiles/ (no pages)
 
 
-def write_pages_index(inputs: MapInputs, pages: Sequence[Page], out_dir: Path) -> list[Path]:
-    """index.html for ``pages`` (already written); the paths of the index and the pages."""
+def write_pages_index(
+    inputs: MapInputs, pages: Sequence[Page], out_dir: Path, files: Sequence[Path] = ()
+) -> list[Path]:
+    """index.html for ``pages`` (already written) and the run's other output ``files``; the
+    paths of the index and the pages."""
     out_dir = Path(out_dir)
-    paths = [write_index(inputs, pages, out_dir), *(out_dir / page.filename for page in pages)]
+    paths = [
+        write_index(inputs, pages, out_dir, files),
+        *(out_dir / page.filename for page in pages),
+    ]
     log.info("wrote %d maps to %s", len(paths), out_dir)
     return paths

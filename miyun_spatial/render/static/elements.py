@@ -29,10 +29,10 @@ from ...core.catalogue import CATALOGUE
 from ...core.citation import PLAN_CITATION, SCHEMATIC_MARK_EN, SCHEMATIC_MARK_ZH
 from ...core.palette import SCHEMATIC_DASH, layer_style
 
-DPI = 150
+DPI = 300  # print quality: a 7 in wide figure is 2100 px
 LEGEND_IN = 2.3  # width of the legend column (north arrow and legend), inches
 BOUNDARY_STYLE = {"color": "#444444", "linewidth": 1.2, "linestyle": (0, (8, 2, 1.5, 2))}
-HIGHLIGHT = "#d7301f"
+HIGHLIGHT = "#08306b"  # the feature a figure is about (navy: red means exit or conflict)
 PLAN_LAYERS = ("clusters", "park_in_park", "support_nodes", "zgc_park", "other_sites")
 
 
@@ -272,48 +272,6 @@ def rgba(color: str, alpha: float) -> tuple[float, float, float, float]:
     return to_rgba(color, min(1.0, alpha))
 
 
-def code_labels(ax: Axes, frame: gpd.GeoDataFrame, field: str = "code", *, size: float = 6.5):
-    points = frame.geometry.representative_point()
-    for text, point in zip(frame[field].astype(str), points, strict=True):
-        ax.annotate(
-            text,
-            (point.x, point.y),
-            ha="center",
-            va="center",
-            fontsize=size,
-            fontweight="bold",
-            color="#222222",
-            zorder=8,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
-        )
-
-
-def town_labels(ax: Axes, data: MapData, bounds) -> None:
-    places = data.layer("places")
-    if places is None:
-        return
-    x0, y0, x1, y1 = bounds
-    inside = places.cx[x0:x1, y0:y1]
-    inside = inside[inside.geometry.geom_type == "Point"]
-    if "kind" in inside.columns:
-        inside = (
-            inside[inside["kind"].astype(str).str.contains("town", na=False)]
-            if (inside["kind"].astype(str).str.contains("town", na=False).any())
-            else inside
-        )
-    ax.scatter(inside.geometry.x, inside.geometry.y, s=4, color="#555555", zorder=6)
-    for name, point in zip(inside["name_zh"].astype(str), inside.geometry, strict=True):
-        ax.annotate(
-            name,
-            (point.x, point.y),
-            xytext=(2, 2),
-            textcoords="offset points",
-            fontsize=5.5,
-            color="#555555",
-            zorder=6,
-        )
-
-
 # --- the five map elements -----------------------------------------------------------------
 
 
@@ -349,7 +307,8 @@ def map_frame(data: MapData, title_zh: str, title_en: str, size=(7.0, 4.1), pane
         gid="source-line",
         linespacing=1.3,
     )
-    bottom, top = 0.36 / height, 1 - 0.56 / height
+    # panels carry titles of their own: they start lower, below the English title
+    bottom, top = 0.36 / height, 1 - (0.56 if panels == 1 else 0.74) / height
     legend_w = LEGEND_IN / width
     step = (1 - legend_w - 0.02) / panels
     axes = []
@@ -371,7 +330,7 @@ def set_extent(ax: Axes, bounds, pad: float = 0.06, min_size: float = 1500.0) ->
     x0, y0, x1, y1 = bounds
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     w, h = max(x1 - x0, min_size) * (1 + 2 * pad), max(y1 - y0, min_size) * (1 + 2 * pad)
-    box = ax.get_position()
+    box = ax.get_position(original=True)  # not the box an equal aspect has shrunk already
     fig_w, fig_h = ax.figure.get_size_inches()
     shape = (box.width * fig_w) / (box.height * fig_h)
     if w / h < shape:
@@ -383,19 +342,20 @@ def set_extent(ax: Axes, bounds, pad: float = 0.06, min_size: float = 1500.0) ->
 
 
 def north_arrow(ax: Axes) -> None:
-    """The north arrow at the top left of ``ax`` (the legend column: it covers no feature)."""
+    """The north arrow inside the map frame, at its top right corner, on a white ground."""
     arrow = ax.annotate(
         "北\nN",
-        xy=(0.07, 1.0),
-        xytext=(0, -38),
+        xy=(0.95, 0.975),
+        xytext=(0, -34),
         xycoords="axes fraction",
         textcoords="offset points",
         ha="center",
         va="top",
-        fontsize=7,
+        fontsize=6.5,
         fontweight="bold",
-        arrowprops={"facecolor": "black", "edgecolor": "black", "width": 2.5, "headwidth": 8},
-        zorder=10,
+        arrowprops={"facecolor": "black", "edgecolor": "black", "width": 2.2, "headwidth": 7},
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#999999", "lw": 0.4},
+        zorder=12,
     )
     arrow.set_gid("north-arrow")
     arrow.arrow_patch.set_gid("north-arrow-symbol")
@@ -452,8 +412,16 @@ def map_legend(legend_ax: Axes, entries: Sequence[tuple[str, object]], title: st
     legend.set_gid("legend")
 
 
-def legend_patch(color: str, *, edge: str = "#555555", dash="solid", alpha: float = 1.0) -> Patch:
-    return Patch(facecolor=rgba(color, alpha), edgecolor=edge, linestyle=dash, linewidth=0.7)
+def legend_patch(
+    color: str, *, edge: str = "#555555", dash="solid", alpha: float = 1.0, hatch: str | None = None
+) -> Patch:
+    return Patch(
+        facecolor=rgba(color, alpha), edgecolor=edge, linestyle=dash, linewidth=0.7, hatch=hatch
+    )
+
+
+HATCH = "////"  # strategic reserve land: tinted and hatched (core.palette.hatched_land_uses)
+HATCH_COLOR = "#3c5a1e"
 
 
 def boundary_entry() -> tuple[str, object]:
@@ -478,8 +446,11 @@ def layer_entry(layer: str) -> tuple[str, object]:
 
 
 def finish_map(figure: Figure, axes: Sequence[Axes], legend_ax: Axes, entries) -> Figure:
-    north_arrow(legend_ax)
+    from .labels import place_labels
+
+    north_arrow(axes[0])
     for i, ax in enumerate(axes):
+        place_labels(ax)
         scale_bar(ax, "scale-bar" if i == 0 else f"scale-bar-{i + 1}")
     entries = [
         *entries,

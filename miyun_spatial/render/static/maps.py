@@ -22,13 +22,12 @@ from datetime import datetime
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ...core.catalogue import CATALOGUE
-from ...core.landuse import parcel_uses
+from ...core.measure import planar_area_ha
 from ...core.palette import (
     NO_DATA,
     category_colors,
@@ -44,26 +43,24 @@ from .elements import (
     PLAN_LAYERS,
     MapData,
     boundary_entry,
-    code_labels,
     district_boundary,
-    draw_geometries,
-    draw_groups,
     draw_plan_layer,
-    draw_polygons,
     finish_map,
     layer_entry,
     legend_patch,
     map_frame,
-    map_legend,
-    north_arrow,
-    scale_bar,
     set_extent,
-    town_labels,
 )
+from .labels import code_labels, town_labels
+from .location import LOCATION_STATES, STATE_LABELS, location_map
 from .output import STATIC_DIR, StaticMap, render, write_static_maps
-
-VECTOR_PARCELS_MAX = 5_000  # parcels drawn as vectors, with outlines, in one panel
-
+from .parcel_panels import (
+    class_entries,
+    district_bounds,
+    outline,
+    parcels_by,
+    use_values,
+)
 
 # --- the thematic maps ----------------------------------------------------------------------
 
@@ -75,15 +72,13 @@ def _features_bounds(data: MapData):
         for f in (data.layer(n) for n in (*PLAN_LAYERS, "farmer_bases", "land_adjustments"))
         if f is not None
     ]
-    return pd.concat(frames).total_bounds if frames else _district_bounds(data)
+    return pd.concat(frames).total_bounds if frames else district_bounds(data)
 
 
-def _district_bounds(data: MapData):
-    district = data.layer("district")
-    if district is not None:
-        return district.total_bounds
-    frames = [f for f in (data.layer(n) for n in PLAN_LAYERS) if f is not None]
-    return pd.concat(frames).total_bounds
+def _whole_district(data: MapData):
+    """The district and every plan feature: what a 总图 shows, nothing cut off."""
+    a, b = district_bounds(data), _features_bounds(data)
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def overview(data: MapData) -> Figure:
@@ -101,8 +96,8 @@ def overview(data: MapData) -> Figure:
             code_labels(ax, frame)
             entries.append(layer_entry(layer))
     entries += _bases_layer(ax, data)
-    town_labels(ax, data, _district_bounds(data))
-    set_extent(ax, _features_bounds(data), pad=0.08)
+    town_labels(ax, data, district_bounds(data))
+    set_extent(ax, _whole_district(data), pad=0.03)
     return finish_map(figure, [ax], legend_ax, entries)
 
 
@@ -120,9 +115,18 @@ def _bases_layer(ax: Axes, data: MapData, *, zorder: int = 7) -> list:
     ax.scatter(
         points.x, points.y, s=22, c=fills, edgecolors="#222222", linewidths=0.6, zorder=zorder + 1
     )
-    code_labels(ax, bases.assign(geometry=points.translate(0, 900)))
+    code_labels(ax, bases.assign(geometry=points), beside=True)
     present = [c for c in colors if c in set(bases[field])]
-    return [(f"农民就业基地 {labels[c]}", _point_symbol(colors[c], 5)) for c in present]
+    area, mu = planar_area_ha(bases), CATALOGUE.mu_per_ha  # EPSG:4548, as every figure
+    counts = [(c, (bases[field] == c).to_numpy()) for c in present]
+    return [
+        (
+            f"农民就业基地 {labels[c]}\n{int(m.sum())} 个 · {area[m].sum():,.1f} ha"
+            f"（{area[m].sum() * mu:,.0f} 亩）",
+            _point_symbol(colors[c], 5),
+        )
+        for c, m in counts
+    ]
 
 
 def _point_symbol(color: str, size: float) -> Line2D:
@@ -144,71 +148,9 @@ def bases_map(data: MapData) -> Figure:
         draw_plan_layer(ax, clusters, "clusters", zorder=2)
         entries.append(layer_entry("clusters"))
     entries += _bases_layer(ax, data)
-    town_labels(ax, data, _district_bounds(data))
-    set_extent(ax, _features_bounds(data), pad=0.08)
+    town_labels(ax, data, district_bounds(data))
+    set_extent(ax, _whole_district(data), pad=0.03)
     return finish_map(figure, [ax], legend_ax, entries)
-
-
-def _uses(data: MapData, use: str) -> pd.Series | None:
-    parcels = data.layer("land_parcels")
-    if parcels is None:
-        return None
-    return parcel_uses(parcels, (use,))[use]
-
-
-def _class_entries(codes: Sequence[str], data: MapData) -> list:
-    colors = land_use_colors(data.classes) if data.classes is not None else {}
-    names = {}
-    if data.classes is not None:
-        names = dict(zip(data.classes["code"].astype(str), data.classes["name_zh"], strict=True))
-    order = [c for c in colors if c in set(codes)] + sorted(set(codes) - set(colors))
-    return [
-        (f"{c} {names.get(c, '')}".strip(), legend_patch(colors.get(c, "#cccccc"))) for c in order
-    ]
-
-
-def _parcels_by(ax: Axes, data: MapData, values: pd.Series, colors: Mapping[str, str], bounds):
-    """The parcels that intersect ``bounds`` filled by ``values`` (one per parcel, indexed as
-    the parcels); returns the values shown.
-
-    Above :data:`VECTOR_PARCELS_MAX` parcels a parcel is a few pixels wide: outlines are left
-    out, the parcels of a value are drawn as one path and the layer is rasterised in the SVG
-    as well, so the file stays small at any size. The parcel layer is not copied: its
-    geometries are drawn from the layer's own array, selected by a mask.
-    """
-    parcels = data.layer("land_parcels")
-    geoms = np.asarray(parcels.geometry.values)
-    box = shapely.box(*bounds)
-    shapely.prepare(box)
-    inside = np.flatnonzero(shapely.intersects(geoms, box))  # as GeoDataFrame.cx selects
-    labels = values if values.index.equals(parcels.index) else values.reindex(parcels.index)
-    if isinstance(labels.dtype, pd.CategoricalDtype) and not labels.isna().any():
-        codes, uniques = labels.cat.codes.to_numpy(), labels.cat.categories.astype(str)
-    else:
-        codes, uniques = pd.factorize(labels.astype(str), use_na_sentinel=False)
-    shown, present = pd.factorize(codes[inside])  # in the order the parcels come
-    uniques = [str(u) for u in np.asarray(uniques, dtype=object)[present]]
-    fills = [colors.get(u, "#cccccc") for u in uniques]
-    if len(inside) > VECTOR_PARCELS_MAX:
-        if 8 * len(inside) > len(geoms):  # not a small part: the layer's array, the rest left
-            # out (taking a reference to each parcel copies its memory page in a forked worker)
-            drawn, groups = geoms, np.full(len(geoms), -1, dtype=np.intp)
-            groups[inside] = shown
-        else:
-            drawn, groups = geoms[inside], shown
-        collection = draw_groups(ax, drawn, groups, fills, edgecolor="none", linewidth=0, zorder=2)
-        if collection is not None:
-            collection.set_rasterized(True)
-    else:
-        each = [fills[c] for c in shown]
-        draw_geometries(
-            ax, geoms[inside], facecolors=each, edgecolor="#666666", linewidth=0.2, zorder=2
-        )
-    return sorted(uniques)
-
-
-def _outline(ax: Axes, frame: gpd.GeoDataFrame, color: str, *, width: float = 1.4, zorder=6):
-    draw_polygons(ax, frame, facecolor="none", edgecolor=color, linewidth=width, zorder=zorder)
 
 
 def _park(data: MapData) -> gpd.GeoDataFrame | None:
@@ -230,13 +172,13 @@ def land_use_map(data: MapData, use: str) -> Figure:
         data, f"中关村密云园用地{zh}图", f"Zhongguancun Miyun Park: land use, {en}"
     )
     park = _park(data)
-    bounds = park.total_bounds if park is not None else _district_bounds(data)
+    bounds = park.total_bounds if park is not None else district_bounds(data)
     district_boundary(ax, data)
     colors = land_use_colors(data.classes) if data.classes is not None else {}
-    codes = _parcels_by(ax, data, _uses(data, use), colors, bounds)
-    entries = _class_entries(codes, data)
+    codes = parcels_by(ax, data, use_values(data, use), colors, bounds)
+    entries = class_entries(codes, data)
     if park is not None:
-        _outline(ax, park, layer_style("zgc_park")["color"])
+        outline(ax, park, layer_style("zgc_park")["color"])
         entries.insert(
             0,
             (
@@ -246,7 +188,7 @@ def land_use_map(data: MapData, use: str) -> Figure:
         )
     adjustments = data.layer("land_adjustments")
     if adjustments is not None:
-        _outline(ax, adjustments, HIGHLIGHT, width=1.2)
+        outline(ax, adjustments, HIGHLIGHT, width=1.2)
         code_labels(ax, adjustments)
         entries.insert(1, ("用地性质调整区 Re-designation", Line2D([], [], color=HIGHLIGHT)))
     set_extent(ax, bounds)
@@ -258,7 +200,7 @@ def yield_map(data: MapData) -> Figure:
         data, "中关村密云园地块亩均等级图", "Miyun Park: parcels by yield grade (亩均 A-D)"
     )
     park = _park(data)
-    bounds = park.total_bounds if park is not None else _district_bounds(data)
+    bounds = park.total_bounds if park is not None else district_bounds(data)
     grades = data.tables.get("parcel_yields")
     parcels = data.layer("land_parcels")
     colors, labels = grade_colors(), grade_labels()
@@ -266,12 +208,12 @@ def yield_map(data: MapData) -> Figure:
     if grades is not None:
         values = _grades(grades["grade"], parcels, list(dict.fromkeys([*colors, NO_DATA])))
     district_boundary(ax, data)
-    codes = _parcels_by(ax, data, values, colors, bounds)
+    codes = parcels_by(ax, data, values, colors, bounds)
     entries = [
         (labels.get(g, g), legend_patch(colors.get(g, "#ccc"))) for g in colors if g in codes
     ]
     if park is not None:
-        _outline(ax, park, layer_style("zgc_park")["color"])
+        outline(ax, park, layer_style("zgc_park")["color"])
     set_extent(ax, bounds)
     return finish_map(figure, [ax], legend_ax, entries)
 
@@ -304,7 +246,7 @@ def projects_map(data: MapData) -> Figure:
     district_boundary(ax, data)
     entries = [boundary_entry()]
     frames = [f for f in (projects, park) if f is not None]
-    bounds = pd.concat(frames).total_bounds if frames else _district_bounds(data)
+    bounds = pd.concat(frames).total_bounds if frames else district_bounds(data)
     if park is not None:
         draw_plan_layer(ax, park, "zgc_park", zorder=2)
         entries.append(layer_entry("zgc_park"))
@@ -323,120 +265,13 @@ def projects_map(data: MapData) -> Figure:
             linewidths=0.5,
             zorder=7,
         )
-        code_labels(ax, projects.assign(geometry=projects.geometry), size=5.5)
+        code_labels(ax, projects.assign(geometry=projects.geometry), size=5.5, beside=True)
         present = set(projects[field])
         entries += [(labels[s], _point_symbol(colors[s], 6)) for s in colors if s in present]
         entries.append(("点大小 = 固定资产投资 size = fixed investment", Line2D([], [])))
     town_labels(ax, data, bounds)
     set_extent(ax, bounds, pad=0.1)
     return finish_map(figure, [ax], legend_ax, entries)
-
-
-# the states a panel shows, and its label: 现状 current, 批复规划 approved plan, 调整后 adjusted
-STATE_LABELS = {
-    "current": ("现状", "current"),
-    "planned": ("批复规划", "approved plan"),
-    "adjusted": ("调整后", "adjusted"),
-}
-# the panels of a location map per layer: a re-designation is measured against the approved
-# plan (批复规划 -> 调整后), with the current survey use beside it; a base's plan against today
-LOCATION_STATES = {
-    "land_adjustments": ("current", "planned", "adjusted"),
-    "farmer_bases": ("current", "planned"),
-}
-
-
-def state_areas(data: MapData, layer: str, code: str, use: str, limit: int = 3) -> list[str]:
-    """'F3 108.00 ha / 1,620 亩' for the largest classes of one state inside the feature (from
-    the ``mix`` table), then '+ n 类 more' when there are more."""
-    mix = data.tables.get("mix")
-    if mix is None or (layer, code, use) not in mix.index.droplevel("class"):
-        return []
-    rows = mix.xs((layer, code, use), level=("layer", "zone", "use"))
-    rows = rows[(rows.index != "uncovered") & (rows["area_ha"] > 0)]
-    rows = rows.sort_values("area_ha", ascending=False, kind="stable")
-    lines = [f"{c} {a:,.2f} ha / {a * 15:,.0f} 亩" for c, a in rows["area_ha"].iloc[:limit].items()]
-    if len(rows) > limit:
-        lines.append(f"+ {len(rows) - limit} 类 more")
-    return lines
-
-
-def location_map(data: MapData, layer: str, code: str, states: Sequence[str]) -> Figure:
-    """Location in the district, then the land use of each of ``states`` within the feature,
-    each panel titled with its state and carrying the areas of its classes."""
-    frame = data.layer(layer)
-    feature = frame[frame["code"].astype(str) == code]
-    name = str(feature["name_zh"].iloc[0]) if "name_zh" in feature.columns else code
-    shown_zh = " → ".join(STATE_LABELS[s][0] for s in states)
-    shown_en = ", ".join(STATE_LABELS[s][1] for s in states)
-    figure, axes, legend_ax = map_frame(
-        data,
-        f"{code} {name}：位置与用地（{shown_zh}）",
-        f"{code}: location and land use ({shown_en})",
-        size=(7.0, 2.9),
-        panels=1 + len(states),
-    )
-    where, *state_axes = axes
-    district_boundary(where, data)
-    draw_polygons(where, feature, facecolor=HIGHLIGHT, edgecolor=HIGHLIGHT, linewidth=1.0, zorder=6)
-    clusters = data.layer("clusters")
-    if clusters is not None:
-        draw_plan_layer(where, clusters, "clusters", zorder=2)
-    x0, _y0, x1, y1 = feature.total_bounds
-    where.annotate(
-        code,
-        ((x0 + x1) / 2, y1),
-        xytext=(0, 4),
-        textcoords="offset points",
-        ha="center",
-        fontsize=6.5,
-        fontweight="bold",
-        color=HIGHLIGHT,
-        zorder=8,
-    )
-    set_extent(where, _district_bounds(data), pad=0.02)
-    where.set_title("位置 location", fontsize=7)
-    colors = land_use_colors(data.classes) if data.classes is not None else {}
-    bounds = feature.total_bounds
-    codes: set[str] = set()
-    for ax, use in zip(state_axes, states, strict=True):
-        values = _uses(data, use)
-        if values is not None:
-            codes |= set(_parcels_by(ax, data, values, colors, _pad_bounds(bounds, 0.15)))
-        _outline(ax, feature, HIGHLIGHT)
-        set_extent(ax, bounds, pad=0.12, min_size=800.0)
-        zh, en = STATE_LABELS[use]
-        ax.set_title(f"{zh} {en}", fontsize=7, gid=f"state-{use}")
-        areas = state_areas(data, layer, code, use)
-        if areas:
-            ax.text(
-                0.0,
-                -0.03,
-                "\n".join(areas),
-                transform=ax.transAxes,
-                fontsize=5,
-                va="top",
-                ha="left",
-                zorder=9,
-                gid=f"areas-{use}",
-                clip_on=False,
-            )  # below the panel: the scale bar keeps its corner
-    entries = [
-        (f"{code} {CATALOGUE[layer].title_zh}", Line2D([], [], color=HIGHLIGHT)),
-        boundary_entry(),
-        *_class_entries(sorted(codes), data),
-    ]
-    north_arrow(legend_ax)
-    for i, ax in enumerate(state_axes):
-        scale_bar(ax, "scale-bar" if i == 0 else f"scale-bar-{i + 1}")
-    map_legend(legend_ax, entries)
-    return figure
-
-
-def _pad_bounds(bounds, pad: float):
-    x0, y0, x1, y1 = bounds
-    dx, dy = (x1 - x0) * pad + 200, (y1 - y0) * pad + 200
-    return (x0 - dx, y0 - dy, x1 + dx, y1 + dy)
 
 
 # --- the set of maps, rendering and writing --------------------------------------------------

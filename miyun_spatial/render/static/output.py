@@ -32,7 +32,7 @@ class StaticMap:
 
 
 def render(static_map: StaticMap, formats: Sequence[str] = ("png", "svg")) -> dict[str, bytes]:
-    """The map drawn once and saved in each format: PNG (150 dpi), SVG (text kept as text)."""
+    """The map drawn once and saved in each format: PNG (300 dpi), SVG (text kept as text)."""
     font = cjk_font()
     rc = {"svg.fonttype": "none", "svg.hashsalt": f"miyun-{static_map.key}"}
     out = {}

@@ -26,7 +26,16 @@ from ..aggregate import grid_layer_data
 from ..controls import LegendSection
 from ..fields import esc, fmt_area, fmt_value
 from ..layers import LayerData, LayerStyle, catalogue_style
-from ..page import MapInputs, Page, bounds_of, context_layers, feature_areas_ha, finish, new_map
+from ..page import (
+    MapInputs,
+    Page,
+    bounds_of,
+    centred_bounds,
+    context_layers,
+    feature_areas_ha,
+    finish,
+    new_map,
+)
 from .bases import CATEGORY, LAYER, base_filename
 from .common import PARK_STATUS, category_legend, layer_entry, plan_layer_data
 from .control_overlay import add_control_overlay
@@ -38,7 +47,7 @@ NEIGHBOUR_LAYERS = ("clusters", "zgc_park", "park_in_park", "other_sites", "supp
 # the initial view: the base with a margin, its nearest towns and what lies close to it
 VIEW_MARGIN_M = 1200.0
 NEAREST_PLACES = 2
-PLACES_WITHIN_M = 8000.0
+PLACES_WITHIN_M = 4000.0  # nearer: the view is centred on the base, so it doubles
 NEIGHBOURS_WITHIN_M = 1500.0
 # parcels around a base drawn one by one (the nearest); the others are summarised on a grid
 MAX_BASE_PARCELS = 2_000
@@ -310,7 +319,10 @@ def build_one(inputs: MapInputs, fid, shared: SharedLayers | None = None) -> Pag
         m,
         inputs,
         legend=sections,
-        bounds=bounds_of(view_geometries(inputs, bases.loc[[fid]])),
+        bounds=centred_bounds(
+            bounds_of(view_geometries(inputs, bases.loc[[fid]])),
+            subject_centre(inputs, bases.loc[[fid]]),
+        ),
         panels=[(info_html(inputs, base, area), "miyun-base-info")],
         max_zoom=16,
     )
@@ -342,6 +354,12 @@ def _merge_surroundings(sections: list[LegendSection]) -> list[LegendSection]:
             layers=tuple(k for s in sections for k in s.layers),
         )
     ]
+
+
+def subject_centre(inputs: MapInputs, focus: gpd.GeoDataFrame) -> tuple[float, float]:
+    """(lon, lat) of the centre of the base's bounding box, in display coordinates."""
+    x0, y0, x1, y1 = inputs.display(focus.geometry, simplify_m=5).total_bounds
+    return (float(x0 + x1) / 2, float(y0 + y1) / 2)
 
 
 def view_geometries(inputs: MapInputs, focus: gpd.GeoDataFrame) -> list[gpd.GeoSeries]:

@@ -5,10 +5,12 @@ Plain HTML and CSS, no script: it opens anywhere, online or not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from .... import __version__
 from ..fields import esc
+from ..index_files import files_html
 from ..page import MapInputs, Page
 
 FILENAME = "index.html"
@@ -25,6 +27,8 @@ table { border-collapse: collapse; width: 100%; margin: 1em 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 6px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f5f9; }
 td.map a { font-weight: bold; white-space: nowrap; }
+h2 { font-size: 17px; margin: 1.4em 0 .2em; }
+td.file a { white-space: nowrap; }
 ul.figures { margin: 0; padding-left: 1.1em; color: #333; }
 .note { background: #fff8e1; border-left: 4px solid #f39c12; padding: .6em 1em; }
 footer { color: #777; font-size: 12px; margin-top: 2em; }
@@ -43,8 +47,15 @@ def _row(page: Page) -> str:
     )
 
 
-def build(inputs: MapInputs, pages: Sequence[Page]) -> Page:
-    """The index of ``pages`` (itself not included)."""
+def build(
+    inputs: MapInputs,
+    pages: Sequence[Page],
+    *,
+    out_dir: Path | None = None,
+    files: Iterable[Path] = (),
+) -> Page:
+    """The index of ``pages`` (itself not included) and of every other file of ``files``
+    (the run's outputs, in ``out_dir``): reports, static figures, tables, results.gpkg."""
     options = inputs.options
     mode = (
         "离线：无底图，不请求任何网络资源 Offline: no basemap tiles, nothing is requested"
@@ -52,6 +63,21 @@ def build(inputs: MapInputs, pages: Sequence[Page]) -> Page:
         else f"底图 Basemap: {options.basemap}（坐标 datum {options.datum}）"
     )
     rows = "".join(_row(p) for p in pages)
+    others = (
+        files_html(out_dir, files, pages=[p.filename for p in pages]) if out_dir is not None else ""
+    )
+    contents = " · ".join(
+        f'<a href="#{key}">{esc(text)}</a>'
+        for key, text in (
+            ("maps", "地图 Maps"),
+            ("reports", "报告 Reports"),
+            ("static", "静态图 Figures"),
+            ("tables", "表格 Tables"),
+            ("data", "数据 Data"),
+        )
+        if key == "maps" or f'id="{key}"' in others
+    )
+    contents = f'<p class="contents">{contents}</p>' if others else ""
     html = f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -67,10 +93,13 @@ def build(inputs: MapInputs, pages: Sequence[Page]) -> Page:
 <p class="note">规划要素几何为示意位置（图上虚线），地块及企业经济数据为合成示意数据；面积在 EPSG:4548 中量算。
 Plan geometry is schematic (dashed on the maps); parcel economics are synthetic; areas are
 measured in EPSG:4548.</p>
+{contents}
+<h2 id="maps">地图 Maps</h2>
 <table>
 <thead><tr><th>地图 Map</th><th>内容 What it shows</th><th>关键数字 Key figures</th></tr></thead>
 <tbody>{rows}</tbody>
 </table>
+{others}
 <footer>来源 Source: {esc(inputs.plan.path.name)} (sha256 {esc(inputs.plan.sha256[:12])}…) ·
 miyun-spatial {esc(__version__)} · 每页自带 Leaflet，可在内网打开 each page carries its own
 Leaflet and opens without internet access.</footer>

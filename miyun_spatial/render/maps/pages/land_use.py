@@ -14,7 +14,7 @@ import pandas as pd
 
 from ....core.catalogue import CATALOGUE
 from ....core.landuse import parcel_uses
-from ....core.palette import UNCOVERED_COLOR, land_use_colors, land_use_labels
+from ....core.palette import UNCOVERED_COLOR, hatched_land_uses, land_use_colors, land_use_labels
 from ..aggregate import (
     MAX_EMBEDDED,
     aggregate_parcels,
@@ -51,6 +51,8 @@ VIEWS = (
     ("po", "adjusted", "调整后用地 Post-adjustment use"),
 )
 INITIAL_VIEW = "pl"
+# the legend's parcel-count columns, one per view
+VIEW_HEADINGS = ("地块 现状 parcels, current", "规划 planned", "调整后 adjusted")
 PARCEL_DECIMALS = 5  # ~1 m: parcels are many, and drawn at parcel scale at most
 ZONE_LAYERS = ("clusters", "park_in_park", "zgc_park", "land_adjustments", "farmer_bases")
 PANEL_LAYERS = ("clusters", "park_in_park", "zgc_park", "land_adjustments")
@@ -127,6 +129,8 @@ def parcel_style(classes: pd.DataFrame | None) -> LayerStyle:
         colors=land_use_colors(classes) if classes is not None else {},
         fill=UNCOVERED_COLOR,
         field=INITIAL_VIEW,
+        hatch=hatched_land_uses(classes) if classes is not None else (),
+        hatch_tint=True,
     )
 
 
@@ -211,6 +215,7 @@ def class_legend(
     views = view_classes(parcels) if views is None else views
     colors = land_use_colors(classes) if classes is not None else {}
     labels = land_use_labels(classes) if classes is not None else {}
+    hatched = set(hatched_land_uses(classes)) if classes is not None else set()
     counts = {k: v.value_counts() for k, v in views.items()}
     used = set().union(*(set(c.index) for c in counts.values()))
     order = [c for c in labels if c in used] + sorted(used - set(labels))
@@ -219,6 +224,7 @@ def class_legend(
             value=str(code),
             label=labels.get(code, str(code)),
             color=colors.get(code, UNCOVERED_COLOR),
+            shape="hatch_tint" if code in hatched else "box",
             views=tuple((k, str(int(counts[k].get(code, 0)))) for k, _, _ in VIEWS),
         )
         for code in order
@@ -231,6 +237,7 @@ def class_legend(
         layers=("land_parcels",),
         view_layer="land_parcels",
         view_mark=view_mark_html("land_parcels", INITIAL_VIEW),
+        view_labels=VIEW_HEADINGS,
     )
 
 

@@ -161,7 +161,13 @@ def stage_legend(frame: pd.DataFrame | None, *, sizes: bool = True) -> LegendSec
             f"圆面积与固定资产投资成正比；最大 {fmt_money(money.max())} "
             "Marker area proportional to fixed investment"
         )
-    return LegendSection(CATALOGUE[LAYER].title, tuple(entries), note)
+    return LegendSection(
+        CATALOGUE[LAYER].title,
+        tuple(entries),
+        note,
+        count_label="项目 projects",
+        extra_label="固定资产投资 investment",
+    )
 
 
 def build(inputs: MapInputs) -> Page:

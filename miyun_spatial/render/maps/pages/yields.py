@@ -282,7 +282,8 @@ ZONE_FIELDS = (
     ("gap_per_ha", 0),
     ("revenue_needed_10k_cny", 0),
     ("output_per_ha", 0),
-    ("output_yuan_per_m2", 0),
+    # 1 元/平方米 = 1 万元/公顷: the plan's 元/m² target is shown in 万元/公顷 (one unit per
+    # measure); output_yuan_per_m2 repeats output_per_ha and is left out
     ("target_output_yuan_per_m2", 0),
     ("output_pct_of_target", 1),
     ("built_construction_ha", 2),
@@ -290,7 +291,7 @@ ZONE_FIELDS = (
 PARCEL_FIELDS = (
     ("revenue_per_ha", 0),
     ("pct_of_target", 1),
-    ("yuan_per_m2", 0),
+    ("output_per_ha", 0),
 )
 
 
