@@ -38,7 +38,7 @@ EXPECTED_GROUPS = {
         "other_sites",
     },
     "用地调整 Land-use adjustments": {"land_adjustments"},
-    "亩均产出 Yields": {"land_parcels"},  # the parcels again, by yield grade
+    "亩均产出 Yields": {"land_parcels", "low_efficiency_land"},  # parcels by grade; 低效用地
     "地块与用地 Parcels and land use": {"land_parcels"},
     "参考 Reference": {"district", "places"},
 }
