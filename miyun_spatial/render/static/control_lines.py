@@ -17,7 +17,6 @@ from .elements import (
     PLAN_LAYERS,
     MapData,
     boundary_entry,
-    code_labels,
     district_boundary,
     draw_polygons,
     finish_map,
@@ -25,8 +24,8 @@ from .elements import (
     map_frame,
     rgba,
     set_extent,
-    town_labels,
 )
+from .labels import code_labels, town_labels
 
 LINES = CATALOGUE["control_lines"]
 VERDICT_COLORS = CATALOGUE.palettes["control_verdict"]
