@@ -55,6 +55,7 @@ from .labels import code_labels, town_labels
 from .location import LOCATION_STATES, STATE_LABELS, location_map
 from .output import STATIC_DIR, StaticMap, render, write_static_maps
 from .parcel_panels import (
+    VECTOR_PARCELS_MAX,
     class_entries,
     district_bounds,
     outline,
@@ -337,4 +338,11 @@ def _slug(code: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)[:40] or "x"
 
 
-__all__ = ["STATIC_DIR", "StaticMap", "render", "static_maps", "write_static_maps"]
+__all__ = [
+    "STATIC_DIR",
+    "VECTOR_PARCELS_MAX",
+    "StaticMap",
+    "render",
+    "static_maps",
+    "write_static_maps",
+]
