@@ -290,11 +290,15 @@ def static_maps(
     paper of ``layout`` at a scale of the standard series (:mod:`.layout`)."""
     data = MapData(work, tables, classes, generated)
     maps = [
-        StaticMap("overview", "高精尖产业空间布局总图", "Spatial layout", lambda: overview(data, layout))
+        StaticMap(
+            "overview", "高精尖产业空间布局总图", "Spatial layout", lambda: overview(data, layout)
+        )
     ]
     if data.layer("farmer_bases") is not None:
         maps.append(
-            StaticMap("bases", "农民就业产业基地分布图", "Farmer bases", lambda: bases_map(data, layout))
+            StaticMap(
+                "bases", "农民就业产业基地分布图", "Farmer bases", lambda: bases_map(data, layout)
+            )
         )
     if data.layer("land_parcels") is not None:
         for use, zh, en in (("current", "现状", "current"), ("adjusted", "调整后", "adjusted")):
