@@ -130,7 +130,10 @@ def test_renders_in_chromium_without_errors_or_requests(browser, page, default_p
     keys = [key for key, _width in maps]
     assert keys[:2] == ["map-overview", "map-bases"] and "map-area_A1" in keys
     assert {f"map-base_B{i}" for i in range(1, 8)} <= set(keys)
-    assert all(width == 2100 for _key, width in maps)  # every PNG decoded (300 dpi)
+    # every PNG decoded (300 dpi): the 总图 on A4 landscape, the others 7 in wide
+    assert all(
+        width == (3507 if key in ("map-overview", "map-bases") else 2100) for key, width in maps
+    )
     text = browser.find_element("id", "projects").text
     assert "1,055,260" in text and "655,260" in text  # the printed total beside the items' sum
 

@@ -48,13 +48,18 @@ def _elements(path) -> dict[str, list[str]]:
 
 def test_every_map_has_a_png_and_an_svg(static):
     names = sorted(p.name for p in static.iterdir())
-    expected = sorted(f"{key}.{ext}" for key in (*THEMATIC, *LOCATION) for ext in ("png", "svg"))
+    expected = sorted(
+        f"{key}.{ext}" for key in (*THEMATIC, *LOCATION) for ext in ("png", "svg", "pdf")
+    )
     assert names == expected
     for key in (*THEMATIC, *LOCATION):
         head = (static / f"{key}.png").read_bytes()[:24]
         assert head[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = struct.unpack(">II", head[16:24])
-        assert width == 2100 and 700 < height < 1400  # 7 in at 300 dpi
+        if key in ("overview", "bases"):  # the 总图: A4 landscape at 300 dpi
+            assert (width, height) == (3507, 2480)
+        else:
+            assert width == 2100 and 700 < height < 1400  # 7 in at 300 dpi
 
 
 @pytest.mark.parametrize("key", (*THEMATIC, *LOCATION))

@@ -114,7 +114,8 @@ def _maps_tasks(ctx: BuildContext) -> list[Task]:
 
 
 def _static_maps_tasks(ctx: BuildContext) -> list[Task]:
-    """static/<key>.png and .svg, one task per thematic map (the report embeds the PNGs)."""
+    """static/<key>.png, .svg and .pdf, one task per thematic map (the report embeds the
+    PNGs), and atlas.pdf holding them all."""
     from ..render.reports.review import local_time
     from ..render.static.maps import static_maps, write_static_maps
 
@@ -131,7 +132,29 @@ def _static_maps_tasks(ctx: BuildContext) -> list[Task]:
             lambda _, m=m: list(write_static_maps([m], ctx.out_dir).values()),
         )
         for m in maps
+    ] + _atlas_task(ctx, maps)
+
+
+def _atlas_task(ctx: BuildContext, maps) -> list[Task]:
+    """atlas.pdf: a contents page and every static map's PDF, once they are written."""
+    from ..render.static.atlas import ATLAS_NAME, write_atlas
+
+    if not maps:
+        return []
+    date = _drawn_date(ctx)
+    return [
+        Task(
+            f"static maps: {ATLAS_NAME}",
+            lambda _: [write_atlas(maps, ctx.out_dir, date)],
+            after=tuple(f"static maps: {m.key}" for m in maps),
+        )
     ]
+
+
+def _drawn_date(ctx: BuildContext) -> str:
+    from ..render.reports.review import local_time
+
+    return f"制图 drawn {local_time(ctx.generated).strftime('%Y-%m-%d')}"
 
 
 def _reports_tasks(ctx: BuildContext) -> list[Task]:

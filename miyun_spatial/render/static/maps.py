@@ -52,6 +52,7 @@ from .elements import (
     set_extent,
 )
 from .labels import code_labels, town_labels
+from .layout import DEFAULT_LAYOUT, Layout, finish_layout, layout_frame, set_scale
 from .location import LOCATION_STATES, STATE_LABELS, location_map
 from .output import STATIC_DIR, StaticMap, render, write_static_maps
 from .parcel_panels import (
@@ -82,9 +83,9 @@ def _whole_district(data: MapData):
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def overview(data: MapData) -> Figure:
-    figure, (ax,), legend_ax = map_frame(
-        data, "高精尖产业空间布局总图", "Spatial layout: the 3+3+6 plan"
+def overview(data: MapData, layout: Layout = DEFAULT_LAYOUT) -> Figure:
+    figure, (ax,), legend_ax = layout_frame(
+        data, "高精尖产业空间布局总图", "Spatial layout: the 3+3+6 plan", layout
     )
     district_boundary(ax, data)
     entries = [boundary_entry()]
@@ -98,8 +99,8 @@ def overview(data: MapData) -> Figure:
             entries.append(layer_entry(layer))
     entries += _bases_layer(ax, data)
     town_labels(ax, data, district_bounds(data))
-    set_extent(ax, _whole_district(data), pad=0.03)
-    return finish_map(figure, [ax], legend_ax, entries)
+    scale = set_scale(ax, _whole_district(data), layout)
+    return finish_layout(figure, ax, legend_ax, entries, scale, layout)
 
 
 def _bases_layer(ax: Axes, data: MapData, *, zorder: int = 7) -> list:
@@ -138,9 +139,9 @@ def _point_symbol(color: str, size: float) -> Line2D:
     )  # fmt: skip
 
 
-def bases_map(data: MapData) -> Figure:
-    figure, (ax,), legend_ax = map_frame(
-        data, "农民就业产业基地分布图", "Farmer-employment industrial bases by category"
+def bases_map(data: MapData, layout: Layout = DEFAULT_LAYOUT) -> Figure:
+    figure, (ax,), legend_ax = layout_frame(
+        data, "农民就业产业基地分布图", "Farmer-employment industrial bases by category", layout
     )
     district_boundary(ax, data)
     clusters = data.layer("clusters")
@@ -150,8 +151,8 @@ def bases_map(data: MapData) -> Figure:
         entries.append(layer_entry("clusters"))
     entries += _bases_layer(ax, data)
     town_labels(ax, data, district_bounds(data))
-    set_extent(ax, _whole_district(data), pad=0.03)
-    return finish_map(figure, [ax], legend_ax, entries)
+    scale = set_scale(ax, _whole_district(data), layout)
+    return finish_layout(figure, ax, legend_ax, entries, scale, layout)
 
 
 def _park(data: MapData) -> gpd.GeoDataFrame | None:
@@ -284,15 +285,21 @@ def static_maps(
     classes: pd.DataFrame | None,
     *,
     generated: datetime,
+    layout: Layout = DEFAULT_LAYOUT,
 ) -> list[StaticMap]:
-    """Every thematic map the data allow, in the order a review reads them."""
+    """Every thematic map the data allow, in the order a review reads them; the 总图 on the
+    paper of ``layout`` at a scale of the standard series (:mod:`.layout`)."""
     data = MapData(work, tables, classes, generated)
     maps = [
-        StaticMap("overview", "高精尖产业空间布局总图", "Spatial layout", lambda: overview(data))
+        StaticMap(
+            "overview", "高精尖产业空间布局总图", "Spatial layout", lambda: overview(data, layout)
+        )
     ]
     if data.layer("farmer_bases") is not None:
         maps.append(
-            StaticMap("bases", "农民就业产业基地分布图", "Farmer bases", lambda: bases_map(data))
+            StaticMap(
+                "bases", "农民就业产业基地分布图", "Farmer bases", lambda: bases_map(data, layout)
+            )
         )
     if data.layer("land_parcels") is not None:
         for use, zh, en in (("current", "现状", "current"), ("adjusted", "调整后", "adjusted")):

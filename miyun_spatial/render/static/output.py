@@ -1,5 +1,5 @@
 """A static map as files: :class:`StaticMap` (key, title, how to draw it), drawn once and
-saved as PNG and SVG with the CJK font (:func:`render`), written atomically under static/."""
+saved as PNG, SVG and PDF (vector, fonts embedded) with the CJK font (:func:`render`), written atomically under static/."""
 
 from __future__ import annotations
 
@@ -31,27 +31,31 @@ class StaticMap:
         return f"{self.title_zh} {self.title_en}"
 
 
-def render(static_map: StaticMap, formats: Sequence[str] = ("png", "svg")) -> dict[str, bytes]:
-    """The map drawn once and saved in each format: PNG (300 dpi), SVG (text kept as text)."""
+FORMATS = ("png", "svg", "pdf")
+METADATA = {
+    "svg": {"Date": None, "Creator": None, "Format": None, "Type": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    "png": {"Software": None},
+}
+
+
+def render(static_map: StaticMap, formats: Sequence[str] = FORMATS) -> dict[str, bytes]:
+    """The map drawn once and saved in each format: PNG (300 dpi), SVG (text kept as text),
+    PDF (vector, the CJK font embedded as TrueType subsets)."""
     font = cjk_font()
-    rc = {"svg.fonttype": "none", "svg.hashsalt": f"miyun-{static_map.key}"}
+    rc = {"svg.fonttype": "none", "svg.hashsalt": f"miyun-{static_map.key}", "pdf.fonttype": 42}
     out = {}
     with font_context(font, **rc):
         figure = static_map.draw()
         for fmt in formats:
             buffer = io.BytesIO()
-            metadata = (
-                {"Date": None, "Creator": None, "Format": None, "Type": None}
-                if fmt == "svg"
-                else {"Software": None}
-            )
-            figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+            figure.savefig(buffer, format=fmt, dpi=DPI, metadata=METADATA.get(fmt))
             out[fmt] = buffer.getvalue()
     return out
 
 
 def write_static_maps(maps: Sequence[StaticMap], out_dir: Path) -> dict[str, Path]:
-    """Write each map as ``static/<key>.png`` and ``.svg`` under ``out_dir``; key -> PNG path.
+    """Write each map as ``static/<key>.png``, ``.svg`` and ``.pdf`` under ``out_dir``.
 
     Returns the paths of every file written, PNG first for each map.
     """
