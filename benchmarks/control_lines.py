@@ -26,9 +26,10 @@ from miyun_spatial.metrics.control_lines import control_line_tables
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parcels", type=int, default=100_000)
+    parser.add_argument("--pattern", choices=("patches", "fragmented"), default="patches")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        gpkg = make_gpkg(Path(tmp) / "scale.gpkg", args.parcels)
+        gpkg = make_gpkg(Path(tmp) / "scale.gpkg", args.parcels, pattern=args.pattern)
         plan = sources.load(gpkg)
         work = work_layers(plan)
         inputs = prepare(work, plan)
@@ -36,11 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         geometries: dict = {}
         tables = control_line_tables(
             work.get("control_lines"), inputs.parcels, inputs.zones, inputs.classes,
-            geometries=geometries,
+            geometries=geometries, pieces=inputs.pieces,
         )  # fmt: skip
         seconds = time.perf_counter() - started
     rows = {name: len(t) for name, t in tables.items()}
-    print(f"parcels {len(inputs.parcels):,}; control-line tables {seconds:.2f} s; rows {rows}")
+    print(
+        f"parcels {len(inputs.parcels):,} ({args.pattern}); control-line tables {seconds:.2f} s; rows {rows}"
+    )
     return 0
 
 

@@ -392,6 +392,7 @@ def compute_all(
             inputs.zones,
             inputs.classes,
             geometries=geometries,
+            pieces=inputs.pieces,
         )
     )
     from ..core.vocabulary import park_key

@@ -47,6 +47,7 @@ from ..core.catalogue import CATALOGUE, ZONE_LAYERS
 from ..core.control_rules import CONTROL_RULES, LINE_TYPES, ControlRules
 from ..core.landuse import parcel_uses
 from ..core.measure import M2_PER_HA, MU_PER_HA
+from .control_zones import zone_pieces, zone_row_areas
 from .overlay import overlay_pieces
 
 LINES = CATALOGUE["control_lines"]
@@ -159,6 +160,7 @@ def _parcel_pieces(
             "grade": lines["grade"].to_numpy(dtype=object)[li],
             "side": "inside",
             "area_m2": pieces["area_m2"].to_numpy(),
+            "whole": whole,
             "geometry": geoms,
         }
     )
@@ -167,6 +169,7 @@ def _parcel_pieces(
     if urban.any():
         outside = _outside(sub, sub_uses, rows, line_geoms[urban], rules, construction)
         rows = pd.concat([rows, outside])
+    rows["parcel_full_pos"] = np.flatnonzero(changing)[rows["parcel_pos"].to_numpy()]
     rows["parcel_code"] = np.asarray(sub.index, dtype=object)[rows["parcel_pos"].to_numpy()]
     rows["current_use"] = sub_uses["current"].to_numpy(dtype=object)[rows["parcel_pos"]]
     rows["planned_use"] = sub_uses["adjusted"].to_numpy(dtype=object)[rows["parcel_pos"]]
@@ -187,6 +190,7 @@ def _outside(sub, sub_uses, rows, urban_geoms, rules: ControlRules, construction
     positions = np.flatnonzero(target & (area - inside_m2 > MIN_OVERLAP_M2))
     geoms = parcel_geoms[positions].copy()
     touched = positions[inside_m2[positions] > 0]
+    whole = inside_m2[positions] == 0
     if len(touched):
         tree = shapely.STRtree(urban_geoms)
         where = {p: i for i, p in enumerate(positions)}
@@ -204,6 +208,7 @@ def _outside(sub, sub_uses, rows, urban_geoms, rules: ControlRules, construction
             "grade": None,
             "side": "outside",
             "area_m2": out_area[keep],
+            "whole": whole[keep],
             "geometry": geoms[keep],
         }
     )
@@ -231,12 +236,15 @@ def control_line_tables(
     *,
     rules: ControlRules = CONTROL_RULES,
     geometries: MutableMapping[str, gpd.GeoDataFrame] | None = None,
+    pieces: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The three control-line tables (module docstring) for ``lines`` (EPSG:4548, or None).
 
     ``parcels`` indexed by parcel code, ``zones`` by zone code (``metrics.prepare``);
     ``geometries``, when given, receives the overlap pieces of the parcels as the layer
-    ``control_line_conflicts`` (for results.gpkg and the maps).
+    ``control_line_conflicts`` (for results.gpkg and the maps); ``pieces``, when given, the
+    zone x parcel overlays of ``zones`` and ``parcels`` (``MetricInputs.pieces``), from which
+    the zone rows are joined (``control_zones``) instead of overlaying again.
     """
     if lines is None or not len(lines):
         return empty_tables()
@@ -254,16 +262,23 @@ def control_line_tables(
     )
     rows["layer"], rows["feature_code"] = PARCEL_LAYER, rows["parcel_code"]
     parts = [rows]
-    piece_frame = gpd.GeoDataFrame(
-        {"row": np.arange(len(rows))}, geometry=list(rows["geometry"]), crs=parcels.crs
-    )
+    row_geoms = rows["geometry"].to_numpy(dtype=object)
+    row_area = rows["area_m2"].to_numpy()
+    row_whole = rows["whole"].to_numpy(dtype=bool)
+    row_parcel = rows["parcel_full_pos"].to_numpy()
     for name, frame in zones.items():
-        cut = overlay_pieces(frame, piece_frame, zone_layer=name, parcel_layer=PIECES_LAYER)
-        of = rows.iloc[cut.index.codes[1]].copy()
+        layer_pieces = zone_pieces(
+            frame, parcels, (pieces or {}).get(name), zone_layer=name, parcel_layer=PARCELS.name
+        )
+        at, zone, area = zone_row_areas(
+            frame, layer_pieces, row_parcel, row_area, row_whole, row_geoms
+        )
+        keep = area >= MIN_OVERLAP_M2
+        of = rows.iloc[at[keep]].copy()
         of["layer"] = name
-        of["feature_code"] = np.asarray(frame.index, dtype=object)[cut.index.codes[0]]
-        of["area_m2"] = cut["area_m2"].to_numpy()
-        parts.append(of[of["area_m2"] >= MIN_OVERLAP_M2])
+        of["feature_code"] = np.asarray(frame.index, dtype=object)[zone[keep]]
+        of["area_m2"] = area[keep]
+        parts.append(of)
     every = pd.concat(parts, ignore_index=True)
     every["overlap_ha"] = every["area_m2"] / M2_PER_HA
     every["overlap_mu"] = every["overlap_ha"] * MU_PER_HA
