@@ -108,7 +108,7 @@ def run_import(opts: ImportOptions) -> ImportReport:
     report.driver = driver
     report.features_read = len(src.frame)
     report.encoding = src.encoding.how if src.encoding else None
-    frame, report.crs = to_work(src.frame, declared, source_crs, where=where)
+    frame, report.crs = to_work(src.frame, declared, source_crs, where=where, in_place=True)
     del src  # the source's geometries: free them before the next copy is made
     _give_back_memory()
     if driver in WEB_DRIVERS and source_crs is None:

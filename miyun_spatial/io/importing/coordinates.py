@@ -20,6 +20,7 @@ from pyproj.exceptions import ProjError
 
 from ...core.crs import WORK_CRS, gcj_to_wgs
 from ...core.errors import DataError, InputError
+from .reproject import reproject_in_place
 
 GCJ02 = "gcj02"
 _GCJ_NAMES = {"gcj02", "gcj-02", "gcj_02"}
@@ -117,9 +118,16 @@ def in_beijing(bounds: np.ndarray, crs: CRS) -> bool:
 
 
 def to_work(
-    frame: gpd.GeoDataFrame, declared: CRS | None, option: CRS | str | None, *, where: str
+    frame: gpd.GeoDataFrame,
+    declared: CRS | None,
+    option: CRS | str | None,
+    *,
+    where: str,
+    in_place: bool = False,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """``frame`` in EPSG:4548 and the decisions taken, or DataError saying which CRS to give."""
+    """``frame`` in EPSG:4548 and the decisions taken, or DataError saying which CRS to give.
+    ``in_place``: the caller gives ``frame`` away; its geometries are reprojected in its own
+    array, chunk by chunk (one copy of them alive, not two), and ``frame`` must not be used."""
     notes: list[str] = []
     geoms = frame.geometry.values
     present = ~(geoms.is_empty | geoms.isna())
@@ -163,6 +171,10 @@ def to_work(
     if crs.equals(WORK_CRS):
         notes.append(f"already in {WORK_CRS.to_string()}: no reprojection")
         return frame, notes
-    out = frame.to_crs(WORK_CRS)
+    values = frame.geometry.values
+    geoms = np.asarray(values) if in_place else np.array(values, dtype=object)
+    reproject_in_place(geoms, values.crs, WORK_CRS)
+    name = frame.geometry.name
+    out = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=WORK_CRS, name=name))
     notes.append(f"reprojected from {_label(crs)} to {WORK_CRS.to_string()} (areas measured there)")
     return out, notes
