@@ -29,6 +29,8 @@ SECTIONS = (
     "indicators",
     "projects",
     "checks",
+    "control_lines",
+    "baselines",
 )
 HTML_SECTIONS = ("maps", *SECTIONS, "appendix")
 A4_POINTS = (595, 842)  # 210 x 297 mm
@@ -205,7 +207,7 @@ def _check_print(pdf: bytes, layout: dict) -> int:
     return len(reader.pages)
 
 
-MAX_PAGES = 30
+MAX_PAGES = 32  # 30 before the 三区三线 and 调整前后 sections (+2)
 
 
 @pytest.mark.browser
