@@ -24,13 +24,12 @@ SECTIONS = (
     "areas",
     "mix",
     "adjustments",
+    "control_lines",
     "yield",
     "evaluation",
     "indicators",
     "projects",
     "checks",
-    "control_lines",
-    "baselines",
 )
 HTML_SECTIONS = ("maps", *SECTIONS, "appendix")
 A4_POINTS = (595, 842)  # 210 x 297 mm

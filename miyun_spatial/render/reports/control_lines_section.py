@@ -31,6 +31,7 @@ NO_LINES = "未提供三区三线数据 No control_lines layer: the overlaps wer
 # sections report.html leaves out (their tables are whole in report.xlsx and the CSVs)
 XLSX_ONLY = frozenset(
     {"control_line_conflicts", "control_line_summary", "control_line_crossings", "baseline_rows"}
+    | {"baselines"}  # report.html: its total is a note of 三区三线 (the page budget)
 )
 LINE_TYPE_LABELS = {v.value: v.label for v in CATALOGUE["control_lines"].field("line_type").values}
 _TYPE_COLUMNS = (
@@ -102,18 +103,6 @@ def _top_conflicts(conflicts: pd.DataFrame) -> Table:
     )
 
 
-def _crossings(crossings: pd.DataFrame) -> Table:
-    flat = crossings.reset_index()
-    shown = _top(flat, "overlap_ha")
-    return metric_table(
-        "control_line_crossings_top",
-        "三线冲突（不同类型管控线相互重叠）",
-        "Crossings: lines of different types that overlap",
-        shown.set_index(["line_code_a", "line_code_b"]),
-        note=more_note(len(shown), len(flat), "control_line_crossings.csv"),
-    )
-
-
 def control_lines_section(tables: Mapping[str, pd.DataFrame]) -> Section:
     """三区三线: the summary per line type, the largest conflicts, the crossings."""
     conflicts = tables.get("control_line_conflicts")
@@ -141,6 +130,14 @@ def control_lines_section(tables: Mapping[str, pd.DataFrame]) -> Section:
             f"三线冲突 {len(crossings)} 处，{area:,.2f} ha（"
             f"{float(crossings['overlap_mu'].sum()):,.1f} 亩）。 Crossings: {len(crossings)} "
             f"pairs of lines of different types, {area:,.2f} ha (control_line_crossings.csv)."
+        )
+    baselines = tables.get("baselines")
+    if baselines is not None:
+        ha = float(baselines["area_ha"].sum())
+        notes.append(
+            f"调整前后 Baselines: {ha:,.2f} ha（{float(baselines['area_mu'].sum()):,.1f} 亩）"
+            f" in {len(baselines)} rows (现状 / 批复规划 / 调整后 per zone: baselines.csv, "
+            "report.xlsx 调整前后)."
         )
     notes.append(
         "Control lines are schematic in the default data; by zone: control_line_summary.csv "
