@@ -27,9 +27,21 @@ from miyun_spatial.metrics import compute_all
 from miyun_spatial.metrics.areas import feature_areas
 from miyun_spatial.validate.layers import validate
 
-SHEETS = ("概览", "面积", "用地结构", "用地调整", "地均产出", "亩均评价", "指标", "项目", "校验")
-ENGLISH = ("Summary", "Areas", "Land-use mix", "Adjustments", "Yield", "Evaluation", "Indicators", "Projects",
-           "Checks")  # fmt: skip
+SHEETS = (
+    "概览",
+    "面积",
+    "用地结构",
+    "用地调整",
+    "三区三线",
+    "调整前后",
+    "地均产出",
+    "亩均评价",
+    "指标",
+)
+SHEETS += ("项目", "校验", "管控线重叠明细", "管控线按分区汇总", "三线冲突", "调整前后明细")
+ENGLISH = ("Summary", "Areas", "Land-use mix", "Adjustments", "Control lines", "Baselines", "Yield", "Evaluation", "Indicators", "Projects",
+           "Checks", "Control-line overlaps", "Control lines by zone and line type",
+           "Control-line crossings", "Baselines, every row")  # fmt: skip
 CHART_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 SOURCES = Path(__file__).resolve().parents[1] / "geodata" / "sources"
 

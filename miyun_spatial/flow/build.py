@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..analysis.run import Results, analyse, load_checked, park_key, refuse_errors, work_layers
 from ..io import geopackage as store
@@ -33,6 +33,9 @@ from ..validate.layers import (
     validate,
 )
 from .workers import Task, beside, can_fork, run_tasks
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class BuildContext:
     out_dir: Path
     map_options: MapOptions = field(default_factory=MapOptions)
     generated: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    scenario_matrix: pd.DataFrame | None = None  # build --scenario: a sheet of report.xlsx
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,7 @@ def _reports_tasks(ctx: BuildContext) -> list[Task]:
         return [path]
 
     return [
-        Task(CONTENT, lambda _: report_content(ctx.results, generated=ctx.generated), writes=False),
+        Task(CONTENT, lambda _: report_content(_shown(ctx), generated=ctx.generated), writes=False),
         Task(CHARTS, lambda inputs: report_charts(inputs[CONTENT]), (CONTENT,), writes=False),
         Task(
             f"reports: {XLSX_NAME}",
@@ -193,6 +197,15 @@ def _reports_tasks(ctx: BuildContext) -> list[Task]:
         ),
         Task(f"reports: {HTML_NAME}", html, after=(CONTENT, CHARTS, "static maps")),
     ]
+
+
+def _shown(ctx: BuildContext) -> Results:
+    """The results the report shows: with the scenario matrix among its tables, if any."""
+    if ctx.scenario_matrix is None:
+        return ctx.results
+    from ..render.reports.scenario_section import MATRIX
+
+    return replace(ctx.results, tables={**ctx.results.tables, MATRIX: ctx.scenario_matrix})
 
 
 def _memo_tasks(ctx: BuildContext) -> list[Task]:
@@ -352,7 +365,14 @@ def _build_into(
         raise failure
     results = replace(results, findings=findings)
     store.settle_geometries(results.work)  # those reprojected to EPSG:4548
+    run = None
+    if chosen is not None:  # the matrix first: report.xlsx has it as a sheet
+        from .scenarios import scenario_run
+
+        run = scenario_run(base_plan, chosen, results, area_tolerance)
     ctx = BuildContext(results, Path(out_dir), map_options=map_options or MapOptions())
+    if run is not None:
+        ctx = replace(ctx, scenario_matrix=run.matrix)
     tasks = _tasks(ctx)
     tell(4, 4, f"writing the outputs: {len(tasks)} tasks", 75)
     position = iter(range(len(tasks)))
@@ -380,7 +400,7 @@ def _build_into(
     if chosen is not None:
         from .scenarios import scenario_outputs
 
-        outputs += scenario_outputs(base_plan, chosen, results, out_dir, area_tolerance)
+        outputs += scenario_outputs(base_plan, chosen, results, out_dir, area_tolerance, run)
     tell(len(tasks), len(tasks), "done", 100)
     peaks = tuple((d.label, round(d.peak_mb)) for d in done)
     return BuildResult(

@@ -93,13 +93,26 @@ def scenario_outputs(
     results,
     out_dir: Path,
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+    run: ScenarioRun | None = None,
 ) -> list[Path]:
     """The comparison of a scenario build's ``results`` with the base (its tables, page,
-    workbook and side-by-side map) into ``out_dir``; the base is validated and analysed here."""
+    workbook and side-by-side map) into ``out_dir``; the base is validated and analysed here
+    unless ``run`` (:func:`scenario_run`) is given."""
     from ..render.scenarios import write_scenario_outputs
 
+    if run is None:
+        run = scenario_run(base_plan, scenario, results, area_tolerance)
+    return write_scenario_outputs(run, out_dir)
+
+
+def scenario_run(
+    base_plan: PlanData,
+    scenario: Scenario,
+    results,
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+) -> ScenarioRun:
+    """The base validated and analysed, and its matrix with a scenario build's ``results``."""
     findings = tuple(validate(base_plan, area_tolerance=area_tolerance))
     refuse_errors(base_plan, findings, see=f"'miyun-spatial validate {base_plan.path}'")
     base = analyse(base_plan, findings, area_tolerance=area_tolerance, checks=False)
-    run = ScenarioRun(base, ((scenario, results),), scenario_matrix(base, [(scenario, results)]))
-    return write_scenario_outputs(run, out_dir)
+    return ScenarioRun(base, ((scenario, results),), scenario_matrix(base, [(scenario, results)]))

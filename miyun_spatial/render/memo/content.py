@@ -32,7 +32,9 @@ def _slug(code: str) -> str:  # as the static maps name their files (render/stat
 
 def issue_files(issue: Issue, files: Collection[str]) -> tuple[str | None, str | None]:
     """(the static figure, the map page) the issue's feature appears on, among ``files``."""
-    if issue.layer == "land_adjustments":
+    if (issue.condition or "").startswith("control_line"):  # the annex's 三区三线 section
+        figure, page = "static/control_lines.png", f"{ANNEX}#control_lines"
+    elif issue.layer == "land_adjustments":
         figure, page = f"static/area_{_slug(issue.code)}.png", "land_use.html"
     elif issue.layer == "farmer_bases":
         figure, page = f"static/base_{_slug(issue.code)}.png", base_filename(issue.code)

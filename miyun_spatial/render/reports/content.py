@@ -20,7 +20,14 @@ from ...core.crs import WORK_CRS
 from ...core.plan import PlanData
 from ...core.vocabulary import VOCABULARY, role_code
 from ...validate.layers import Finding, findings_frame, summary_counts
-from . import evaluation_section, metric_sections, review, yield_section
+from . import (
+    control_lines_section,
+    evaluation_section,
+    metric_sections,
+    review,
+    scenario_section,
+    yield_section,
+)
 from .model import Column, Front, Report, Section, column_for, make_table
 from .provenance import provenance_table
 
@@ -66,11 +73,15 @@ def assemble_report(inputs: ReportInputs) -> Report:
             areas_section(inputs),
             metric_sections.mix_section(inputs.tables, inputs.plan),
             metric_sections.adjustments_section(inputs.tables, inputs.plan),
+            control_lines_section.control_lines_section(inputs.tables),
+            control_lines_section.baselines_section(inputs.tables),
             yield_section.yield_section(inputs.tables, inputs.plan),
             evaluation_section.evaluation_section(inputs.tables),
             indicators_section(inputs),
             projects_section(inputs),
             checks_section(inputs),
+            *control_lines_section.control_line_sheets(inputs.tables),
+            *filter(None, [scenario_section.scenario_section(inputs.tables)]),
         ),
         front_matter(inputs),
     )

@@ -25,13 +25,17 @@ from markupsafe import Markup
 from ...core.citation import SCHEMATIC_MARK_ZH
 from ...io.outputs import write_text
 from .charts import chart_svg
+from .control_lines_section import XLSX_ONLY as CONTROL_LINE_SHEETS
 from .model import Front, Report, Section, Table
+from .scenario_section import SECTION as SCENARIO_SECTION
 
 log = logging.getLogger(__name__)
 
 WIDE_COLUMNS = 9  # sections with a table wider than this print in landscape
 PORTRAIT = frozenset({"summary"})  # the table sections flow on landscape pages, but these
 IN_FRONT = frozenset({"run"})  # tables the front matter already shows
+# sections whose tables only report.xlsx shows whole (report.html has their summary)
+XLSX_ONLY = frozenset({*CONTROL_LINE_SHEETS, SCENARIO_SECTION})
 DENSE_COLUMNS = 11  # tables wider than this use a smaller type to fit the page
 FONT_STACK = (
     '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
@@ -215,7 +219,8 @@ def chart_svgs(report: Report) -> dict[str, str]:
 def render_html(report: Report, charts: Mapping[str, str] | None = None) -> str:
     front = report.front or Front(("", ""), None, "", ())
     listings = dict(front.listings)
-    sections = [_section_view(s, listings, charts or {}) for s in report.sections]
+    shown = [s for s in report.sections if s.key not in XLSX_ONLY]
+    sections = [_section_view(s, listings, charts or {}) for s in shown]
     appendix = [
         _table_view(t, cap=front.listing_rows, full=listings[t.key])
         for s in report.sections
