@@ -282,7 +282,8 @@ def test_checks_sheet(book, default_plan):
 def test_native_charts(book, built_default):
     counts = {ws.title: len(ws._charts) for ws in book.worksheets}
     assert counts == {"概览": 0, "面积": 0, "用地结构": 2, "用地调整": 0, "地均产出": 2, "亩均评价": 0, "指标": 0,
-                      "项目": 0, "校验": 0}  # fmt: skip
+                      "项目": 0, "校验": 0, "三区三线": 0, "三线冲突": 0, "管控线按分区汇总": 0,
+                      "管控线重叠明细": 0, "调整前后": 0, "调整前后明细": 0}  # fmt: skip
     with zipfile.ZipFile(built_default / "report.xlsx") as archive:
         charts = [ET.fromstring(archive.read(n)) for n in archive.namelist() if "charts/chart" in n]
     assert len(charts) == 4

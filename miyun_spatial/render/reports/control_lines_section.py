@@ -180,7 +180,7 @@ def baselines_section(tables: Mapping[str, pd.DataFrame]) -> Section:
         "baselines",
         "调整前后",
         "Baselines",
-        "A re-designation is measured against the approved plan (批复规划 → 调整后); the "
+        "Baselines: a re-designation is measured against the approved plan (批复规划 → 调整后); the "
         "current survey use (现状) is shown beside it, never as the baseline.",
         out,
         (),
@@ -226,7 +226,7 @@ def control_line_sheets(tables: Mapping[str, pd.DataFrame]) -> tuple[Section, ..
             "baseline_rows",
             "调整前后明细",
             "Baselines, every row",
-            "现状 / 批复规划 / 调整后 use of the parcel pieces of every zone, in ha and 亩.",
+            "States: the 现状 / 批复规划 / 调整后 use of the parcel pieces of every zone, in ha and 亩.",
             ()
             if baselines is None
             else (
