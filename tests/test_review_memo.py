@@ -196,8 +196,9 @@ def test_build_writes_every_section(built_default, review_html, default_gpkg):
     for key, title in SECTIONS.items():
         assert title in page.sections.get(key, ""), key
     text = "".join(page.text)
-    assert "未提供三区三线数据" in text  # the default data has no control_lines layer
-    assert "有条件通过" in text
+    # the default data carry schematic control lines, some crossed by changing parcels
+    assert "未提供三区三线数据" not in text
+    assert "审查结论：不予通过" in text
     assert "report.html" in page.links and (built_default / "report.html").is_file()
     for law in ("《中华人民共和国土地管理法》", "《中华人民共和国城乡规划法》", "GB/T 21010-2017"):
         assert law in text
