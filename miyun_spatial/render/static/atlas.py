@@ -71,7 +71,7 @@ def atlas_pdf(maps: Sequence[StaticMap], out_dir: Path, generated: str) -> bytes
         number = len(writer.pages)
         for page in reader.pages:
             writer.add_page(page)
-        writer.add_outline_item(f"图 {i} {static_map.title}", number)
+        writer.add_outline_item(title=f"图 {i} {static_map.title}", page_number=number)
     writer.add_metadata({"/Title": "密云区高精尖产业规划图集 Atlas"})
     buffer = io.BytesIO()
     writer.write(buffer)
