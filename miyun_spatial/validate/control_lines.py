@@ -18,12 +18,11 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from ..core.catalogue import CATALOGUE, LayerSpec
 from ..core.plan import PlanData
 from .common import OVERLAP_MIN_M2, Finding, _is_null, _label
-from .overlap import interior_pairs
+from .overlap import overlapping_pairs
 from .rules import _usable
 
 CONTROL_LAYERS = tuple(s.name for s in CATALOGUE.by_role("controls"))
@@ -104,13 +103,7 @@ def _overlaps_within(frame, spec: LayerSpec, field: str) -> Iterator[Finding]:
         if len(group) < 2:
             continue
         geoms = np.asarray(group.geometry.values)
-        left, right = interior_pairs(geoms, min_box_overlap=OVERLAP_MIN_M2)
-        if not len(left):
-            continue
-        areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-        for i, j, area in zip(left, right, areas, strict=True):
-            if area <= OVERLAP_MIN_M2:
-                continue
+        for i, j, area in overlapping_pairs(geoms, OVERLAP_MIN_M2):
             fid_i, fid_j = group.index[i], group.index[j]
             other = _label(group, spec, fid_j) or f"fid {fid_j}"
             yield Finding(

@@ -21,6 +21,7 @@ whose interiors meet, so the pairs returned are exactly those of the predicate a
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -231,3 +232,14 @@ def _opposite_edges(owner: np.ndarray, edges: np.ndarray, undirected: np.ndarray
 
 
 __all__ = ["box_overlap", "edge_separated", "interior_pairs"]
+
+
+def overlapping_pairs(geoms: np.ndarray, min_m2: float) -> Iterator[tuple[int, int, float]]:
+    """(i, j, area m²) of the pairs of ``geoms`` whose interiors share more than ``min_m2``."""
+    left, right = interior_pairs(geoms, min_box_overlap=min_m2)
+    if not len(left):
+        return
+    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    for i, j, area in zip(left, right, areas, strict=True):
+        if area > min_m2:
+            yield int(i), int(j), float(area)

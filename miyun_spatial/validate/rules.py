@@ -30,7 +30,7 @@ from .common import (
     _label,
     convertible,
 )
-from .overlap import interior_pairs
+from .overlap import overlapping_pairs
 
 # Within one validate() call: id(frame) -> (frame, validity mask), ("usable", name) -> frame.
 # The frame is kept alongside its mask, so that its id cannot be reused meanwhile.
@@ -97,13 +97,7 @@ def _overlaps(frame: gpd.GeoDataFrame, spec: LayerSpec) -> Iterator[Finding]:
     geoms = np.asarray(frame.geometry.values)
     # The overlap of two features is at most the overlap of their bounding boxes: pairs whose
     # boxes share <= OVERLAP_MIN_M2 (neighbours of a tiling) are left out before any predicate.
-    left, right = interior_pairs(geoms, min_box_overlap=OVERLAP_MIN_M2)
-    if not len(left):
-        return
-    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-    for i, j, area in zip(left, right, areas, strict=True):
-        if area <= OVERLAP_MIN_M2:
-            continue
+    for i, j, area in overlapping_pairs(geoms, OVERLAP_MIN_M2):
         fid_i, fid_j = frame.index[i], frame.index[j]
         other = _label(frame, spec, fid_j) or f"fid {fid_j}"
         yield Finding(
