@@ -16,6 +16,13 @@ from miyun_spatial.render.reports.model import catalogue_field_labels
 def test_every_metric_column_has_a_chinese_and_english_label(default_plan, default_work):
     tables = compute_all(default_work, default_plan)
     catalogue_fields = catalogue_field_labels()
+    # the per-indicator columns of enterprise_evaluation take their labels from the preset's
+    # indicators (evaluation_indicators.label_zh / label_en)
+    indicators = tables["evaluation_indicators"]
+    assert indicators[["label_zh", "label_en"]].notna().all().all()
+    per_indicator = {
+        f"{key}_{part}" for key in indicators.index for part in ("value", "benchmark", "score")
+    }
     unlabelled = {
         (name, column)
         for name, table in tables.items()
@@ -23,6 +30,7 @@ def test_every_metric_column_has_a_chinese_and_english_label(default_plan, defau
         if column not in VOCABULARY.columns
         and column not in catalogue_fields
         and column not in CATALOGUE.names  # zone-code columns take the layer's title
+        and column not in per_indicator
     }
     assert unlabelled == set()
     for label in VOCABULARY.columns.values():

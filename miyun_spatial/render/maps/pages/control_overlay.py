@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import folium
+import geopandas as gpd
 import pandas as pd
+import shapely
 
 from ....core.catalogue import CATALOGUE
 from ....core.control_rules import CONTROL_RULES
@@ -94,10 +96,35 @@ def _lines_layer(inputs: MapInputs, lines):
     )
 
 
+GROUP = ["line_code", "line_name", "line_type", "verdict", "rule"]
+
+
+def _by_line(pieces):
+    """The pieces merged per line, verdict and rule: a bounded page whatever the parcel count.
+
+    Used when the parcels are drawn as tiles; the parcel codes stay in the CSV and workbook.
+    """
+    keyed = pieces.assign(line_name=pieces["line_name"].astype(object).fillna(""))
+    groups = keyed.groupby(GROUP, sort=True, dropna=False)
+    merged = groups.agg(
+        parcel_code=("parcel_code", "size"),
+        current_use=("current_use", lambda u: ", ".join(sorted(set(map(str, u)))[:6])),
+        planned_use=("planned_use", lambda u: ", ".join(sorted(set(map(str, u)))[:6])),
+        overlap_ha=("overlap_ha", "sum"),
+    ).reset_index()
+    shapes = groups.apply(lambda g: shapely.union_all(g.geometry.values), include_groups=False)
+    merged["parcel_code"] = [
+        f"{n} 块 parcels (control_line_conflicts.csv)" for n in merged["parcel_code"]
+    ]
+    return gpd.GeoDataFrame(merged, geometry=list(shapes.to_numpy()), crs=pieces.crs)
+
+
 def _pieces_layer(inputs: MapInputs, pieces):
     pieces = pieces[pieces["verdict"].isin(SHOWN_VERDICTS)]
     if not len(pieces):
         return None
+    if len(pieces) > inputs.options.tiles_above:
+        pieces = _by_line(pieces)
     style = catalogue_style(
         LINES.name, colors=dict(VERDICT_COLORS), fill_opacity=0.55, weight=1.0, dash=""
     )
