@@ -84,6 +84,22 @@ def default_work(default_plan):
     return work_layers(default_plan)
 
 
+@pytest.fixture(scope="session")
+def default_static_maps(default_plan, default_work):
+    """The default data's static maps (not drawn yet) by key, dated for stable output."""
+    from datetime import UTC, datetime
+
+    from miyun_spatial.render.static.maps import static_maps
+
+    maps = static_maps(
+        default_work,
+        {},
+        default_plan["land_use_classes"],
+        generated=datetime(2026, 1, 2, tzinfo=UTC),
+    )
+    return {m.key: m for m in maps}
+
+
 _IN_PROCESS = threading.Lock()
 
 

@@ -9,7 +9,6 @@ come from the GeoPackage read with pyogrio and measured with shapely.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import pyogrio
 import pytest
@@ -24,18 +23,10 @@ OVERVIEWS = ("overview", "bases")
 
 
 @pytest.fixture(scope="module")
-def figures(default_plan, default_work):
-    from miyun_spatial.render.static.maps import render, static_maps
+def figures(default_static_maps):
+    from miyun_spatial.render.static.maps import render
 
-    maps = {
-        m.key: m
-        for m in static_maps(
-            default_work,
-            {},
-            default_plan["land_use_classes"],
-            generated=datetime(2026, 1, 2, tzinfo=UTC),
-        )
-    }
+    maps = default_static_maps
     out = {}
     with font_context(cjk_font()):
         for key in (*OVERVIEWS, "projects", "base_B7"):

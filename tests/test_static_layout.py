@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 
 import numpy as np
 import pyogrio
@@ -31,19 +30,10 @@ WHOLE = ("district", "clusters", "zgc_park", "park_in_park", "support_nodes", "o
 
 
 @pytest.fixture(scope="module")
-def rendered(default_plan, default_work):
-    from miyun_spatial.render.static.maps import render, static_maps
+def rendered(default_static_maps):
+    from miyun_spatial.render.static.maps import render
 
-    maps = {
-        m.key: m
-        for m in static_maps(
-            default_work,
-            {},
-            default_plan["land_use_classes"],
-            generated=datetime(2026, 1, 2, tzinfo=UTC),
-        )
-    }
-    return {key: render(maps[key]) for key in ("overview", "bases")}
+    return {key: render(default_static_maps[key]) for key in ("overview", "bases")}
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,8 @@ GROUP = ["line_code", "line_name", "line_type", "verdict", "rule"]
 def _by_line(pieces):
     """The pieces merged per line, verdict and rule: a bounded page whatever the parcel count.
 
-    Used when the parcels are drawn as tiles; the parcel codes stay in the CSV and workbook.
+    Used when the pieces exceed the vector budget (``MapOptions.tiles_above``, the parcels'
+    tiling threshold); the parcel codes stay in the CSV and workbook.
     """
     keyed = pieces.assign(line_name=pieces["line_name"].astype(object).fillna(""))
     groups = keyed.groupby(GROUP, sort=True, dropna=False)
