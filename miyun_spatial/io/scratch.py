@@ -58,7 +58,9 @@ def private_dir(parent: Path, prefix: str = OUTPUT_PREFIX) -> Iterator[Path]:
     try:
         lock = open(folder / LOCK_NAME, "w")  # noqa: SIM115 - held for the folder's lifetime
         if fcntl is not None:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # blocking: another run's stale check may hold it for an instant (it never takes
+            # the folder of a live owner)
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         yield folder
     finally:
         if lock is not None:
@@ -95,6 +97,8 @@ def remove_stale(parent: Path, prefix: str = OUTPUT_PREFIX) -> list[Path]:
             ):
                 entry.unlink(missing_ok=True)
                 removed.append(entry)
+        except FileNotFoundError:
+            continue  # its owner finished (or another run removed it) meanwhile
         except OSError as exc:
             log.warning("%s: stale temporary data left in place (%s)", entry, exc)
     for entry in removed:
@@ -103,19 +107,18 @@ def remove_stale(parent: Path, prefix: str = OUTPUT_PREFIX) -> list[Path]:
 
 
 def _is_stale(folder: Path) -> bool:
-    lock_path = folder / LOCK_NAME
     if fcntl is None:
         return _age(folder) > STALE_AGE_S
-    if not lock_path.exists():
-        # killed before it took the lock, or a folder of an earlier version (no pid in its
-        # name, perhaps in use right now): by pid when there is one, else by age
-        pid = _pid_of(folder)
-        return _age(folder) > STALE_AGE_S or (pid is not None and not _pid_alive(pid))
     try:
-        with open(lock_path, "a") as fh:
+        with open(folder / LOCK_NAME, "rb") as fh:  # never created here: see private_dir
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False  # its owner is running
+    except FileNotFoundError:
+        # no lock: made or being removed this instant, its owner killed before it took the
+        # lock, or a folder of an earlier version (no pid in its name): by pid, else by age
+        pid = _pid_of(folder)
+        return _age(folder) > STALE_AGE_S or (pid is not None and not _pid_alive(pid))
     # the lock was free: its owner died, or has just created the folder and not yet locked
     # it (a worker process writing beside us): a live owner keeps its folder for an hour
     pid = _pid_of(folder)
