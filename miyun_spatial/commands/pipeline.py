@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..core.vocabulary import VOCABULARY, Label
-from ..flow.build import build
+from ..flow.build import STEPS, build
 from ..metrics.evaluation.config import load_preset
 from .common import (
     area_tolerance_option,
@@ -71,6 +71,13 @@ class StepPrinter:
     help="Take --scenario from this TOML file instead of the GeoPackage's tables.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--skip",
+    multiple=True,
+    type=click.Choice([name for name, _make in STEPS]),
+    help="Do not write this step's outputs (repeatable), e.g. --skip memo: no review.html/pdf, "
+    "the slowest output; the data is validated and analysed all the same.",
+)
 @verbosity
 def build_command(
     gpkg: Path,
@@ -84,6 +91,7 @@ def build_command(
     scenario: str | None,
     scenario_file: Path | None,
     as_json: bool,
+    skip: tuple[str, ...],
 ) -> None:
     """Validate GPKG and write every table, map and report to the output folder.
 
@@ -104,6 +112,7 @@ def build_command(
         evaluation=evaluation,
         scenario=scenario,
         scenario_file=scenario_file,
+        skip=skip,
     )
     if verbosity > 0:
         click.echo(printer.table(result.timings), err=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..analysis.run import Results, analyse, load_checked, park_key, refuse_errors, work_layers
+from ..core.errors import InputError
 from ..io import geopackage as store
 from ..io import sources
 from ..io.outputs import write_csv
@@ -274,6 +275,7 @@ def build(
     evaluation=None,
     scenario: str | None = None,
     scenario_file: Path | None = None,
+    skip: Collection[str] = (),
 ) -> BuildResult:
     """Run the whole job on ``gpkg`` (default: the embedded GeoPackage) into ``out_dir``.
 
@@ -292,7 +294,11 @@ def build(
     ``scenario`` (a code or name of the data's scenarios, or of ``scenario_file``): build
     the data with that scenario's edits applied, and add its comparison with the base
     (``flow.scenarios.scenario_outputs``).
+
+    ``skip``: names of ``STEPS`` whose outputs are not written (e.g. ``("memo",)``: no
+    review.html/pdf); the data is validated and analysed all the same.
     """
+    skip = skipped_steps(skip)  # a bad name fails before anything is read
     with staged_run(out_dir, command="build", replace_all=True) as stage:
         result = _build_into(
             stage,
@@ -304,6 +310,7 @@ def build(
             scenario=scenario,
             scenario_file=scenario_file,
             evaluation=evaluation,
+            skip=skip,
         )
     outputs = tuple(stage.final(path) for path in result.outputs)
     return replace(result, out_dir=Path(out_dir), outputs=outputs)
@@ -320,6 +327,7 @@ def _build_into(
     evaluation=None,
     scenario: str | None = None,
     scenario_file: Path | None = None,
+    skip: Collection[str] = (),
 ) -> BuildResult:
     """:func:`build`, writing into ``stage.path``."""
     out_dir = stage.path
@@ -373,7 +381,7 @@ def _build_into(
     ctx = BuildContext(results, Path(out_dir), map_options=map_options or MapOptions())
     if run is not None:
         ctx = replace(ctx, scenario_matrix=run.matrix)
-    tasks = _tasks(ctx)
+    tasks = _tasks(ctx, skip)
     tell(4, 4, f"writing the outputs: {len(tasks)} tasks", 75)
     position = iter(range(len(tasks)))
 
@@ -408,12 +416,24 @@ def _build_into(
     )
 
 
-def _tasks(ctx: BuildContext) -> list[Task]:
-    """The tasks of every step of STEPS. A task's ``after`` names tasks or steps: a step
-    stands for all of its tasks; one that is not run (not in STEPS) is not waited for."""
-    tasks = [replace(task, step=name) for name, make in STEPS for task in make(ctx)]
+def skipped_steps(skip: Collection[str]) -> frozenset[str]:
+    """``skip`` as a set of step names of ``STEPS``; InputError naming an unknown one."""
+    names = [name for name, _make in STEPS]
+    unknown = sorted(set(skip) - set(names))
+    if unknown:
+        raise InputError(
+            f"unknown build step '{unknown[0]}' to skip: choose among {', '.join(names)}"
+        )
+    return frozenset(skip)
+
+
+def _tasks(ctx: BuildContext, skip: Collection[str] = ()) -> list[Task]:
+    """The tasks of every step of STEPS but those in ``skip``. A task's ``after`` names tasks
+    or steps: a step stands for all of its tasks; one that is not run is not waited for."""
+    steps = [(name, make) for name, make in STEPS if name not in skip]
+    tasks = [replace(task, step=name) for name, make in steps for task in make(ctx)]
     by_label = {t.label: [t.label] for t in tasks}
-    by_step = {name: [t.label for t in tasks if t.step == name] for name, _ in STEPS}
+    by_step = {name: [t.label for t in tasks if t.step == name] for name, _ in steps}
     expand = {**by_step, **by_label}
     return [
         replace(t, after=tuple(label for name in t.after for label in expand.get(name, ())))
