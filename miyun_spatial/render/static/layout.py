@@ -297,6 +297,7 @@ def layout_panels(
     row), each to be set at its own scale (:func:`set_scale` with a prefix)."""
     figure, (first,), legend_ax = layout_frame(data, title_zh, title_en, layout)
     figure.delaxes(first)
+    figure.delaxes(legend_ax)  # added again after the panels: the map axes come first
     width, height = layout.size_in
     rows, cols = panel_grid(layout, panels)
     panel_w, panel_h = _panel_in(layout, rows, cols)
@@ -309,6 +310,7 @@ def layout_panels(
         ax = figure.add_axes((x / width, y / height, panel_w / width, panel_h / height))
         ax.set_aspect("equal")
         axes.append(ax)
+    figure.add_axes(legend_ax)
     crs_note(figure)
     return figure, axes, legend_ax
 
