@@ -110,8 +110,9 @@ def test_mostly_left_out_geometries_give_the_same_paths(monkeypatch):
 
 def test_dense_land_use_map_shows_each_class_where_its_parcels_are(default_plan, default_work):
     """6,400 parcels over the park (above VECTOR_PARCELS_MAX): the west half of one class,
-    the east half of another, the parcels beyond the park's box left out. The PNG shows each
-    class's colour where its parcels are and the background beyond."""
+    the east half of another, one more beyond the park's box but in the map's view (at its
+    fixed scale). The PNG shows each class's colour where its parcels are, the parcel beyond
+    the park too, and the background between."""
     from datetime import UTC, datetime
 
     from matplotlib.colors import to_rgb
@@ -130,7 +131,7 @@ def test_dense_land_use_map_shows_each_class_where_its_parcels_are(default_plan,
     step = ((x1 - x0) / side, (y1 - y0) / side)
     xs, ys = np.meshgrid(np.arange(side) * step[0] + x0, np.arange(side) * step[1] + y0)
     boxes = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + step[0], ys.ravel() + step[1])
-    far = shapely.box(x1 + 5 * step[0], y0, x1 + 40 * step[0], y1)  # outside the park's box
+    far = shapely.box(x1 + 5 * step[0], y0, x1 + 40 * step[0], y1)  # beyond the park's box
     geoms = np.r_[boxes, [far]]
     dense = parcels.iloc[np.arange(len(geoms)) % len(parcels)].reset_index(drop=True)
     dense = dense.set_geometry(geoms, crs=parcels.crs)
@@ -160,7 +161,10 @@ def test_dense_land_use_map_shows_each_class_where_its_parcels_are(default_plan,
     ym = (y0 + y1) / 2
     for x, code in ((x0 + (x1 - x0) * 0.3, west), (x0 + (x1 - x0) * 0.7, east)):
         assert np.abs(pixel(x, ym) - to_rgb(colors[code])).max() < 0.02, code
-    assert np.abs(pixel(x1 + 20 * step[0], ym) - to_rgb(colors[east])).max() > 0.1
+    (v0, v1), (w0, w1) = ax.get_xlim(), ax.get_ylim()
+    assert v0 < x0 and x1 + 40 * step[0] < v1 and w0 < y0 and y1 < w1  # all in the view
+    assert np.abs(pixel(x1 + 20 * step[0], ym) - to_rgb(colors[east])).max() < 0.02
+    assert np.abs(pixel(x1 + 2.5 * step[0], ym) - to_rgb(colors[east])).max() > 0.1  # no parcel
 
 
 def test_yield_map_is_the_same_whatever_the_order_of_the_table(default_plan, default_results):

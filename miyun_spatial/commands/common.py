@@ -17,6 +17,7 @@ from ..flow.workers import default_jobs
 from ..io import sources
 from ..io.outputs import csv_text, terminal_text
 from ..render.maps.options import BASEMAPS, DEFAULT_BASEMAP, TIANDITU_ENV, MapOptions
+from ..render.static.paper import DEFAULT_PAPER, PAPER_NAMES
 from ..validate.layers import DEFAULT_AREA_TOLERANCE
 
 DEFAULT_OUT = Path("maps_out")
@@ -317,7 +318,9 @@ def map_options(fn: Callable) -> Callable:
     )(fn)
 
 
-def make_map_options(offline: bool, basemap: str, tianditu_key: str | None) -> MapOptions:
+def make_map_options(
+    offline: bool, basemap: str, tianditu_key: str | None, paper: str = DEFAULT_PAPER
+) -> MapOptions:
     """The maps' options; --basemap-tiles/--basemap-attribution come from the click context
     (a folder of tiles is linked relative to the command's --out folder)."""
     ctx = click.get_current_context(silent=True)
@@ -335,7 +338,20 @@ def make_map_options(offline: bool, basemap: str, tianditu_key: str | None) -> M
         tianditu_key=(tianditu_key or "").strip() or None,
         tiles_url=url,
         tiles_attribution=(attribution or "").strip() or None,
+        paper=paper,
     )
+
+
+def paper_option(fn: Callable) -> Callable:
+    """--paper: the sheet every static map and atlas.pdf is laid out on (MapOptions.paper)."""
+    return click.option(
+        "--paper",
+        type=click.Choice(PAPER_NAMES),
+        default=DEFAULT_PAPER,
+        show_default=True,
+        help="Paper of the static maps and atlas.pdf, each map at a fixed scale of the "
+        "standard series (1:10 000 ... 1:1 000 000) that fits it.",
+    )(fn)
 
 
 jobs_option = click.option(

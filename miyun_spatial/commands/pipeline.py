@@ -19,6 +19,7 @@ from .common import (
     make_map_options,
     map_options,
     out_option,
+    paper_option,
     say,
     verbosity,
 )
@@ -52,6 +53,7 @@ class StepPrinter:
 @out_option
 @area_tolerance_option
 @map_options
+@paper_option
 @jobs_option
 @click.option(
     "--evaluation-preset",
@@ -86,6 +88,7 @@ def build_command(
     offline: bool,
     basemap: str,
     tianditu_key: str | None,
+    paper: str,
     jobs: int,
     evaluation_preset: str,
     scenario: str | None,
@@ -106,7 +109,7 @@ def build_command(
         gpkg,
         out_dir,
         area_tolerance=area_tolerance,
-        map_options=make_map_options(offline, basemap, tianditu_key),
+        map_options=make_map_options(offline, basemap, tianditu_key, paper),
         progress=printer,
         jobs=jobs,
         evaluation=evaluation,

@@ -122,6 +122,7 @@ def _static_maps_tasks(ctx: BuildContext) -> list[Task]:
     """static/<key>.png, .svg and .pdf, one task per thematic map (the report embeds the
     PNGs), and atlas.pdf holding them all."""
     from ..render.reports.review import local_time
+    from ..render.static.layout import paper_layout
     from ..render.static.maps import static_maps, write_static_maps
 
     results = ctx.results
@@ -130,6 +131,7 @@ def _static_maps_tasks(ctx: BuildContext) -> list[Task]:
         results.tables,
         results.plan.layers.get("land_use_classes"),
         generated=local_time(ctx.generated),
+        layout=paper_layout(ctx.map_options.paper),
     )
     return [
         Task(
@@ -143,14 +145,16 @@ def _static_maps_tasks(ctx: BuildContext) -> list[Task]:
 def _atlas_task(ctx: BuildContext, maps) -> list[Task]:
     """atlas.pdf: a contents page and every static map's PDF, once they are written."""
     from ..render.static.atlas import ATLAS_NAME, write_atlas
+    from ..render.static.layout import paper_layout
 
     if not maps:
         return []
     date = _drawn_date(ctx)
+    layout = paper_layout(ctx.map_options.paper)
     return [
         Task(
             f"static maps: {ATLAS_NAME}",
-            lambda _: [write_atlas(maps, ctx.out_dir, date)],
+            lambda _: [write_atlas(maps, ctx.out_dir, date, layout)],
             after=tuple(f"static maps: {m.key}" for m in maps),
         )
     ]

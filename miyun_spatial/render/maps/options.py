@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from ...core.errors import InputError
+from ..static.paper import DEFAULT_PAPER, PAPER_NAMES
 
 TIANDITU_ENV = "MIYUN_TIANDITU_KEY"
 BASEMAPS = ("osm", "light", "imagery", "tianditu", "gaode", "none")
@@ -29,8 +30,14 @@ class MapOptions:
     # a local or intranet XYZ tile source (--basemap-tiles): URL template and its attribution
     tiles_url: str | None = None
     tiles_attribution: str | None = None
+    # the paper of the static maps and atlas.pdf (build --paper): render/static/paper.py
+    paper: str = DEFAULT_PAPER
 
     def __post_init__(self) -> None:
+        if self.paper not in PAPER_NAMES:
+            raise InputError(
+                f"unknown paper '{self.paper}': choose one of {', '.join(PAPER_NAMES)}"
+            )
         if self.basemap not in BASEMAPS:
             raise InputError(
                 f"unknown basemap '{self.basemap}': choose one of {', '.join(BASEMAPS)}"

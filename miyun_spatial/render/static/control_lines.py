@@ -19,13 +19,11 @@ from .elements import (
     boundary_entry,
     district_boundary,
     draw_polygons,
-    finish_map,
     legend_patch,
-    map_frame,
     rgba,
-    set_extent,
 )
 from .labels import code_labels, town_labels
+from .layout import DEFAULT_LAYOUT, Layout, finish_layout, layout_frame, set_scale
 
 LINES = CATALOGUE["control_lines"]
 VERDICT_COLORS = CATALOGUE.palettes["control_verdict"]
@@ -34,10 +32,10 @@ PIECES = "control_line_conflicts"
 DASHDOT = (0, (5, 1.5, 1, 1.5))
 
 
-def control_lines_map(data: MapData) -> Figure:
+def control_lines_map(data: MapData, layout: Layout = DEFAULT_LAYOUT) -> Figure:
     """三区三线 with the conflicts and conditionals of the changing parcels."""
-    figure, (ax,), legend_ax = map_frame(
-        data, "管控线与用地变更示意图", "Control lines and land-use changes (schematic)"
+    figure, (ax,), legend_ax = layout_frame(
+        data, "管控线与用地变更示意图", "Control lines and land-use changes (schematic)", layout
     )
     district_boundary(ax, data)
     entries = [boundary_entry()]
@@ -72,5 +70,6 @@ def control_lines_map(data: MapData) -> Figure:
                 entries.append((f"变更地块 {VERDICT_LABELS[verdict]}", legend_patch(color)))
     town_labels(ax, data, lines.total_bounds)
     district = data.layer("district")
-    set_extent(ax, (district if district is not None else lines).total_bounds, pad=0.03)
-    return finish_map(figure, [ax], legend_ax, entries)
+    bounds = (district if district is not None else lines).total_bounds
+    scale = set_scale(ax, bounds, layout, pad=0.03)
+    return finish_layout(figure, ax, legend_ax, entries, scale, layout)

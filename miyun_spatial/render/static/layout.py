@@ -9,7 +9,9 @@ The scale is printed as text (``比例尺 1:500 000``, SVG id ``scale-text``) an
 of a round length consistent with it. The neat line carries ticks at round kilometres on its
 four sides, labelled in km (SVG ids ``neat-e-<metres>`` and ``neat-n-<metres>``).
 
-The paper of the 总图 (overview maps) is :data:`DEFAULT_LAYOUT` (A4 landscape).
+Every static map is laid out on the paper of ``build --paper`` (``MapOptions.paper``,
+:data:`DEFAULT_LAYOUT` A4 landscape by default); figures of several panels
+(:func:`layout_panels`) have each panel at its own scale of the series.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from matplotlib.transforms import blended_transform_factory
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from .elements import LEGEND_IN, MapData, finish_map, map_frame
+from .paper import split_paper
 
 PAPERS_MM = {"a4": (297.0, 210.0), "a3": (420.0, 297.0)}  # ISO 216, landscape (width, height)
 ORIENTATIONS = ("landscape", "portrait")
@@ -74,6 +77,11 @@ class Layout:
 DEFAULT_LAYOUT = Layout("a4", "landscape")
 
 
+def paper_layout(name: str) -> Layout:
+    """The layout of a paper name of :data:`.paper.PAPER_NAMES` (``a3-portrait``)."""
+    return Layout(*split_paper(name))
+
+
 def choose_scale(bounds, frame_in: tuple[float, float], pad: float = 0.03) -> int:
     """The largest scale of :data:`SCALES` at which ``bounds`` (padded) fits ``frame_in``.
 
@@ -112,10 +120,19 @@ def layout_frame(data: MapData, title_zh: str, title_en: str, layout: Layout = D
     return figure, (ax,), legend_ax
 
 
-def set_scale(ax: Axes, bounds, layout: Layout = DEFAULT_LAYOUT, pad: float = 0.03) -> int:
+def set_scale(
+    ax: Axes,
+    bounds,
+    layout: Layout = DEFAULT_LAYOUT,
+    pad: float = 0.03,
+    *,
+    prefix: str = "",
+    note: bool = True,
+) -> int:
     """The axes' limits centred on ``bounds`` at the largest scale of the series that fits:
-    the frame's size on paper times the scale. Draws the neat line; returns the scale."""
-    frame_w, frame_h = layout.frame_in
+    the axes' size on paper (the layout's frame, or a panel of it) times the scale. Draws
+    the neat line (its SVG ids prefixed by ``prefix``); returns the scale."""
+    frame_w, frame_h = axes_in(ax)
     scale = choose_scale(bounds, (frame_w, frame_h), pad)
     x0, y0, x1, y1 = bounds
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -123,8 +140,21 @@ def set_scale(ax: Axes, bounds, layout: Layout = DEFAULT_LAYOUT, pad: float = 0.
     ax.set_xlim(cx - half_w, cx + half_w)
     ax.set_ylim(cy - half_h, cy + half_h)
     ax.set_aspect("equal", adjustable="box")
-    neat_line(ax, scale)
+    neat_line(ax, scale, prefix=prefix, note=note)
     return scale
+
+
+def view_bounds(ax: Axes) -> tuple[float, float, float, float]:
+    """What the axes show, EPSG:4548 metres: the parcels to draw are those inside."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return x0, y0, x1, y1
+
+
+def axes_in(ax: Axes) -> tuple[float, float]:
+    """The axes' width and height on paper, inches (as placed, before any aspect shrink)."""
+    box = ax.get_position(original=True)
+    fig_w, fig_h = ax.figure.get_size_inches()
+    return box.width * fig_w, box.height * fig_h
 
 
 def tick_step_m(scale: int) -> float:
@@ -139,7 +169,7 @@ def _ticks(lo: float, hi: float, step: float) -> list[float]:
     return [first + i * step for i in range(int((hi - first) // step) + 1)]
 
 
-def neat_line(ax: Axes, scale: int) -> None:
+def neat_line(ax: Axes, scale: int, *, prefix: str = "", note: bool = True) -> None:
     """The frame as a neat line: ticks inward on its four sides at round kilometres of
     EPSG:4548, eastings labelled below and above, northings at left and right, in km."""
     step = tick_step_m(scale)
@@ -152,26 +182,42 @@ def neat_line(ax: Axes, scale: int) -> None:
     )
     for spine in ax.spines.values():
         spine.set_linewidth(0.9)
-    ax.patch.set_gid("neat-line")
+    ax.patch.set_gid(f"{prefix}neat-line")
     digits = 0 if step >= 1000 else 1
     style = {"fontsize": 5.5, "color": "#222222", "clip_on": False}
     below = blended_transform_factory(ax.transData, ax.transAxes)
     beside = blended_transform_factory(ax.transAxes, ax.transData)
     for e in east:
         text = f"{e / 1000:.{digits}f}"
-        ax.text(e, -0.008, text, transform=below, ha="center", va="top", gid=f"neat-e-{e:.0f}",
+        ax.text(e, -0.008, text, transform=below, ha="center", va="top", gid=f"{prefix}neat-e-{e:.0f}",
                 **style)  # fmt: skip
         ax.text(e, 1.008, text, transform=below, ha="center", va="bottom", **style)
     for n in north:
         text = f"{n / 1000:.{digits}f}"
         # anchored at the tick along the text (rotated), so the label's middle is the tick
         turned = {"rotation": 90, "rotation_mode": "anchor", "ha": "center", **style}
-        ax.text(-0.008, n, text, transform=beside, va="bottom", gid=f"neat-n-{n:.0f}", **turned)
+        ax.text(
+            -0.008, n, text, transform=beside, va="bottom", gid=f"{prefix}neat-n-{n:.0f}", **turned
+        )
         ax.text(1.008, n, text, transform=beside, va="top", **turned)
+    if note:
+        crs_note(ax.figure, ax)
+
+
+CRS_NOTE = "EPSG:4548 CGCS2000 / 3-degree GK CM 117E；坐标 km：东 E（下、上）北 N（左、右）"
+
+
+def crs_note(figure: Figure, ax: Axes | None = None) -> None:
+    """What the neat-line labels are: below the frame ``ax``, or above the source line."""
+    if ax is None:
+        figure.text(MARGIN_IN["left"] / figure.get_figwidth(), 0.3 / figure.get_figheight(),
+                    CRS_NOTE, ha="left", va="bottom", fontsize=5, color="#444444",
+                    gid="neat-line-crs")  # fmt: skip
+        return
     ax.text(
         0.0,
         -0.05,
-        "EPSG:4548 CGCS2000 / 3-degree GK CM 117E；坐标 km：东 E（下、上）北 N（左、右）",
+        CRS_NOTE,
         transform=ax.transAxes,
         ha="left",
         va="top",
@@ -182,20 +228,32 @@ def neat_line(ax: Axes, scale: int) -> None:
     )
 
 
-def finish_layout(figure: Figure, ax: Axes, legend_ax: Axes, entries, scale: int, layout: Layout):
-    """The map elements (:func:`finish_map`), the bar set to a round length consistent with
-    the scale, and the scale printed as text under the legend."""
-    finish_map(figure, [ax], legend_ax, entries)
-    ground = BAR_CM / 100 * scale  # metres
+def fix_bars(ax: Axes, scale: int, bar_cm: float = BAR_CM) -> None:
+    """The axes' scale bars set to ``bar_cm`` of paper: a round length at every scale of
+    the series (4 cm: 400 m at 1:10 000 ... 40 km at 1:1 000 000; 2 cm: half of it)."""
+    ground = bar_cm / 100 * scale  # metres
     for bar in (a for a in ax.artists if isinstance(a, ScaleBar)):
         bar.fixed_value, bar.fixed_units = (
             (ground / 1000, "km") if ground >= 1000 else (ground, "m")
         )
         bar.length_fraction = None
+
+
+def finish_layout(figure: Figure, ax: Axes, legend_ax: Axes, entries, scale: int, layout: Layout):
+    """The map elements (:func:`finish_map`), the bar set to a round length consistent with
+    the scale, and the scale printed as text under the legend."""
+    finish_map(figure, [ax], legend_ax, entries)
+    fix_bars(ax, scale)
+    scale_legend(legend_ax, f"比例尺 Scale {scale_text(scale)}", layout)
+    return figure
+
+
+def scale_legend(legend_ax: Axes, text: str, layout: Layout) -> None:
+    """The scale(s) as text at the foot of the legend column, with the paper."""
     legend_ax.text(
         0.16,
         0.0,
-        f"比例尺 Scale {scale_text(scale)}\n{layout.label}",
+        f"{text}\n{layout.label}",
         transform=legend_ax.transAxes,
         ha="left",
         va="bottom",
@@ -203,4 +261,60 @@ def finish_layout(figure: Figure, ax: Axes, legend_ax: Axes, entries, scale: int
         fontweight="bold",
         gid="scale-text",
     )
-    return figure
+
+
+# --- figures of several panels ---------------------------------------------------------------
+
+PANEL_GAP_IN = (0.4, 0.9)  # between panels: room for neat-line labels, titles, area lines
+
+
+def panel_grid(layout: Layout, panels: int) -> tuple[int, int]:
+    """(rows, columns) of ``panels`` in the layout's frame giving the largest panels (their
+    shorter side), so each shows as much as possible at a scale of the series."""
+
+    def side(rows: int) -> float:
+        cols = -(-panels // rows)
+        w, h = _panel_in(layout, rows, cols)
+        return min(w, h)
+
+    rows = max(range(1, panels + 1), key=side)
+    return rows, -(-panels // rows)
+
+
+def _panel_in(layout: Layout, rows: int, cols: int) -> tuple[float, float]:
+    frame_w, frame_h = layout.frame_in
+    top = 0.2  # the panels' titles below the figure's
+    return (
+        (frame_w - (cols - 1) * PANEL_GAP_IN[0]) / cols,
+        (frame_h - top - (rows - 1) * PANEL_GAP_IN[1]) / rows,
+    )
+
+
+def layout_panels(
+    data: MapData, title_zh: str, title_en: str, layout: Layout, panels: int
+) -> tuple[Figure, list[Axes], Axes]:
+    """As :func:`layout_frame`, the frame split into a grid of ``panels`` map axes (row by
+    row), each to be set at its own scale (:func:`set_scale` with a prefix)."""
+    figure, (first,), legend_ax = layout_frame(data, title_zh, title_en, layout)
+    figure.delaxes(first)
+    figure.delaxes(legend_ax)  # added again after the panels: the map axes come first
+    width, height = layout.size_in
+    rows, cols = panel_grid(layout, panels)
+    panel_w, panel_h = _panel_in(layout, rows, cols)
+    left, bottom = MARGIN_IN["left"], MARGIN_IN["bottom"]
+    axes = []
+    for i in range(panels):
+        row, col = divmod(i, cols)
+        x = left + col * (panel_w + PANEL_GAP_IN[0])
+        y = bottom + (rows - 1 - row) * (panel_h + PANEL_GAP_IN[1])
+        ax = figure.add_axes((x / width, y / height, panel_w / width, panel_h / height))
+        ax.set_aspect("equal")
+        axes.append(ax)
+    figure.add_axes(legend_ax)
+    crs_note(figure)
+    return figure, axes, legend_ax
+
+
+def panel_prefix(i: int) -> str:
+    """The SVG id prefix of panel ``i``'s neat line: none for the first (as single maps)."""
+    return "" if i == 0 else f"p{i + 1}-"

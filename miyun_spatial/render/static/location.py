@@ -18,18 +18,28 @@ from .elements import (
     district_boundary,
     draw_plan_layer,
     draw_polygons,
-    map_frame,
     map_legend,
     north_arrow,
     scale_bar,
-    set_extent,
 )
 from .labels import place_labels
+from .layout import (
+    BAR_CM,
+    DEFAULT_LAYOUT,
+    Layout,
+    axes_in,
+    fix_bars,
+    layout_panels,
+    panel_prefix,
+    scale_legend,
+    scale_text,
+    set_scale,
+    view_bounds,
+)
 from .parcel_panels import (
     class_entries,
     district_bounds,
     outline,
-    pad_bounds,
     parcels_by,
     use_values,
 )
@@ -63,22 +73,27 @@ def state_areas(data: MapData, layer: str, code: str, use: str, limit: int = 3) 
     return lines
 
 
-def location_map(data: MapData, layer: str, code: str, states: Sequence[str]) -> Figure:
+def location_map(
+    data: MapData, layer: str, code: str, states: Sequence[str], layout: Layout = DEFAULT_LAYOUT
+) -> Figure:
     """Location in the district, then the land use of each of ``states`` within the feature,
-    each panel titled with its state and carrying the areas of its classes."""
+    each panel titled with its state and carrying the areas of its classes; on the paper of
+    ``layout``, the location at the district's scale and the states at the feature's, both
+    of the standard series."""
     frame = data.layer(layer)
     feature = frame[frame["code"].astype(str) == code]
     name = str(feature["name_zh"].iloc[0]) if "name_zh" in feature.columns else code
     shown_zh = " → ".join(STATE_LABELS[s][0] for s in states)
     shown_en = ", ".join(STATE_LABELS[s][1] for s in states)
-    figure, axes, legend_ax = map_frame(
+    figure, axes, legend_ax = layout_panels(
         data,
         f"{code} {name}：位置与用地（{shown_zh}）",
         f"{code}: location and land use ({shown_en})",
-        size=(7.0, 2.9),
-        panels=1 + len(states),
+        layout,
+        1 + len(states),
     )
     where, *state_axes = axes
+    where_scale = set_scale(where, district_bounds(data), layout, pad=0.05, note=False)
     district_boundary(where, data)
     mark = _feature_color(layer, feature)
     draw_polygons(where, feature, facecolor=mark, edgecolor=mark, linewidth=1.0, zorder=6)
@@ -97,33 +112,34 @@ def location_map(data: MapData, layer: str, code: str, states: Sequence[str]) ->
         color=mark,
         zorder=8,
     )
-    set_extent(where, district_bounds(data), pad=0.05)
-    where.set_title("位置 location", fontsize=7)
+    where.set_title("位置 location", fontsize=7, pad=12)
     colors = land_use_colors(data.classes) if data.classes is not None else {}
     bounds = feature.total_bounds
     codes: set[str] = set()
-    for ax, use in zip(state_axes, states, strict=True):
+    scale = where_scale
+    for i, (ax, use) in enumerate(zip(state_axes, states, strict=True), start=1):
+        scale = set_scale(ax, bounds, layout, pad=0.12, prefix=panel_prefix(i), note=False)
         values = use_values(data, use)
         if values is not None:
-            codes |= set(parcels_by(ax, data, values, colors, pad_bounds(bounds, 0.15)))
+            codes |= set(parcels_by(ax, data, values, colors, view_bounds(ax)))
         outline(ax, feature, mark)
-        set_extent(ax, bounds, pad=0.12, min_size=800.0)
         zh, en = STATE_LABELS[use]
-        ax.set_title(f"{zh} {en}", fontsize=7, gid=f"state-{use}")
+        ax.set_title(f"{zh} {en}", fontsize=7, gid=f"state-{use}", pad=12)
         areas = state_areas(data, layer, code, use)
         if areas:
-            ax.text(
-                0.0,
-                -0.03,
+            ax.annotate(
                 "\n".join(areas),
-                transform=ax.transAxes,
+                (0.0, 0.0),
+                xycoords="axes fraction",
+                xytext=(0, -9),
+                textcoords="offset points",
                 fontsize=5,
                 va="top",
                 ha="left",
                 zorder=9,
                 gid=f"areas-{use}",
-                clip_on=False,
-            )  # below the panel: the scale bar keeps its corner
+                annotation_clip=False,
+            )  # below the panel and its neat-line labels: the scale bar keeps its corner
     entries = [
         (f"{code} {CATALOGUE[layer].title_zh}", Line2D([], [], color=mark)),
         boundary_entry(),
@@ -131,9 +147,16 @@ def location_map(data: MapData, layer: str, code: str, states: Sequence[str]) ->
     ]
     north_arrow(where)
     place_labels(where)
-    for i, ax in enumerate(state_axes):
+    bar_cm = BAR_CM if axes_in(where)[0] * 2.54 >= 3 * BAR_CM else BAR_CM / 2
+    for i, ax in enumerate(axes):
         scale_bar(ax, "scale-bar" if i == 0 else f"scale-bar-{i + 1}")
+        fix_bars(ax, where_scale if i == 0 else scale, bar_cm)
     map_legend(legend_ax, entries)
+    scale_legend(
+        legend_ax,
+        f"比例尺 Scale {scale_text(scale)}（用地 land use）\n位置 location {scale_text(where_scale)}",
+        layout,
+    )
     return figure
 
 

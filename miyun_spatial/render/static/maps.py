@@ -45,14 +45,18 @@ from .elements import (
     boundary_entry,
     district_boundary,
     draw_plan_layer,
-    finish_map,
     layer_entry,
     legend_patch,
-    map_frame,
-    set_extent,
 )
 from .labels import code_labels, town_labels
-from .layout import DEFAULT_LAYOUT, Layout, finish_layout, layout_frame, set_scale
+from .layout import (
+    DEFAULT_LAYOUT,
+    Layout,
+    finish_layout,
+    layout_frame,
+    set_scale,
+    view_bounds,
+)
 from .location import LOCATION_STATES, STATE_LABELS, location_map
 from .output import STATIC_DIR, StaticMap, render, write_static_maps
 from .parcel_panels import (
@@ -164,20 +168,21 @@ def _park(data: MapData) -> gpd.GeoDataFrame | None:
     return current if len(current) else park
 
 
-def land_use_map(data: MapData, use: str) -> Figure:
+def land_use_map(data: MapData, use: str, layout: Layout = DEFAULT_LAYOUT) -> Figure:
     zh, en = {
         "current": ("现状", "current"),
         "adjusted": ("调整后", "after re-designation"),
         "planned": ("规划", "planned"),
     }[use]
-    figure, (ax,), legend_ax = map_frame(
-        data, f"中关村密云园用地{zh}图", f"Zhongguancun Miyun Park: land use, {en}"
+    figure, (ax,), legend_ax = layout_frame(
+        data, f"中关村密云园用地{zh}图", f"Zhongguancun Miyun Park: land use, {en}", layout
     )
     park = _park(data)
     bounds = park.total_bounds if park is not None else district_bounds(data)
+    scale = set_scale(ax, bounds, layout, pad=0.06)
     district_boundary(ax, data)
     colors = land_use_colors(data.classes) if data.classes is not None else {}
-    codes = parcels_by(ax, data, use_values(data, use), colors, bounds)
+    codes = parcels_by(ax, data, use_values(data, use), colors, view_bounds(ax))
     entries = class_entries(codes, data)
     if park is not None:
         outline(ax, park, layer_style("zgc_park")["color"])
@@ -193,16 +198,16 @@ def land_use_map(data: MapData, use: str) -> Figure:
         outline(ax, adjustments, HIGHLIGHT, width=1.2)
         code_labels(ax, adjustments)
         entries.insert(1, ("用地性质调整区 Re-designation", Line2D([], [], color=HIGHLIGHT)))
-    set_extent(ax, bounds)
-    return finish_map(figure, [ax], legend_ax, entries)
+    return finish_layout(figure, ax, legend_ax, entries, scale, layout)
 
 
-def yield_map(data: MapData) -> Figure:
-    figure, (ax,), legend_ax = map_frame(
-        data, "中关村密云园地块亩均等级图", "Miyun Park: parcels by yield grade (亩均 A-D)"
+def yield_map(data: MapData, layout: Layout = DEFAULT_LAYOUT) -> Figure:
+    figure, (ax,), legend_ax = layout_frame(
+        data, "中关村密云园地块亩均等级图", "Miyun Park: parcels by yield grade (亩均 A-D)", layout
     )
     park = _park(data)
     bounds = park.total_bounds if park is not None else district_bounds(data)
+    scale = set_scale(ax, bounds, layout, pad=0.06)
     grades = data.tables.get("parcel_yields")
     parcels = data.layer("land_parcels")
     colors, labels = grade_colors(), grade_labels()
@@ -210,14 +215,13 @@ def yield_map(data: MapData) -> Figure:
     if grades is not None:
         values = _grades(grades["grade"], parcels, list(dict.fromkeys([*colors, NO_DATA])))
     district_boundary(ax, data)
-    codes = parcels_by(ax, data, values, colors, bounds)
+    codes = parcels_by(ax, data, values, colors, view_bounds(ax))
     entries = [
         (labels.get(g, g), legend_patch(colors.get(g, "#ccc"))) for g in colors if g in codes
     ]
     if park is not None:
         outline(ax, park, layer_style("zgc_park")["color"])
-    set_extent(ax, bounds)
-    return finish_map(figure, [ax], legend_ax, entries)
+    return finish_layout(figure, ax, legend_ax, entries, scale, layout)
 
 
 def _grades(grade: pd.Series, parcels: gpd.GeoDataFrame, known: Sequence[str]) -> pd.Series:
@@ -239,9 +243,9 @@ def _grades(grade: pd.Series, parcels: gpd.GeoDataFrame, known: Sequence[str]) -
     return codes.map(grade.fillna(NO_DATA).astype(str)).fillna(NO_DATA)
 
 
-def projects_map(data: MapData) -> Figure:
-    figure, (ax,), legend_ax = map_frame(
-        data, "高精尖储备项目分布图", "Annex 1 reserve projects by stage"
+def projects_map(data: MapData, layout: Layout = DEFAULT_LAYOUT) -> Figure:
+    figure, (ax,), legend_ax = layout_frame(
+        data, "高精尖储备项目分布图", "Annex 1 reserve projects by stage", layout
     )
     projects = data.layer("projects")
     park = _park(data)
@@ -272,8 +276,8 @@ def projects_map(data: MapData) -> Figure:
         entries += [(labels[s], _point_symbol(colors[s], 6)) for s in colors if s in present]
         entries.append(("点大小 = 固定资产投资 size = fixed investment", Line2D([], [])))
     town_labels(ax, data, bounds)
-    set_extent(ax, bounds, pad=0.1)
-    return finish_map(figure, [ax], legend_ax, entries)
+    scale = set_scale(ax, bounds, layout, pad=0.1)
+    return finish_layout(figure, ax, legend_ax, entries, scale, layout)
 
 
 # --- the set of maps, rendering and writing --------------------------------------------------
@@ -287,7 +291,7 @@ def static_maps(
     generated: datetime,
     layout: Layout = DEFAULT_LAYOUT,
 ) -> list[StaticMap]:
-    """Every thematic map the data allow, in the order a review reads them; the 总图 on the
+    """Every thematic map the data allow, in the order a review reads them; each on the
     paper of ``layout`` at a scale of the standard series (:mod:`.layout`)."""
     data = MapData(work, tables, classes, generated)
     maps = [
@@ -308,21 +312,25 @@ def static_maps(
                     f"land_use_{use}",
                     f"园区用地{zh}图",
                     f"Land use, {en}",
-                    lambda use=use: land_use_map(data, use),
+                    lambda use=use: land_use_map(data, use, layout),
                 )
             )
-        maps.append(StaticMap("yield", "地块亩均等级图", "Yield grades", lambda: yield_map(data)))
+        maps.append(
+            StaticMap("yield", "地块亩均等级图", "Yield grades", lambda: yield_map(data, layout))
+        )
     if data.layer("control_lines") is not None:
         maps.append(
             StaticMap(
                 "control_lines",
                 "管控线与用地变更示意图",
                 "Control lines (schematic)",
-                lambda: control_lines_map(data),
+                lambda: control_lines_map(data, layout),
             )
         )
     if data.layer("projects") is not None:
-        maps.append(StaticMap("projects", "储备项目分布图", "Projects", lambda: projects_map(data)))
+        maps.append(
+            StaticMap("projects", "储备项目分布图", "Projects", lambda: projects_map(data, layout))
+        )
     for layer, states in LOCATION_STATES.items():
         frame = data.layer(layer)
         if frame is None or data.layer("land_parcels") is None:
@@ -334,7 +342,7 @@ def static_maps(
                     f"{code} 位置与用地（{' / '.join(STATE_LABELS[s][0] for s in states)}）",
                     f"{code}: location and land use, {', '.join(STATE_LABELS[s][1] for s in states)}",
                     lambda layer=layer, code=code, states=states: location_map(
-                        data, layer, code, states
+                        data, layer, code, states, layout
                     ),
                 )
             )
