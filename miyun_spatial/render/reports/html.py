@@ -15,6 +15,7 @@ sections with wide tables print in landscape.
 from __future__ import annotations
 
 import base64
+import io
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -83,7 +84,11 @@ figure { margin: 6px 0 10px; break-inside: avoid; }
 figure.chart { text-align: center; }
 figure.chart svg { width: 100%; height: auto; max-height: 165mm; max-width: 200mm; }
 figure.map img { width: 100%; height: auto; display: block; }
-figure.map.panel img { width: 100%; }
+@media print { div.maps figure:not(.panel) img { width: auto; max-width: 100%; max-height: 118mm;
+  margin: 0 auto; } }  /* two sheet-shaped maps on a portrait page */
+div.maps { display: flex; flex-wrap: wrap; justify-content: space-between; }
+div.maps figure { width: 100%; }
+div.maps figure.panel { width: 49%; margin: 4px 0 8px; }  /* location maps two a row */
 figcaption { font-size: 8.5pt; color: var(--muted); }
 section { margin-top: 28px; }
 @page { size: A4; margin: 14mm 12mm 14mm;
@@ -156,13 +161,16 @@ TEMPLATE = """<!DOCTYPE html>
 <section id="maps">
 <h2>图件 <span class="en">Maps</span>{{ badge() }}</h2>
 <p class="subtitle">Location and land use before and after of each re-designated area and each
-farmer base, drawn from the EPSG:4548 layers (files: static/*.png, *.svg).</p>
+farmer base, drawn from the EPSG:4548 layers, shown here at about 150 dpi (full resolution
+and vector files: static/*.png, *.pdf, *.svg).</p>
+<div class="maps">
 {%- for f in figures %}
 <figure class="map{% if not f.wide %} panel{% endif %}" id="map-{{ f.key }}">
 <img src="data:image/png;base64,{{ f.data }}" alt="{{ f.caption }}">
 <figcaption>图 {{ loop.index }} {{ f.caption }}</figcaption>
 </figure>
 {%- endfor %}
+</div>
 </section>
 {%- endif %}
 {% for s in sections %}
@@ -216,6 +224,25 @@ def chart_svgs(report: Report) -> dict[str, str]:
     }
 
 
+EMBED_MAX_PX = 1800  # an A4 page's width at ~150 dpi: sharp on screen and in print
+
+
+def embedded_png(png: bytes, max_px: int = EMBED_MAX_PX) -> bytes:
+    """``png`` as embedded in the page: reduced by a whole factor to at most ``max_px`` wide
+    if it is wider (the static files keep the full resolution, e.g. 300 dpi A3), so the page
+    stays small; a whole factor averages pixel blocks, the cheapest sharp reduction."""
+    from PIL import Image  # matplotlib's own dependency; only needed here
+
+    with Image.open(io.BytesIO(png)) as image:
+        factor = -(-image.width // max_px)
+        if factor <= 1:
+            return png
+        smaller = image.reduce(factor)
+    out = io.BytesIO()
+    smaller.save(out, format="PNG")
+    return out.getvalue()
+
+
 def render_html(report: Report, charts: Mapping[str, str] | None = None) -> str:
     front = report.front or Front(("", ""), None, "", ())
     listings = dict(front.listings)
@@ -232,7 +259,7 @@ def render_html(report: Report, charts: Mapping[str, str] | None = None) -> str:
             "key": f.key,
             "caption": f.caption,
             "wide": f.wide,
-            "data": base64.b64encode(f.png).decode("ascii"),
+            "data": base64.b64encode(embedded_png(f.png)).decode("ascii"),
         }
         for f in front.figures
     ]
