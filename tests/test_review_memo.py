@@ -225,6 +225,38 @@ def test_build_writes_every_section(built_default, review_html, default_gpkg):
     assert '"review.html"' in manifest and '"review.pdf"' in manifest
 
 
+def test_the_memo_lists_the_first_of_each_kind_and_the_csv_all(built_default, review_html):
+    """review_issues.csv holds every issue, numbered 1..N; the memo shows at most 20 of a kind
+    and one line for the rest, whose count and area the CSV gives; the control-line issues
+    are the verdicts of control_line_conflicts.csv."""
+    every = pd.read_csv(built_default / "review_issues.csv", encoding="utf-8-sig")
+    assert every["number"].tolist() == list(range(1, len(every) + 1))
+    lines = pd.read_csv(built_default / "control_line_conflicts.csv", encoding="utf-8-sig")
+    verdicts = lines["verdict"].value_counts()
+    by_condition = every["condition"].value_counts()
+    assert by_condition["control_line_conflict"] == verdicts["conflict"] > 20
+    assert by_condition["control_line_conditional"] == verdicts["conditional"]
+    cells = outline(review_html).cells["issues"]
+    rows = [cells[i : i + 7] for i in range(0, len(cells), 7)]
+    shown = [r for r in rows if r[0] != "…"]
+    assert len(shown) < len(every) and f"共 {len(every)} 项" in review_html
+    for kind, members in every.groupby("kind", sort=False):
+        listed = [r for r in shown if r[1] == kind]
+        assert [int(r[0]) for r in listed] == members["number"].tolist()[:20]
+        rest = [r for r in rows if r[0] == "…" and r[1] == kind]
+        if len(members) <= 20:
+            assert rest == []
+            continue
+        (line,) = rest
+        area = members["area_ha"].iloc[20:].sum()
+        assert line[2].startswith(f"另 {len(members) - 20} 项")
+        assert line[3] == f"{area:,.2f} ha（{area * 15:,.1f} 亩）"
+        assert line[6] == "review_issues.csv"
+    first = every.iloc[0]
+    assert shown[0][2] == f"{first['feature_code']} / {first['parcel_code']}"
+    assert "review_issues.csv" in (built_default / "index.html").read_text(encoding="utf-8")
+
+
 def _pages(pdf: Path) -> list[str]:
     count = len(PdfReader(pdf).pages)
     return [

@@ -219,27 +219,31 @@ def _memo_tasks(ctx: BuildContext) -> list[Task]:
     from ..analysis.conclusion import conclude
     from ..render.memo import (
         HTML_NAME,
+        ISSUES_CSV,
         PDF_NAME,
         memo,
         output_files,
         write_memo_html,
+        write_memo_issues,
         write_memo_pdf,
     )
 
+    def files() -> set[str]:  # what an issue may link to, the issue list's own CSV included
+        return {*output_files(ctx.out_dir), ISSUES_CSV}
+
     def write(writer):
         def run(_inputs) -> list[Path]:
-            made = memo(
-                ctx.results,
-                conclude(ctx.results),
-                generated=ctx.generated,
-                files=output_files(ctx.out_dir),
-            )
+            made = memo(ctx.results, conclude(ctx.results), generated=ctx.generated, files=files())
             return [writer(made, ctx.out_dir)]
 
         return run
 
+    def issues(_inputs) -> list[Path]:
+        return [write_memo_issues(conclude(ctx.results), ctx.out_dir, files())]
+
     after = ("reports", "static maps", "maps")
     return [
+        Task(f"memo: {ISSUES_CSV}", issues, after=after),
         Task(f"memo: {HTML_NAME}", write(write_memo_html), after=after),
         Task(f"memo: {PDF_NAME}", write(write_memo_pdf), after=after),
     ]

@@ -28,6 +28,9 @@ KNOWN = {
     "report.xlsx": "面积报告 Excel（8 个工作表）Area report workbook",
     "results.gpkg": "成果 GeoPackage：分区与地块及其指标，含 QGIS 样式与工程 Results, styled for QGIS",
     "validation.csv": "数据校验结果 Validation findings",
+    "review.html": "审查意见书 Review memo",
+    "review.pdf": "审查意见书（PDF，可签发）Review memo, PDF for signing",
+    "review_issues.csv": "问题清单（全部）Review memo: every issue",
 }
 STATIC = {
     "overview": "高精尖产业空间布局总图 Spatial layout",

@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
+import pandas as pd
+
 from ... import __version__
 from ...analysis.conclusion import Conclusion, Issue
 from ...core.citation import PLAN_CITATION, PLAN_CITATION_EN
 from ...core.review import REVIEW, ReviewConfig
 from ..maps.pages.bases import base_filename
 from ..reports.review import data_mark, data_mark_detail, local_time, local_time_text
-from .model import ANNEX, Cell, Memo, MemoSection, MemoTable, Part, ha, mu
+from .model import ANNEX, MU_PER_HA, Cell, Memo, MemoSection, MemoTable, Part, ha, mu
 from .model import text_of as _text
 from .parts import content
 
@@ -141,25 +143,92 @@ def basis(config: ReviewConfig = REVIEW) -> MemoSection:
     )
 
 
+ISSUES_CSV = "review_issues.csv"  # every issue, as the memo numbers them
+ROWS_PER_KIND = 20  # the memo lists this many issues of each kind, the CSV all of them
+
+
+def _kinds(conclusion: Conclusion, config: ReviewConfig) -> list[tuple[str, list]]:
+    """(kind label, [(number, issue), ...]): the issues grouped by kind in the order the
+    kinds first appear, numbered in that order (the memo and the CSV alike)."""
+    rule_of = {r.condition: r for r in config.rules}
+    groups: dict[str, list] = {}
+    for issue in conclusion.issues:
+        rule = rule_of.get(issue.condition)
+        groups.setdefault(rule.zh if rule else "提示 note", []).append(issue)
+    numbered, number = [], 0
+    for kind, members in groups.items():
+        numbered.append((kind, [(number + i, issue) for i, issue in enumerate(members, 1)]))
+        number += len(members)
+    return numbered
+
+
+def issue_table(
+    conclusion: Conclusion, files: Collection[str], config: ReviewConfig = REVIEW
+) -> pd.DataFrame:
+    """Every issue, one row each, numbered as in the memo (``review_issues.csv``)."""
+    rows = []
+    for kind, numbered in _kinds(conclusion, config):
+        for number, issue in numbered:
+            figure, page = issue_files(issue, files)
+            rows.append(
+                {
+                    "number": number,
+                    "kind": kind,
+                    "condition": issue.condition or "",
+                    "layer": issue.layer,
+                    "feature_code": issue.code,
+                    "parcel_code": issue.parcel or "",
+                    "area_ha": issue.area_ha,
+                    "area_mu": None if issue.area_ha is None else issue.area_ha * MU_PER_HA,
+                    "detail_zh": issue.zh,
+                    "detail_en": issue.en,
+                    "figure": figure or "",
+                    "map": page or "",
+                }
+            )
+    columns = ["number", "kind", "condition", "layer", "feature_code", "parcel_code",
+               "area_ha", "area_mu", "detail_zh", "detail_en", "figure", "map"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns).set_index("number")
+
+
 def issues(
     conclusion: Conclusion, files: Collection[str], config: ReviewConfig = REVIEW
 ) -> MemoSection:
-    rule_of = {r.condition: r for r in config.rules}
-    rows = []
-    for number, issue in enumerate(conclusion.issues, 1):
-        figure, page = issue_files(issue, files)
-        rule = rule_of.get(issue.condition)
-        rows.append(
-            (
-                Cell(str(number), True),
-                Cell(rule.zh if rule else "提示 note"),
-                Cell(f"{issue.code}" + (f" / {issue.parcel}" if issue.parcel else "")),
-                Cell(issue.area_text, True),
-                Cell(f"{issue.zh}。 {issue.en}"),
-                Cell(figure or "—", href=figure),
-                Cell(page or "—", href=page),
+    """问题清单: per kind, its first ``ROWS_PER_KIND`` issues and a line for the rest (count
+    and area; all of them in ``review_issues.csv``), so the memo stays readable."""
+    rows, counts = [], []
+    csv_href = ISSUES_CSV if ISSUES_CSV in files else None
+    for kind, numbered in _kinds(conclusion, config):
+        counts.append(f"{kind} {len(numbered)} 项")
+        for number, issue in numbered[:ROWS_PER_KIND]:
+            figure, page = issue_files(issue, files)
+            rows.append(
+                (
+                    Cell(str(number), True),
+                    Cell(kind),
+                    Cell(f"{issue.code}" + (f" / {issue.parcel}" if issue.parcel else "")),
+                    Cell(issue.area_text, True),
+                    Cell(f"{issue.zh}。 {issue.en}"),
+                    Cell(figure or "—", href=figure),
+                    Cell(page or "—", href=page),
+                )
             )
-        )
+        rest = numbered[ROWS_PER_KIND:]
+        if rest:
+            area = sum(i.area_ha for _n, i in rest if i.area_ha is not None)
+            rows.append(
+                (
+                    Cell("…", True),
+                    Cell(kind),
+                    Cell(f"另 {len(rest)} 项 {len(rest)} more"),
+                    Cell(f"{ha(area)} ha（{mu(area)} 亩）", True),
+                    Cell(
+                        f"其余 {len(rest)} 项见 {ISSUES_CSV}。 The other {len(rest)} in {ISSUES_CSV}."
+                    ),
+                    Cell("—"),
+                    Cell(ISSUES_CSV if csv_href else "—", href=csv_href),
+                )
+            )
     table = MemoTable(
         "issues",
         "问题清单 Issues",
@@ -167,7 +236,13 @@ def issues(
         tuple(rows),
         widths=(5, 13, 9, 12, 39, 11, 11),
     )
-    summary = f"共 {len(rows)} 项。 {len(rows)} items." if rows else "无 None."
+    n = len(conclusion.issues)
+    summary = (
+        f"共 {n} 项（{'；'.join(counts)}）；每类列出前 {ROWS_PER_KIND} 项，全部见 {ISSUES_CSV}。 "
+        f"{n} items; the first {ROWS_PER_KIND} of each kind here, all of them in {ISSUES_CSV}."
+        if n
+        else "无 None."
+    )
     return MemoSection(
         "issues",
         "问题清单",
@@ -237,4 +312,4 @@ def memo(
     )
 
 
-__all__ = ["ANNEX", "Memo", "issue_files", "memo", "run_id"]
+__all__ = ["ANNEX", "ISSUES_CSV", "Memo", "issue_files", "issue_table", "memo", "run_id"]
