@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -72,6 +72,7 @@ from .mix import (
     source_class_mix,
 )
 from .overlay import main_zone_positions, overlay_pieces
+from .reuse import outlines, reused
 from .scenario_overlay import geometry_changes, updated_pieces
 from .yields import (
     BENCHMARK,
@@ -129,6 +130,9 @@ class MetricInputs:
     benchmark: pd.DataFrame | None
     uses: pd.DataFrame
     zone_codes: pd.DataFrame
+    # a scenario's: the base inputs, whose parts unchanged inputs reuse (``reuse.reused``)
+    base: MetricInputs | None = field(default=None, compare=False, repr=False)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def coded_uses(uses: pd.DataFrame) -> pd.DataFrame:
@@ -212,6 +216,7 @@ def prepare(
         benchmark=plan.layers.get(BENCHMARK.name),
         uses=coded_uses(uses),
         zone_codes=parcel_zone_codes(parcels.index, pieces),
+        base=base,
     )
 
 
@@ -252,9 +257,13 @@ def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
     """``mix`` and ``mix_indices`` for every zone layer."""
     return stack_mix(
         {
-            name: land_use_mix(
-                zones, inputs.parcels, classes=inputs.classes, pieces=inputs.pieces[name],
-                zone_layer=name, use_frame=inputs.uses,
+            name: reused(
+                inputs, ("mix", name),
+                lambda i, name=name: (outlines(i.zones[name]), i.pieces[name], i.uses, i.classes),
+                lambda name=name, zones=zones: land_use_mix(
+                    zones, inputs.parcels, classes=inputs.classes, pieces=inputs.pieces[name],
+                    zone_layer=name, use_frame=inputs.uses,
+                ),
             )
             for name, zones in inputs.zones.items()
         },
