@@ -30,6 +30,7 @@ def scenario_findings(
 ) -> list[Finding]:
     """Every problem of ``scenarios`` on the base ``plan``, at ``level``."""
     found: list[Finding] = []
+    layer_codes: dict[str, tuple[pd.Series, set[str]]] = {}  # each layer's codes, made once
     for edit in scenarios.orphans:
         known = ", ".join(scenarios.codes) or "none"
         found.append(
@@ -53,7 +54,7 @@ def scenario_findings(
                     _finding(level, edit, "is used twice", "give each edit its own edit_code")
                 )
             codes.add(edit.code)
-            problem = edit_problem(plan, edit)
+            problem = edit_problem(plan, edit, layer_codes)
             if problem:
                 found.append(_finding(level, edit, *problem))
     return found
@@ -82,17 +83,24 @@ def _scenario_problems(level: str, scenario: Scenario) -> Iterator[Finding]:
         )
 
 
-def edit_problem(plan: PlanData, edit: Edit) -> tuple[str, str] | None:
-    """(what is wrong, the fix) for one edit, or None."""
+def edit_problem(
+    plan: PlanData, edit: Edit, layer_codes: dict | None = None
+) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for one edit, or None; ``layer_codes`` (layer -> its codes and
+    their set) is filled and reused across calls (at 300 000 parcels each set costs 0.7 s)."""
     spec = CATALOGUE.get(edit.layer)
     if spec is None or edit.layer in NOT_EDITABLE:
         editable = ", ".join(n for n in CATALOGUE.names if n not in NOT_EDITABLE)
         return f"names unknown layer '{edit.layer}'", f"use one of: {editable}"
     if edit.layer not in plan.layers:
         return f"edits layer '{edit.layer}', which the data lack", "restore the layer or drop it"
-    frame = plan.layers[edit.layer]
-    codes = frame[spec.id_field].astype(str) if spec.id_field in frame.columns else pd.Series()
-    if edit.feature not in set(codes):
+    cache = {} if layer_codes is None else layer_codes
+    if edit.layer not in cache:
+        frame = plan.layers[edit.layer]
+        ids = frame[spec.id_field].astype(str) if spec.id_field in frame.columns else pd.Series()
+        cache[edit.layer] = (ids, set(ids))
+    codes, known = cache[edit.layer]
+    if edit.feature not in known:
         return (
             f"names unknown feature '{edit.feature}' of '{edit.layer}'",
             f"use a {spec.id_field} of the layer (e.g. {', '.join(codes.head(3))})",
