@@ -44,14 +44,23 @@ GENERATED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
 def _fake_pngs(results) -> dict[str, bytes]:
-    """A stand-in PNG for every static map (the report only embeds the bytes)."""
+    """A small stand-in PNG for every static map, each its own (the report embeds them)."""
+    import io
+
+    from PIL import Image
+
     maps = static_maps(
         results.work,
         results.tables,
         results.plan.layers.get("land_use_classes"),
         generated=local_time(GENERATED),
     )
-    return {m.key: f"PNG {m.key}".encode() for m in maps}
+    pngs = {}
+    for i, m in enumerate(maps):
+        out = io.BytesIO()
+        Image.new("RGB", (40 + i, 30), (i * 16 % 256, 90, 160)).save(out, format="PNG")
+        pngs[m.key] = out.getvalue()
+    return pngs
 
 
 def _cells(path) -> dict[str, list[tuple]]:
