@@ -214,8 +214,9 @@ def _shown(ctx: BuildContext) -> Results:
 
 
 def _memo_tasks(ctx: BuildContext) -> list[Task]:
-    """review.html and review.pdf, once the files they link to (the report, the static maps,
-    the map pages) are written; the conclusion is decided once, here, by the analysis."""
+    """review_issues.csv, review.html and review.pdf, once the files they link to (the report,
+    the static maps, the map pages) are written; the conclusion is decided once, here, by the
+    analysis, and the memo assembled once for the three."""
     from ..analysis.conclusion import conclude
     from ..render.memo import (
         HTML_NAME,
@@ -228,24 +229,24 @@ def _memo_tasks(ctx: BuildContext) -> list[Task]:
         write_memo_pdf,
     )
 
-    def files() -> set[str]:  # what an issue may link to, the issue list's own CSV included
-        return {*output_files(ctx.out_dir), ISSUES_CSV}
+    def decided(_inputs):
+        conclusion = conclude(ctx.results)
+        files = {*output_files(ctx.out_dir), ISSUES_CSV}  # what an issue may link to
+        made = memo(ctx.results, conclusion, generated=ctx.generated, files=files)
+        return conclusion, files, made
+
+    def issues(inputs) -> list[Path]:
+        conclusion, files, _made = inputs[MEMO]
+        return [write_memo_issues(conclusion, ctx.out_dir, files)]
 
     def write(writer):
-        def run(_inputs) -> list[Path]:
-            made = memo(ctx.results, conclude(ctx.results), generated=ctx.generated, files=files())
-            return [writer(made, ctx.out_dir)]
+        return lambda inputs: [writer(inputs[MEMO][2], ctx.out_dir)]
 
-        return run
-
-    def issues(_inputs) -> list[Path]:
-        return [write_memo_issues(conclude(ctx.results), ctx.out_dir, files())]
-
-    after = ("reports", "static maps", "maps")
     return [
-        Task(f"memo: {ISSUES_CSV}", issues, after=after),
-        Task(f"memo: {HTML_NAME}", write(write_memo_html), after=after),
-        Task(f"memo: {PDF_NAME}", write(write_memo_pdf), after=after),
+        Task(MEMO, decided, after=("reports", "static maps", "maps"), writes=False),
+        Task(f"memo: {ISSUES_CSV}", issues, (MEMO,)),
+        Task(f"memo: {HTML_NAME}", write(write_memo_html), (MEMO,)),
+        Task(f"memo: {PDF_NAME}", write(write_memo_pdf), (MEMO,)),
     ]
 
 
@@ -253,6 +254,7 @@ def _memo_tasks(ctx: BuildContext) -> list[Task]:
 # once (a bounded summary, whatever the number of parcels), and report.html's charts (SVG text)
 CONTENT = "reports: content"
 CHARTS = "reports: charts"
+MEMO = "memo: content"  # the conclusion, the files an issue links to, and the memo
 
 Step = tuple[str, Callable[[BuildContext], list[Task]]]
 
