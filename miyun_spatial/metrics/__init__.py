@@ -38,7 +38,7 @@ in full.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -60,8 +60,8 @@ from .adjustments import (
     land_use_transitions,
 )
 from .baselines import BASELINE_LEVELS, baselines
+from .control_lines import LINES, control_line_tables, line_zone_pieces
 from .control_lines import TABLES as CONTROL_LINE_TABLES
-from .control_lines import control_line_tables
 from .mix import (
     CLASSES,
     PARCELS,
@@ -119,7 +119,7 @@ class MetricInputs:
     ``classes``, ``facts``, ``benchmark``: the attribute tables; ``uses``: ``parcel_uses``
     of the parcels as categoricals sharing one list of classes (integer codes for the
     group-bys); ``zone_codes``: per parcel, the zone of each layer holding most of it
-    (``parcel_zone_codes``). Made once, by ``prepare``; every table reads them from here.
+    (``parcel_zone_codes``); ``lines``: the control lines. Made once, by ``prepare``; every table reads them from here.
     """
 
     zones: Mapping[str, gpd.GeoDataFrame]
@@ -130,6 +130,7 @@ class MetricInputs:
     benchmark: pd.DataFrame | None
     uses: pd.DataFrame
     zone_codes: pd.DataFrame
+    lines: gpd.GeoDataFrame | None = None  # the control_lines layer, if any
     # a scenario's: the base inputs, whose parts unchanged inputs reuse (``reuse.reused``)
     base: MetricInputs | None = field(default=None, compare=False, repr=False)
     memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -216,6 +217,7 @@ def prepare(
         benchmark=plan.layers.get(BENCHMARK.name),
         uses=coded_uses(uses),
         zone_codes=parcel_zone_codes(parcels.index, pieces),
+        lines=work.get(LINES.name),
         base=base,
     )
 
@@ -253,13 +255,18 @@ def parcel_zone_codes(
     return pd.DataFrame(columns, index=index, dtype=object)
 
 
+def _zone_reads(name: str) -> Callable[[MetricInputs], tuple]:
+    """What a per-zone table of layer ``name`` reads: the zones' outlines, their overlay with
+    the parcels, the parcels' uses and the classes (``reuse.reused``)."""
+    return lambda i: (outlines(i.zones[name]), i.pieces[name], i.uses, i.classes)
+
+
 def mix_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
     """``mix`` and ``mix_indices`` for every zone layer."""
     return stack_mix(
         {
             name: reused(
-                inputs, ("mix", name),
-                lambda i, name=name: (outlines(i.zones[name]), i.pieces[name], i.uses, i.classes),
+                inputs, ("mix", name), _zone_reads(name),
                 lambda name=name, zones=zones: land_use_mix(
                     zones, inputs.parcels, classes=inputs.classes, pieces=inputs.pieces[name],
                     zone_layer=name, use_frame=inputs.uses,
@@ -340,13 +347,16 @@ def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
     ``baselines``."""
     transitions = _per_layer(
         {
-            name: land_use_transitions(
-                zones, inputs.parcels, pieces=inputs.pieces[name], use_frame=inputs.uses
+            name: reused(
+                inputs, ("transitions", name), _zone_reads(name),
+                lambda name=name, zones=zones: land_use_transitions(
+                    zones, inputs.parcels, pieces=inputs.pieces[name], use_frame=inputs.uses
+                ),
             )
             for name, zones in inputs.zones.items()
         },
         inputs.classes,
-    )
+    )  # fmt: skip
     tables = {
         "transitions": transitions,
         "changing_parcels": changing_parcels(inputs.parcels, zone_codes=inputs.zone_codes),
@@ -396,12 +406,13 @@ def compute_all(
     tables.update(adjustment_tables(inputs))
     tables.update(
         control_line_tables(
-            work.get("control_lines"),
+            inputs.lines,
             inputs.parcels,
             inputs.zones,
             inputs.classes,
             geometries=geometries,
             pieces=inputs.pieces,
+            line_pieces=line_overlays(inputs),
         )
     )
     from ..core.vocabulary import park_key
@@ -418,6 +429,22 @@ def compute_all(
         )
     )
     return tables
+
+
+def line_overlays(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
+    """Per zone layer, the overlay of the control lines with its zones (the base's where both
+    outlines are unchanged); empty without control lines."""
+    lines = inputs.lines
+    if lines is None or not len(lines):
+        return {}
+    return {
+        name: reused(
+            inputs, ("line_overlay", name),
+            lambda i, name=name: (outlines(i.lines), outlines(i.zones[name])),
+            lambda name=name, zones=zones: line_zone_pieces(lines, zones, zone_layer=name),
+        )
+        for name, zones in inputs.zones.items()
+    }  # fmt: skip
 
 
 def baseline_table(inputs: MetricInputs) -> pd.DataFrame:

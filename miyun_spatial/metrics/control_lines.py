@@ -237,6 +237,7 @@ def control_line_tables(
     rules: ControlRules = CONTROL_RULES,
     geometries: MutableMapping[str, gpd.GeoDataFrame] | None = None,
     pieces: Mapping[str, pd.DataFrame] | None = None,
+    line_pieces: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The three control-line tables (module docstring) for ``lines`` (EPSG:4548, or None).
 
@@ -244,7 +245,8 @@ def control_line_tables(
     ``geometries``, when given, receives the overlap pieces of the parcels as the layer
     ``control_line_conflicts`` (for results.gpkg and the maps); ``pieces``, when given, the
     zone x parcel overlays of ``zones`` and ``parcels`` (``MetricInputs.pieces``), from which
-    the zone rows are joined (``control_zones``) instead of overlaying again.
+    the zone rows are joined (``control_zones``) instead of overlaying again; ``line_pieces``,
+    when given, the ``line_zone_pieces`` of each zone layer (the summary's whole-zone overlaps).
     """
     if lines is None or not len(lines):
         return empty_tables()
@@ -288,12 +290,21 @@ def control_line_tables(
         geometries[PIECES_LAYER] = _pieces_layer(rows, lines, parcels.crs)
     return {
         "control_line_conflicts": conflicts,
-        "control_line_summary": _summary(every, lines, zones, orders),
+        "control_line_summary": _summary(every, lines, zones, orders, line_pieces or {}),
         "control_line_crossings": _crossings(lines),
     }
 
 
-def _summary(every: pd.DataFrame, lines, zones, orders) -> pd.DataFrame:
+def line_zone_pieces(
+    lines: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, zone_layer: str
+) -> pd.DataFrame:
+    """The overlay of the control ``lines`` (as read) with ``zones`` (indexed by code)."""
+    return overlay_pieces(
+        _lines_by_code(lines), zones, zone_layer=LINES.name, parcel_layer=zone_layer
+    )
+
+
+def _summary(every: pd.DataFrame, lines, zones, orders, line_pieces) -> pd.DataFrame:
     keys = list(SUMMARY_LEVELS)
     counted = every.assign(
         conflicts=(every["verdict"] == "conflict").astype(np.int64),
@@ -305,7 +316,9 @@ def _summary(every: pd.DataFrame, lines, zones, orders) -> pd.DataFrame:
     area = parcels["inside_m2"].rename("area_m2")
     parts = [area]
     for name, frame in zones.items():  # the whole zone's overlap, not only its parcels
-        cut = overlay_pieces(lines, frame, zone_layer=LINES.name, parcel_layer=name)
+        cut = line_pieces.get(name)
+        if cut is None:
+            cut = overlay_pieces(lines, frame, zone_layer=LINES.name, parcel_layer=name)
         line_type = lines["line_type"].to_numpy(dtype=object)[cut.index.codes[0]]
         code = np.asarray(frame.index, dtype=object)[cut.index.codes[1]]
         sums = pd.Series(cut["area_m2"].to_numpy()).groupby([code, line_type], sort=False).sum()
@@ -410,4 +423,4 @@ def _multipolygons(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["TABLES", "control_line_tables", "empty_tables", "judge"]
+__all__ = ["TABLES", "control_line_tables", "empty_tables", "judge", "line_zone_pieces"]
