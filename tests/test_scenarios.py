@@ -30,57 +30,36 @@ def _edits(plan_gpkg):
     }
 
 
+def _write_scenario(path, code: str, name: str, edits) -> None:
+    """A TOML scenario file of one scenario; ``edits``: (layer, feature, field, value), the
+    value of a ``geometry`` edit being WKT."""
+    lines = [
+        "[[scenarios]]",
+        f'scenario_code = "{code}"',
+        f'name = "{name}"',
+        'provenance = "user"',
+    ]
+    for layer, feature, field, value in edits:
+        key = "geometry_wkt" if field == "geometry" else "value"
+        lines += ["[[scenarios.edits]]", f'layer = "{layer}"', f'feature_code = "{feature}"',
+                  f'field = "{field}"', f'{key} = "{value}"']  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _scenario_toml(path, wkt) -> None:
-    path.write_text(
-        f"""
-[[scenarios]]
-scenario_code = "S1"
-name = "B7 提质升级, Z3 纳入"
-provenance = "user"
-
-  [[scenarios.edits]]
-  layer = "farmer_bases"
-  feature_code = "B7"
-  field = "category"
-  value = "upgrade"
-
-  [[scenarios.edits]]
-  layer = "land_parcels"
-  feature_code = "B7-01"
-  field = "planned_use"
-  value = "M1"
-
-  [[scenarios.edits]]
-  layer = "land_parcels"
-  feature_code = "B7-03"
-  field = "planned_use"
-  value = "M1"
-
-  [[scenarios.edits]]
-  layer = "zgc_park"
-  feature_code = "Z3"
-  field = "expansion_status"
-  value = "included"
-
-  [[scenarios.edits]]
-  layer = "zgc_park"
-  feature_code = "Z1"
-  field = "geometry"
-  geometry_wkt = "{wkt["park"]}"
-
-  [[scenarios.edits]]
-  layer = "land_parcels"
-  feature_code = "C2-010"
-  field = "geometry"
-  geometry_wkt = "{wkt["parcel"]}"
-
-  [[scenarios.edits]]
-  layer = "land_facts"
-  feature_code = "F12"
-  field = "value"
-  value = "15000"
-""",
-        encoding="utf-8",
+    _write_scenario(
+        path,
+        "S1",
+        "B7 提质升级, Z3 纳入",
+        [
+            ("farmer_bases", "B7", "category", "upgrade"),
+            ("land_parcels", "B7-01", "planned_use", "M1"),
+            ("land_parcels", "B7-03", "planned_use", "M1"),
+            ("zgc_park", "Z3", "expansion_status", "included"),
+            ("zgc_park", "Z1", "geometry", wkt["park"]),
+            ("land_parcels", "C2-010", "geometry", wkt["parcel"]),
+            ("land_facts", "F12", "value", "15000"),
+        ],
     )
 
 
@@ -318,29 +297,15 @@ def test_a_scenario_reusing_base_parts_equals_the_hand_edited_file(tmp_path, def
         shapely.to_wkt(bases.geometry["B1"].buffer(50), rounding_precision=-1)
     )
     toml = tmp_path / "s.toml"
-    toml.write_text(
-        f"""
-[[scenarios]]
-scenario_code = "S2"
-name = "B5 转型调整, B1 扩大"
-provenance = "user"
-  [[scenarios.edits]]
-  layer = "farmer_bases"
-  feature_code = "B5"
-  field = "category"
-  value = "transform"
-  [[scenarios.edits]]
-  layer = "land_facts"
-  feature_code = "F15"
-  field = "value"
-  value = "13000"
-  [[scenarios.edits]]
-  layer = "farmer_bases"
-  feature_code = "B1"
-  field = "geometry"
-  geometry_wkt = "{shapely.to_wkt(larger, rounding_precision=-1)}"
-""",
-        encoding="utf-8",
+    _write_scenario(
+        toml,
+        "S2",
+        "B5 转型调整, B1 扩大",
+        [
+            ("farmer_bases", "B5", "category", "transform"),
+            ("land_facts", "F15", "value", "13000"),
+            ("farmer_bases", "B1", "geometry", shapely.to_wkt(larger, rounding_precision=-1)),
+        ],
     )
     gpkg_edit.set_value(by_hand, "farmer_bases", "code", "B5", "category", "transform")
     gpkg_edit.set_geometry(by_hand, "farmer_bases", "B1", larger)
