@@ -4,7 +4,7 @@
 
 Makes the GeoPackage of ``build_scale.make_gpkg`` (N Voronoi parcels tiling the park, the
 default schematic control lines kept), reads it, prepares the metric inputs once and times
-``control_line_tables`` alone (the zone x parcel overlays of ``prepare`` are not counted).
+``control_line_analysis`` alone (the zone x parcel overlays of ``prepare`` are not counted).
 Nothing is asserted: the numbers are for benchmarks/README.md.
 """
 
@@ -20,7 +20,7 @@ from build_scale import make_gpkg
 from miyun_spatial.analysis.run import work_layers
 from miyun_spatial.io import sources
 from miyun_spatial.metrics import prepare
-from miyun_spatial.metrics.control_lines import control_line_tables
+from miyun_spatial.metrics.control_lines import control_line_analysis
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         work = work_layers(plan)
         inputs = prepare(work, plan)
         started = time.perf_counter()
-        geometries: dict = {}
-        tables = control_line_tables(
+        tables = control_line_analysis(
             work.get("control_lines"), inputs.parcels, inputs.zones, inputs.classes,
-            geometries=geometries, pieces=inputs.pieces,
-        )  # fmt: skip
+            pieces=inputs.pieces,
+        ).tables  # fmt: skip
         seconds = time.perf_counter() - started
     rows = {name: len(t) for name, t in tables.items()}
     print(

@@ -24,7 +24,7 @@ from miyun_spatial.analysis.run import work_layers
 from miyun_spatial.core.control_rules import CONTROL_RULES
 from miyun_spatial.io import sources
 from miyun_spatial.metrics import prepare
-from miyun_spatial.metrics.control_lines import control_line_tables
+from miyun_spatial.metrics.control_lines import control_line_analysis
 
 CRS = "EPSG:4548"
 TYPES = ["ecological_redline", "permanent_farmland", "urban_boundary", "water_protection"]
@@ -124,9 +124,9 @@ def test_fast_tables_equal_brute_force(tmp_path, pattern):
     plan = sources.load(gpkg)
     work = work_layers(plan)
     inputs = prepare(work, plan)
-    tables = control_line_tables(
+    tables = control_line_analysis(
         work["control_lines"], inputs.parcels, inputs.zones, inputs.classes, pieces=inputs.pieces
-    )
+    ).tables
     got = tables["control_line_conflicts"]
     want = reference(lines.set_index("line_code"), inputs.parcels, inputs.zones, inputs.classes)
     assert len(got) > 500

@@ -18,7 +18,7 @@ from miyun_spatial.metrics import (
     prepare,
     yield_tables,
 )
-from miyun_spatial.metrics.control_lines import control_line_tables
+from miyun_spatial.metrics.control_lines import control_line_analysis
 from miyun_spatial.metrics.evaluation import evaluation_tables
 
 
@@ -36,9 +36,9 @@ def test_compute_all_equals_the_tables_one_by_one(default_plan, default_work):
         )
     )
     apart.update(
-        control_line_tables(
+        control_line_analysis(
             default_work.get("control_lines"), inputs.parcels, inputs.zones, inputs.classes
-        )
+        ).tables
     )  # without pieces: the zone x parcel overlays computed again, to the same figures
     assert set(together) == set(apart) == set(TABLES)
     for key in TABLES:

@@ -24,7 +24,7 @@ from ..core.errors import DataError
 from ..core.vocabulary import park_key
 from ..io import geopackage as store
 from ..io import sources
-from ..metrics import MetricInputs, compute_all
+from ..metrics import MetricInputs, compute_metrics
 from ..metrics.areas import feature_areas
 from ..validate.layers import (
     DEFAULT_AREA_TOLERANCE,
@@ -106,8 +106,8 @@ def analyse(
     the base overlay)."""
     work = work_layers(plan)
     areas = feature_areas({s.name: work[s.name] for s in CATALOGUE.plan_layers if s.name in work})
-    derived: dict[str, gpd.GeoDataFrame] = {}  # layers the metrics make (control-line pieces)
-    tables = compute_all(work, plan, geometries=derived, evaluation=evaluation, inputs=inputs)
+    metrics = compute_metrics(work, plan, evaluation=evaluation, inputs=inputs)
+    tables = metrics.tables
     consistency = (
         tuple(
             check_consistency(
@@ -120,7 +120,7 @@ def analyse(
     return Results(
         plan=plan,
         findings=tuple(findings),
-        work=MappingProxyType({**work, **derived}),
+        work=MappingProxyType({**work, **metrics.layers}),
         areas=areas,
         tables=MappingProxyType(dict(tables)),
         checks=consistency,

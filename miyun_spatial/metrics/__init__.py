@@ -20,7 +20,7 @@ column):
 - ``adjustment_totals`` (``adjustments.adjustment_totals``): index = land_adjustments code;
 - ``base_land_changes`` (``adjustments.base_land_changes``): index (base, from_use, to_use);
 - ``control_line_conflicts``, ``control_line_summary``, ``control_line_crossings``
-  (``control_lines.control_line_tables``): changing parcels and zones against the control
+  (``control_lines.control_line_analysis``): changing parcels and zones against the control
   lines (三区三线), empty when the GeoPackage has none.
 - ``baselines`` (``baselines.baselines``): index (layer, zone, current_use, planned_use,
   adjusted_use) -> area_ha, area_mu, adjusted: a re-designation's states side by side
@@ -60,7 +60,7 @@ from .adjustments import (
     land_use_transitions,
 )
 from .baselines import BASELINE_LEVELS, baselines
-from .control_lines import LINES, control_line_tables, line_zone_pieces
+from .control_lines import LINES, PIECES_LAYER, control_line_analysis, line_zone_pieces
 from .control_lines import TABLES as CONTROL_LINE_TABLES
 from .mix import (
     CLASSES,
@@ -380,21 +380,27 @@ def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def compute_all(
+@dataclass(frozen=True)
+class Metrics:
+    """Every metric table (keys in ``TABLES``) and the layers the metrics make (the
+    control-line overlap pieces, ``control_line_conflicts``, when there are control lines)."""
+
+    tables: dict[str, pd.DataFrame]
+    layers: dict[str, gpd.GeoDataFrame]
+
+
+def compute_metrics(
     work: Mapping[str, gpd.GeoDataFrame],
     plan: PlanData,
     *,
     grading: Grading | None = None,
-    geometries: dict[str, gpd.GeoDataFrame] | None = None,
     evaluation=None,
     inputs: MetricInputs | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Every metric table (keys in ``TABLES``) for the work-CRS layers of ``plan``.
+) -> Metrics:
+    """Every metric table and derived layer for the work-CRS layers of ``plan``.
 
     ``work`` maps layer names to GeoDataFrames in EPSG:4548 (``pipeline.work_layers``);
     ``plan`` provides the attribute tables (land_use_classes, land_facts, zgc_benchmark).
-    ``geometries``, when given, receives the layers some metrics make (the control-line
-    overlap pieces, ``control_line_conflicts``).
     ``evaluation``: an ``evaluation.Config`` (default: the ``plan`` preset).
     Pure: nothing is printed or written.
     ``inputs``: ``prepare(work, plan)`` made already (e.g. a scenario's, sharing the base
@@ -404,17 +410,15 @@ def compute_all(
     tables = mix_tables(inputs)
     tables.update(yield_tables(inputs, grading=grading))
     tables.update(adjustment_tables(inputs))
-    tables.update(
-        control_line_tables(
-            inputs.lines,
-            inputs.parcels,
-            inputs.zones,
-            inputs.classes,
-            geometries=geometries,
-            pieces=inputs.pieces,
-            line_pieces=line_overlays(inputs),
-        )
+    lines = control_line_analysis(
+        inputs.lines,
+        inputs.parcels,
+        inputs.zones,
+        inputs.classes,
+        pieces=inputs.pieces,
+        line_pieces=line_overlays(inputs),
     )
+    tables.update(lines.tables)
     from ..core.vocabulary import park_key
     from .evaluation import evaluation_tables  # the evaluation engine and its presets
 
@@ -428,7 +432,21 @@ def compute_all(
             park=park_key(work),
         )
     )
-    return tables
+    layers = {} if lines.pieces is None else {PIECES_LAYER: lines.pieces}
+    return Metrics(tables, layers)
+
+
+def compute_all(
+    work: Mapping[str, gpd.GeoDataFrame],
+    plan: PlanData,
+    *,
+    grading: Grading | None = None,
+    evaluation=None,
+    inputs: MetricInputs | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The tables of ``compute_metrics`` (same arguments), for callers that need no layer."""
+    metrics = compute_metrics(work, plan, grading=grading, evaluation=evaluation, inputs=inputs)
+    return metrics.tables
 
 
 def line_overlays(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
@@ -467,8 +485,10 @@ __all__ = [
     "ZONE_LAYERS",
     "Grading",
     "MetricInputs",
+    "Metrics",
     "adjustment_tables",
     "compute_all",
+    "compute_metrics",
     "mix_tables",
     "parcel_zone_codes",
     "prepare",

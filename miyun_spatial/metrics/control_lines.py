@@ -36,7 +36,8 @@ parcels near a line, not with parcels x lines.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -228,28 +229,36 @@ def _table(frame: pd.DataFrame, levels, columns, orders: Mapping[str, list]) -> 
     return frame.set_index(list(levels))[list(columns)]
 
 
-def control_line_tables(
+@dataclass(frozen=True)
+class ControlLineResult:
+    """The three tables, and the parcels' overlap pieces as the layer ``PIECES_LAYER``
+    (for results.gpkg and the maps; None without control lines)."""
+
+    tables: dict[str, pd.DataFrame]
+    pieces: gpd.GeoDataFrame | None
+
+
+def control_line_analysis(
     lines: gpd.GeoDataFrame | None,
     parcels: gpd.GeoDataFrame,
     zones: Mapping[str, gpd.GeoDataFrame],
     classes: pd.DataFrame,
     *,
     rules: ControlRules = CONTROL_RULES,
-    geometries: MutableMapping[str, gpd.GeoDataFrame] | None = None,
     pieces: Mapping[str, pd.DataFrame] | None = None,
     line_pieces: Mapping[str, pd.DataFrame] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """The three control-line tables (module docstring) for ``lines`` (EPSG:4548, or None).
+) -> ControlLineResult:
+    """The three control-line tables (module docstring) for ``lines`` (EPSG:4548, or None),
+    and the parcels' overlap pieces.
 
     ``parcels`` indexed by parcel code, ``zones`` by zone code (``metrics.prepare``);
-    ``geometries``, when given, receives the overlap pieces of the parcels as the layer
-    ``control_line_conflicts`` (for results.gpkg and the maps); ``pieces``, when given, the
+    ``pieces``, when given, the
     zone x parcel overlays of ``zones`` and ``parcels`` (``MetricInputs.pieces``), from which
     the zone rows are joined (``control_zones``) instead of overlaying again; ``line_pieces``,
     when given, the ``line_zone_pieces`` of each zone layer (the summary's whole-zone overlaps).
     """
     if lines is None or not len(lines):
-        return empty_tables()
+        return ControlLineResult(empty_tables(), None)
     lines = _lines_by_code(lines)
     construction, _farmland = _categories(classes, rules)
     rows = _parcel_pieces(lines, parcels, rules, construction)
@@ -285,14 +294,12 @@ def control_line_tables(
     every["overlap_ha"] = every["area_m2"] / M2_PER_HA
     every["overlap_mu"] = every["overlap_ha"] * MU_PER_HA
     orders = {"layer": [PARCEL_LAYER, *ZONE_LAYERS], "line_type": list(LINE_TYPES)}
-    conflicts = _table(every, CONFLICT_LEVELS, CONFLICT_COLUMNS, orders)
-    if geometries is not None:
-        geometries[PIECES_LAYER] = _pieces_layer(rows, lines, parcels.crs)
-    return {
-        "control_line_conflicts": conflicts,
+    tables = {
+        "control_line_conflicts": _table(every, CONFLICT_LEVELS, CONFLICT_COLUMNS, orders),
         "control_line_summary": _summary(every, lines, zones, orders, line_pieces or {}),
         "control_line_crossings": _crossings(lines),
     }
+    return ControlLineResult(tables, _pieces_layer(rows, lines, parcels.crs))
 
 
 def line_zone_pieces(
@@ -423,4 +430,11 @@ def _multipolygons(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["TABLES", "control_line_tables", "empty_tables", "judge", "line_zone_pieces"]
+__all__ = [
+    "TABLES",
+    "ControlLineResult",
+    "control_line_analysis",
+    "empty_tables",
+    "judge",
+    "line_zone_pieces",
+]
