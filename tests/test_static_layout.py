@@ -19,6 +19,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+from conftest import need
 from PIL import Image
 from pypdf import PdfReader
 
@@ -117,7 +118,7 @@ def test_printed_scale_equals_the_measured_one(rendered, key):
 
 def test_pdf_scale_measured_from_its_words(rendered):
     pdftotext = shutil.which("pdftotext")
-    assert pdftotext, "poppler-utils (pdftotext) is required"
+    need(pdftotext, "pdftotext missing (apt-get install poppler-utils)")
     scale = _printed_scale(_svg(rendered, "overview"))
     html = subprocess.run(
         [pdftotext, "-bbox", "-", "-"], input=rendered["overview"]["pdf"],
@@ -224,7 +225,7 @@ def test_atlas_has_contents_and_one_page_per_figure(atlas, built_default):
 
 def test_atlas_fonts_are_embedded(atlas):
     pdffonts = shutil.which("pdffonts")
-    assert pdffonts, "poppler-utils (pdffonts) is required"
+    need(pdffonts, "pdffonts missing (apt-get install poppler-utils)")
     lines = subprocess.run([pdffonts, str(atlas)], capture_output=True, text=True, check=True)
     rows = lines.stdout.splitlines()[2:]
     assert rows, lines.stdout
