@@ -20,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
+from conftest import need
 from pypdf import PdfReader
 
-from miyun_spatial.analysis.conclusion import conclude, review_conclusion
+from miyun_spatial.analysis.conclusion import ReviewInputs, conclude, review_conclusion
 from miyun_spatial.analysis.run import load_and_analyse
 from miyun_spatial.core.citation import SCHEMATIC_MARK_ZH
 from miyun_spatial.render.memo import memo
@@ -113,7 +114,7 @@ def conflicts(*rows) -> pd.DataFrame:
 
 def decide(tables, *, supplied=True, checks=(), areas=None):
     return review_conclusion(
-        tables, checks, areas, control_lines_supplied=supplied, area_tolerance=0.05
+        ReviewInputs(tables, checks, areas, control_lines_supplied=supplied, area_tolerance=0.05)
     )
 
 
@@ -272,7 +273,7 @@ def _pages(pdf: Path) -> list[str]:
 
 def test_pdf_embeds_the_font_and_numbers_and_marks_every_page(built_default):
     pdf = built_default / "review.pdf"
-    assert shutil.which("pdftotext"), "poppler-utils is needed"
+    need(shutil.which("pdftotext"), "pdftotext missing (apt-get install poppler-utils)")
     reader = PdfReader(pdf)
     embedded = set()
     for page in reader.pages:
@@ -338,7 +339,7 @@ def test_conflict_rows_make_the_memo_say_not_approved(default_results):
     }
     results = replace(default_results, tables=tables)
     conclusion = review_conclusion(
-        tables, results.checks, results.areas, control_lines_supplied=True, area_tolerance=0.05
+        ReviewInputs(tables, results.checks, results.areas, area_tolerance=0.05)
     )
     page = outline(render_memo(memo(results, conclusion, generated=NOW)))
     text = "".join(page.text)
@@ -363,7 +364,7 @@ def test_hostile_text_stays_inert(tmp_path, default_gpkg, default_results):
     table["rule"] = "{% if 1 %}IF-RAN{% endif %}<b>bold</b>"
     tables = {**results.tables, "control_line_conflicts": table}
     conclusion = review_conclusion(
-        tables, results.checks, results.areas, control_lines_supplied=True, area_tolerance=0.05
+        ReviewInputs(tables, results.checks, results.areas, area_tolerance=0.05)
     )
     html = render_memo(memo(replace(results, tables=tables), conclusion, generated=NOW))
     assert "ZQ49QZ" not in html and "{{ 7*7 }}" in html

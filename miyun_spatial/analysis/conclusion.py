@@ -15,7 +15,7 @@ in conflict / conditional / compliant) are read when present.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -221,19 +221,37 @@ def construction_issues(
     return issues
 
 
-def review_issues(
-    tables: Mapping[str, pd.DataFrame],
-    checks: Sequence[Consistency],
-    areas: pd.DataFrame | None,
-    *,
-    control_lines_supplied: bool,
-    area_tolerance: float,
-    class_groups: Mapping[str, str] | None = None,
-    config: ReviewConfig = REVIEW,
-) -> list[Issue]:
+@dataclass(frozen=True)
+class ReviewInputs:
+    """What the review reads: the metric tables, the plan checks, the feature areas, whether
+    control lines were supplied, the area tolerance and the land-use classes' groups."""
+
+    tables: Mapping[str, pd.DataFrame]
+    checks: Sequence[Consistency] = ()
+    areas: pd.DataFrame | None = None
+    control_lines_supplied: bool = True
+    area_tolerance: float = 0.05
+    class_groups: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, results) -> ReviewInputs:
+        """The review inputs of one run's ``Results``."""
+        lines = results.plan.layers.get(CONTROL_LINES_LAYER)
+        return cls(
+            results.tables,
+            results.checks,
+            results.areas,
+            control_lines_supplied=lines is not None and len(lines) > 0,
+            area_tolerance=results.area_tolerance,
+            class_groups=class_groups(results.plan.layers.get("land_use_classes")),
+        )
+
+
+def review_issues(given: ReviewInputs, config: ReviewConfig = REVIEW) -> list[Issue]:
     """Every issue, in the order of review.json's rules, then the listed-only ones."""
-    issues = control_line_issues(tables, config)
-    if not control_lines_supplied:
+    supplied = given.control_lines_supplied
+    issues = control_line_issues(given.tables, config)
+    if not supplied:
         issues.append(
             Issue(
                 "control_lines_missing",
@@ -243,32 +261,15 @@ def review_issues(
                 "no control lines supplied: the adjusted uses are not checked against them",
             )
         )
-    issues += area_issues(tables, areas, area_tolerance)
-    issues += plan_figure_issues(checks)
-    issues += construction_issues(tables, class_groups or {}, checked=control_lines_supplied)
+    issues += area_issues(given.tables, given.areas, given.area_tolerance)
+    issues += plan_figure_issues(given.checks)
+    issues += construction_issues(given.tables, given.class_groups, checked=supplied)
     return issues
 
 
-def review_conclusion(
-    tables: Mapping[str, pd.DataFrame],
-    checks: Sequence[Consistency],
-    areas: pd.DataFrame | None,
-    *,
-    control_lines_supplied: bool,
-    area_tolerance: float,
-    class_groups: Mapping[str, str] | None = None,
-    config: ReviewConfig = REVIEW,
-) -> Conclusion:
+def review_conclusion(given: ReviewInputs, config: ReviewConfig = REVIEW) -> Conclusion:
     """The conclusion of the review by the rules of ``config`` (review.json)."""
-    issues = review_issues(
-        tables,
-        checks,
-        areas,
-        control_lines_supplied=control_lines_supplied,
-        area_tolerance=area_tolerance,
-        class_groups=class_groups,
-        config=config,
-    )
+    issues = review_issues(given, config)
     counts = pd.Series([i.condition for i in issues if i.condition], dtype=object).value_counts()
     reasons = tuple(
         (rule, int(counts[rule.condition])) for rule in config.rules if rule.condition in counts
@@ -278,7 +279,7 @@ def review_conclusion(
         candidate = config.verdicts[rule.verdict]
         if candidate.severity > verdict.severity:
             verdict = candidate
-    return Conclusion(verdict, reasons, tuple(issues), control_lines_supplied)
+    return Conclusion(verdict, reasons, tuple(issues), given.control_lines_supplied)
 
 
 def class_groups(classes: pd.DataFrame | None) -> dict[str, str]:
@@ -290,20 +291,13 @@ def class_groups(classes: pd.DataFrame | None) -> dict[str, str]:
 
 def conclude(results) -> Conclusion:
     """:func:`review_conclusion` of one run's ``Results``."""
-    lines = results.plan.layers.get(CONTROL_LINES_LAYER)
-    return review_conclusion(
-        results.tables,
-        results.checks,
-        results.areas,
-        control_lines_supplied=lines is not None and len(lines) > 0,
-        area_tolerance=results.area_tolerance,
-        class_groups=class_groups(results.plan.layers.get("land_use_classes")),
-    )
+    return review_conclusion(ReviewInputs.of(results))
 
 
 __all__ = [
     "Conclusion",
     "Issue",
+    "ReviewInputs",
     "class_groups",
     "conclude",
     "review_conclusion",
