@@ -34,3 +34,10 @@ def test_a_moved_outline_a_value_a_crs_or_a_dtype_differs():
 def test_outlines_ignore_attributes_but_not_geometry():
     assert same_frame(outlines(_zones()), outlines(_zones(name="x")))
     assert not same_frame(outlines(_zones()), outlines(_zones(width=99.0)))
+
+
+def test_outlines_differ_in_index_or_crs():
+    assert not same_frame(outlines(_zones()), outlines(_zones().rename(index={"Z2": "Z3"})))
+    moved = _zones().set_crs("EPSG:4326", allow_override=True)
+    assert not same_frame(outlines(_zones()), outlines(moved))
+    assert not same_frame(outlines(_zones()), _zones())  # an outline is not a whole frame

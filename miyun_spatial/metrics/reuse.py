@@ -11,6 +11,7 @@ very table the scenario would compute.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -18,22 +19,44 @@ import pandas as pd
 import shapely
 
 
-def same_frame(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
-    """``a`` and ``b`` hold equal values (geometries compared as WKB), index and columns."""
+@dataclass(frozen=True, eq=False)
+class Outlines:
+    """Only the index, geometry and CRS of ``frame`` count (what the overlays and areas read):
+    :func:`same_frame` compares these without copying the frame."""
+
+    frame: gpd.GeoDataFrame
+
+
+def outlines(frame: gpd.GeoDataFrame) -> Outlines:
+    """``frame`` as its outlines (its attributes ignored by :func:`same_frame`)."""
+    return Outlines(frame)
+
+
+def _same_geometry(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
+    if a.geometry.name != b.geometry.name or a.crs != b.crs:
+        return False
+    ga, gb = a.geometry.array, b.geometry.array
+    if ga is gb:
+        return True
+    return bool(np.array_equal(shapely.to_wkb(np.asarray(ga)), shapely.to_wkb(np.asarray(gb))))
+
+
+def same_frame(a, b) -> bool:
+    """``a`` and ``b`` hold equal values (geometries compared as WKB), index and columns;
+    for :class:`Outlines`, equal index and geometries."""
     if a is b:
         return True
     if a is None or b is None or type(a) is not type(b):
         return False
+    if isinstance(a, Outlines):
+        a, b = a.frame, b.frame
+        return a is b or (a.index.equals(b.index) and _same_geometry(a, b))
     if not (a.index.equals(b.index) and a.columns.equals(b.columns)):
         return False
     if isinstance(a, gpd.GeoDataFrame):
+        if not _same_geometry(a, b):
+            return False
         name = a.geometry.name
-        if name != b.geometry.name or a.crs != b.crs:
-            return False
-        wa = shapely.to_wkb(np.asarray(a.geometry.array))
-        wb = shapely.to_wkb(np.asarray(b.geometry.array))
-        if not np.array_equal(wa, wb):
-            return False
         a, b = pd.DataFrame(a.drop(columns=name)), pd.DataFrame(b.drop(columns=name))
     return bool(a.dtypes.equals(b.dtypes) and a.equals(b))
 
@@ -54,9 +77,4 @@ def reused(
     return part
 
 
-def outlines(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Only the index and geometry of ``frame`` (what the overlays and areas read)."""
-    return frame[[frame.geometry.name]]
-
-
-__all__ = ["outlines", "reused", "same_frame"]
+__all__ = ["Outlines", "outlines", "reused", "same_frame"]
