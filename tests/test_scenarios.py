@@ -282,6 +282,18 @@ def test_validation_reuses_only_the_layers_it_checked_before(default_plan):
     again = validate(edited, known=known)
     assert again == validate(edited)
     assert any(f.check == "unknown_value" and f.code == "B7" for f in again)
+    # field by field: an unchanged clean field is not checked again, a changed one is, also
+    # when only its values moved between features or its markup is new
+    parcels = default_plan["land_parcels"].copy()
+    first, second = parcels.index[:2]
+    parcels.loc[first, "enterprise"] = "<script>alert(1)</script>"
+    parcels.loc[[first, second], "status"] = ["bogus", None]
+    edited = default_plan.replace(land_parcels=parcels)
+    again = validate(edited, known=known)
+    assert again == validate(edited)
+    checks = {(f.check, f.fid) for f in again if f.layer == "land_parcels"}
+    assert {("markup_in_text", first), ("unknown_value", first)} <= checks
+    assert validate(default_plan, known=known) == validate(default_plan)
 
 
 def test_a_scenario_reusing_base_parts_equals_the_hand_edited_file(tmp_path, default_gpkg):

@@ -84,10 +84,10 @@ def _features_once(plan: PlanData, spec: LayerSpec, known: dict) -> list[Finding
     frame, info = plan.layers[spec.name], plan.info[spec.name]
     seen = known.get(spec.name)
     if seen is not None and seen[0] is frame and seen[1] is info:
-        return seen[2]
-    found = list(_check_features(plan, spec))
-    known[spec.name] = (frame, info, found)
-    return found
+        return [f for part in seen[2].values() for f in part]
+    parts = _check_features(plan, spec, seen)
+    known[spec.name] = (frame, info, parts)
+    return [f for part in parts.values() for f in part]
 
 
 def _validate(plan: PlanData, area_tolerance: float, known: dict) -> list[Finding]:
@@ -191,19 +191,37 @@ def _check_schema(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
             )
 
 
-def _check_features(plan: PlanData, spec: LayerSpec) -> Iterator[Finding]:
+def _check_features(plan: PlanData, spec: LayerSpec, seen=None) -> dict[str, list[Finding]]:
+    """The layer's own findings by part: its geometries, each field's values, typed codes.
+
+    ``seen``: (frame, info, parts) of an earlier check of the same layer (``known``); a field
+    that gave no finding then and holds the very same values and type now gives none again.
+    """
     frame = plan.layers[spec.name]
     info_fields = plan.info[spec.name].fields
+    parts: dict[str, list[Finding]] = {}
     if spec.is_spatial and isinstance(frame, gpd.GeoDataFrame):
-        yield from _check_geometries(frame, spec)
+        parts[" geometry"] = list(_check_geometries(frame, spec))
     for f in spec.fields:
-        if (
-            f.name not in frame.columns
-            or info_fields.get(f.name, "").split(":")[0] not in (_FIONA_TYPES[f.type])
-        ):
+        kind = info_fields.get(f.name, "")
+        if f.name not in frame.columns or kind.split(":")[0] not in (_FIONA_TYPES[f.type]):
             continue
-        yield from _check_values(frame, spec, f)
-    yield from _check_typed_codes(frame, spec)
+        if seen is not None and _unchanged_and_clean(frame, kind, f.name, seen):
+            parts[f.name] = []
+            continue
+        parts[f.name] = list(_check_values(frame, spec, f))
+    parts[" typed"] = list(_check_typed_codes(frame, spec))
+    return parts
+
+
+def _unchanged_and_clean(frame: pd.DataFrame, kind: str, name: str, seen) -> bool:
+    before, info, parts = seen
+    return (
+        parts.get(name) == []
+        and info.fields.get(name) == kind
+        and name in before.columns
+        and frame[name].equals(before[name])
+    )
 
 
 def _check_typed_codes(frame: pd.DataFrame, spec: LayerSpec) -> Iterator[Finding]:
