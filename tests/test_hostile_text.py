@@ -27,7 +27,7 @@ from miyun_spatial.io.cells import inert_frame
 from miyun_spatial.render.maps.fields import esc
 from miyun_spatial.render.maps.layers import to_json
 from miyun_spatial.validate.control_lines import MARKUP_FIELDS
-from miyun_spatial.validate.layers import _MARKUP
+from miyun_spatial.validate.text import _MARKUP
 
 PWNED_DIR = "pwned_dir"  # what the Jinja payload below would create in the working folder
 JINJA = "ZQ{{ 7*7 }}QZ"  # rendered by a template this becomes ZQ49QZ

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from miyun_spatial.validate.layers import PARALLEL_FEATURES, _not_matching
+from miyun_spatial.validate.common import PARALLEL_FEATURES
+from miyun_spatial.validate.text import not_matching
 
 AWKWARD = [
     "C2-0000001",
@@ -41,4 +42,4 @@ def test_long_columns_get_the_verdicts_of_re(pattern, dtype):
     values.index = pd.RangeIndex(10, 10 + n)
     regex = re.compile(pattern)
     expected = values.index[[regex.match(str(v)) is None for v in values]]
-    assert _not_matching(values, pattern).equals(expected)
+    assert not_matching(values, pattern).equals(expected)

@@ -21,7 +21,8 @@ from shapely.geometry import box
 
 from miyun_spatial.core.catalogue import CATALOGUE
 from miyun_spatial.io import geopackage as store
-from miyun_spatial.validate.layers import _MARKUP, OUTSIDE_TOLERANCE, OVERLAP_MIN_M2, validate
+from miyun_spatial.validate.layers import OUTSIDE_TOLERANCE, OVERLAP_MIN_M2, validate
+from miyun_spatial.validate.text import _MARKUP
 
 PARCELS = CATALOGUE["land_parcels"]
 

@@ -59,7 +59,7 @@ from .adjustments import (
     changing_parcels,
     land_use_transitions,
 )
-from .baselines import BASELINE_LEVELS, baselines
+from .baselines import baselines, stack_baselines
 from .control_lines import LINES, PIECES_LAYER, control_line_analysis, line_zone_pieces
 from .control_lines import TABLES as CONTROL_LINE_TABLES
 from .mix import (
@@ -71,7 +71,7 @@ from .mix import (
     order_index,
     source_class_mix,
 )
-from .overlay import main_zone_positions, overlay_pieces
+from .overlay import overlay_pieces, parcel_zone_codes
 from .reuse import outlines, reused
 from .scenario_overlay import geometry_changes, updated_pieces
 from .yields import (
@@ -89,6 +89,7 @@ from .yields import (
 log = logging.getLogger(__name__)
 
 MIX_TABLES = ("mix", "mix_indices")
+FLAGS, MONEY = ("parcel_flags",), ("parcel_money",)  # memo keys of yield_tables' parcel parts
 YIELD_TABLES = ("zone_yields", "parcel_yields", "benchmark")
 ADJUSTMENT_TABLES = ("transitions", "changing_parcels", "adjustment_totals", "base_land_changes")
 EVALUATION_TABLES = (
@@ -239,22 +240,6 @@ def _per_layer(parts: Mapping[str, pd.DataFrame], classes: pd.DataFrame) -> pd.D
     )
 
 
-def parcel_zone_codes(
-    parcel_codes: pd.Index, pieces_by_layer: Mapping[str, pd.DataFrame]
-) -> pd.DataFrame:
-    """Per parcel, the code of the zone of each layer holding most of it (None outside all)."""
-    index = pd.Index(parcel_codes, name=PARCELS.id_field)
-    columns = {}
-    for name, pieces in pieces_by_layer.items():
-        position = main_zone_positions(pieces)
-        codes = np.asarray(pieces.index.levels[0], dtype=object)
-        column = np.full(len(index), None, dtype=object)
-        inside = position >= 0
-        column[inside] = codes[position[inside]]
-        columns[name] = column
-    return pd.DataFrame(columns, index=index, dtype=object)
-
-
 def _zone_reads(name: str) -> Callable[[MetricInputs], tuple]:
     """What a per-zone table of layer ``name`` reads: the zones' outlines, their overlay with
     the parcels, the parcels' uses and the classes (``reuse.reused``)."""
@@ -320,13 +305,20 @@ def yield_tables(
 ) -> dict[str, pd.DataFrame]:
     """``zone_yields``, ``parcel_yields`` and ``benchmark``."""
     targets = _targets(inputs)
-    flags = parcel_flags(inputs.parcels, inputs.classes)  # once for every zone layer
-    money = parcel_money(inputs.parcels)
+    # once for every zone layer, kept for a scenario to compare with (``reused``)
+    flags = inputs.memo[FLAGS] = parcel_flags(inputs.parcels, inputs.classes)
+    money = inputs.memo[MONEY] = parcel_money(inputs.parcels)
     zone = _per_layer(
         {
-            name: zone_yields(
-                zones, inputs.parcels, inputs.classes, targets, pieces=inputs.pieces[name],
-                zone_layer=name, flags=flags, money=money,
+            name: reused(
+                inputs, ("zone_yields", name),
+                lambda i, name=name: (
+                    outlines(i.zones[name]), i.pieces[name], i.memo[FLAGS], i.memo[MONEY], i.facts
+                ),
+                lambda name=name, zones=zones: zone_yields(
+                    zones, inputs.parcels, inputs.classes, targets, pieces=inputs.pieces[name],
+                    zone_layer=name, flags=flags, money=money,
+                ),
             )
             for name, zones in inputs.zones.items()
         },
@@ -376,7 +368,19 @@ def adjustment_tables(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
             pieces=inputs.pieces[BASES.name],
             use_frame=inputs.uses,
         )
-    tables["baselines"] = baseline_table(inputs)
+    tables["baselines"] = stack_baselines(
+        {
+            name: reused(
+                inputs, ("baselines", name), _zone_reads(name),
+                lambda name=name: baselines(
+                    inputs.zones[name], inputs.parcels, pieces=inputs.pieces[name],
+                    use_frame=inputs.uses,
+                ),
+            )
+            for name in BASELINE_LAYERS
+            if name in inputs.zones
+        }
+    )  # fmt: skip
     return tables
 
 
@@ -463,21 +467,6 @@ def line_overlays(inputs: MetricInputs) -> dict[str, pd.DataFrame]:
         )
         for name, zones in inputs.zones.items()
     }  # fmt: skip
-
-
-def baseline_table(inputs: MetricInputs) -> pd.DataFrame:
-    """``baselines`` of the re-designations and the farmer bases, under a ``layer`` level."""
-    parts = {
-        name: baselines(
-            inputs.zones[name], inputs.parcels, pieces=inputs.pieces[name], use_frame=inputs.uses
-        )
-        for name in BASELINE_LAYERS
-        if name in inputs.zones
-    }
-    if not parts:
-        empty = pd.MultiIndex.from_arrays([[]] * 5, names=["layer", *BASELINE_LEVELS])
-        return pd.DataFrame({"area_ha": [], "area_mu": [], "adjusted": []}, index=empty)
-    return pd.concat(parts, names=["layer"])
 
 
 __all__ = [

@@ -10,6 +10,8 @@ Areas are planar, in EPSG:4548, in hectares and 亩.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import pandas as pd
 
@@ -73,4 +75,13 @@ def baselines(
     return out
 
 
-__all__ = ["BASELINE_LEVELS", "baselines"]
+def stack_baselines(parts: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each zone layer's ``baselines`` under a ``layer`` level (no rows, same columns, when
+    there is none)."""
+    if not parts:
+        empty = pd.MultiIndex.from_arrays([[]] * 5, names=["layer", *BASELINE_LEVELS])
+        return pd.DataFrame({"area_ha": [], "area_mu": [], "adjusted": []}, index=empty)
+    return pd.concat(parts, names=["layer"])
+
+
+__all__ = ["BASELINE_LEVELS", "baselines", "stack_baselines"]

@@ -27,6 +27,7 @@ Everything is planar, in EPSG:4548 (``require_projected`` refuses anything else)
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -34,6 +35,7 @@ import pandas as pd
 import shapely
 from shapely.errors import GEOSException
 
+from ..core.catalogue import CATALOGUE
 from ..core.crs import require_projected
 from ..core.errors import DataError
 from ..core.parallel import chunked
@@ -362,6 +364,22 @@ def main_zone_positions(pieces: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def parcel_zone_codes(
+    parcel_codes: pd.Index, pieces_by_layer: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """Per parcel, the code of the zone of each layer holding most of it (None outside all)."""
+    index = pd.Index(parcel_codes, name=CATALOGUE["land_parcels"].id_field)
+    columns = {}
+    for name, pieces in pieces_by_layer.items():
+        position = main_zone_positions(pieces)
+        codes = np.asarray(pieces.index.levels[0], dtype=object)
+        column = np.full(len(index), None, dtype=object)
+        inside = position >= 0
+        column[inside] = codes[position[inside]]
+        columns[name] = column
+    return pd.DataFrame(columns, index=index, dtype=object)
+
+
 __all__ = [
     "PARCEL",
     "ZONE",
@@ -370,6 +388,7 @@ __all__ = [
     "main_zone",
     "main_zone_positions",
     "overlay_pieces",
+    "parcel_zone_codes",
     "piece_values",
     "zone_area_m2",
 ]

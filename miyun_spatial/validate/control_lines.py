@@ -34,7 +34,7 @@ def control_line_findings(
 ) -> Iterator[Finding]:
     """Findings of the control-line rules for every ``controls`` layer present in ``plan``.
 
-    ``with_markup(text)`` gives the labels of the values holding markup (``layers._with_markup``).
+    ``with_markup(text)`` gives the labels of the values holding markup (``text.with_markup``).
     """
     for name in CONTROL_LAYERS:
         spec = CATALOGUE[name]

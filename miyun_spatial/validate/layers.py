@@ -10,14 +10,10 @@ input in ``validate_input``, the Finding and what they share in ``validate_commo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
 
 from ..core.catalogue import CATALOGUE, FieldSpec, LayerSpec
@@ -44,10 +40,10 @@ from .control_lines import control_line_findings
 from .input import input_findings
 from .rules import _MEMO, _check_geometry_rules, _usable, _validity
 from .scenarios import scenario_findings
+from .text import not_matching, with_markup
 
 LONG_NAME = 120  # characters; names longer than this break labels and tables
 LONG_TEXT = 2000
-_MARKUP = re.compile(r"<[a-zA-Z/!]|javascript:|on[a-z]+\s*=", re.IGNORECASE)
 _FIONA_TYPES = {
     "text": ("str",),
     "integer": ("int", "int32", "int64"),
@@ -112,7 +108,7 @@ def _validate(plan: PlanData, area_tolerance: float, known: dict) -> list[Findin
     findings.extend(_check_stored_types(plan))
     findings.extend(_check_references(plan))
     findings.extend(_check_geometry_rules(plan, area_tolerance))
-    findings.extend(control_line_findings(plan, _with_markup))
+    findings.extend(control_line_findings(plan, with_markup))
     # a bad what-if is worth a look but does not stop the base ('scenarios' refuses it)
     findings.extend(scenario_findings(plan, scenarios_of(plan.layers), level="warning"))
     order = {level: i for i, level in enumerate(LEVELS)}
@@ -324,7 +320,7 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
                 _label(frame, spec, fid),
             )
     if f.name == spec.id_field and spec.code_pattern:
-        for fid in _not_matching(values[~null], spec.code_pattern):
+        for fid in not_matching(values[~null], spec.code_pattern):
             yield Finding(
                 "warning",
                 "code_pattern",
@@ -335,7 +331,7 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
                 _label(frame, spec, fid),
             )
     if f.type == "text" and f.pattern:
-        for fid in _not_matching(values[~null], f.pattern):
+        for fid in not_matching(values[~null], f.pattern):
             yield Finding(
                 "error",
                 "bad_format",
@@ -347,7 +343,7 @@ def _check_values(frame: pd.DataFrame, spec: LayerSpec, f: FieldSpec) -> Iterato
             )
     if f.type == "text":
         text = values[~null].astype(str)
-        for fid in _with_markup(text):
+        for fid in with_markup(text):
             yield Finding(
                 "warning",
                 "markup_in_text",
@@ -383,59 +379,6 @@ def _typed_notes(frame: pd.DataFrame, field: str, duplicates: pd.Series) -> dict
             shown = ", ".join(f"'{t}'" for t in dict.fromkeys(typed))
             notes[value] = f" (typed {shown}; codes are compared in NFKC form)"
     return notes
-
-
-def _with_markup(text: pd.Series) -> pd.Index:
-    """Index labels of ``text`` that contain markup (``_MARKUP``), in order.
-
-    Markup needs '<', ':' or '='; only values holding one of them (found by fast literal
-    scans) meet the regular expression.
-    """
-    maybe = np.zeros(len(text), dtype=bool)
-    for char in "<:=":
-        maybe |= text.str.contains(char, regex=False).to_numpy(dtype=bool)
-    candidates = text[maybe]
-    return candidates.index[candidates.str.contains(_MARKUP)]
-
-
-def _not_matching(values: pd.Series, pattern: str) -> pd.Index:
-    """Index labels of ``values`` whose text ``re.match(pattern)`` rejects, in order.
-
-    On long text columns Arrow's RE2 first finds the values that surely match (for patterns
-    RE2 matches no more often than Python: no escapes but ``\\d``, no negated classes, no
-    flags); Python's ``re`` judges the rest.
-    """
-    regex = re.compile(pattern)
-    ok = np.zeros(len(values), dtype=bool)
-    if len(values) >= PARALLEL_FEATURES and _positive_only(pattern):
-        text = _arrow_text(values)
-        if text is not None:
-            try:
-                found = pc.match_substring_regex(text, f"^(?:{pattern})")
-                ok = found.to_numpy(zero_copy_only=False).astype(bool)
-            except pa.ArrowInvalid:  # syntax RE2 does not take: Python alone
-                pass
-    rest = np.flatnonzero(~ok)
-    text = values.iloc[rest].astype(object).map(str).tolist()
-    ok[rest] = np.fromiter((regex.match(v) is not None for v in text), dtype=bool, count=len(text))
-    return values.index[~ok]
-
-
-def _positive_only(pattern: str) -> bool:
-    """True for patterns whose RE2 matches are Python matches too (ASCII classes, ``\\d``,
-    literals, quantifiers, anchors: RE2's ``\\d`` and ``$`` accept less, never more)."""
-    rest = pattern.replace("\\d", "")
-    return "\\" not in rest and "[^" not in rest and "(?" not in rest
-
-
-def _arrow_text(values: pd.Series) -> pa.Array | None:
-    """``values`` (no missing values) as an Arrow string array, or None unless all are text."""
-    if isinstance(values.dtype, pd.StringDtype):
-        return pa.array(values.array, type=pa.large_string(), from_pandas=True)
-    data = np.asarray(values, dtype=object)
-    if pd.api.types.infer_dtype(data, skipna=False) != "string":
-        return None
-    return pa.array(data, type=pa.large_string())
 
 
 def _check_stored_types(plan: PlanData) -> Iterator[Finding]:
