@@ -123,7 +123,8 @@ def test_scenario_tables_equal_a_plain_run_of_the_hand_edited_file(edited):
     )
     assert got.areas["category"].fillna("").tolist() == want.areas["category"].fillna("").tolist()
     for name in ("mix", "mix_indices", "zone_yields", "parcel_yields", "transitions",
-                 "changing_parcels", "adjustment_totals", "base_land_changes"):  # fmt: skip
+                 "changing_parcels", "adjustment_totals", "base_land_changes",
+                 "control_line_conflicts", "control_line_summary", "baselines"):  # fmt: skip
         pd.testing.assert_frame_equal(
             _plain(got.tables[name]),
             _plain(want.tables[name]),
@@ -296,37 +297,41 @@ def test_validation_reuses_only_the_layers_it_checked_before(default_plan):
     assert validate(default_plan, known=known) == validate(default_plan)
 
 
-def test_a_scenario_reusing_base_parts_equals_the_hand_edited_file(tmp_path, default_gpkg):
-    """Attribute edits and one zone outline: most of the base's overlays and tables are reused
-    (``metrics.reuse``); every table still equals a plain run of the file edited by hand."""
+@pytest.mark.parametrize("kind", ["attributes", "attributes+outline", "attributes+parcel uses"])
+def test_a_scenario_reusing_base_parts_equals_the_hand_edited_file(kind, tmp_path, default_gpkg):
+    """Attribute edits (and one zone outline): the base's overlays and tables are reused where
+    their inputs are equal (``metrics.reuse``: with no outline changed, the control-line
+    analysis as a whole); every table still equals a plain run of the file edited by hand."""
     import shutil
 
     base, by_hand = tmp_path / "base.gpkg", tmp_path / "by_hand.gpkg"
     shutil.copyfile(default_gpkg, base)
     shutil.copyfile(default_gpkg, by_hand)
-    bases = gpkg_edit.read(base, "farmer_bases").set_index("code")
-    larger = shapely.from_wkt(
-        shapely.to_wkt(bases.geometry["B1"].buffer(50), rounding_precision=-1)
-    )
-    toml = tmp_path / "s.toml"
-    _write_scenario(
-        toml,
-        "S2",
-        "B5 转型调整, B1 扩大",
-        [
-            ("farmer_bases", "B5", "category", "transform"),
-            ("land_facts", "F15", "value", "13000"),
-            ("farmer_bases", "B1", "geometry", shapely.to_wkt(larger, rounding_precision=-1)),
-        ],
-    )
+    edits = [
+        ("farmer_bases", "B5", "category", "transform"),
+        ("land_facts", "F15", "value", "13000"),
+    ]
     gpkg_edit.set_value(by_hand, "farmer_bases", "code", "B5", "category", "transform")
-    gpkg_edit.set_geometry(by_hand, "farmer_bases", "B1", larger)
     gpkg_edit.sql(by_hand, "UPDATE land_facts SET value = 13000.0 WHERE fact_code = 'F15'")
+    if kind.endswith("parcel uses"):  # the parcels of B7, changed, in the control lines
+        for code in ("B7-01", "B7-02", "B7-03"):
+            edits.append(("land_parcels", code, "planned_use", "M1"))
+            gpkg_edit.set_value(by_hand, "land_parcels", "parcel_code", code, "planned_use", "M1")
+    if kind.endswith("outline"):
+        bases = gpkg_edit.read(base, "farmer_bases").set_index("code")
+        wkt = shapely.to_wkt(bases.geometry["B1"].buffer(50), rounding_precision=-1)
+        edits.append(("farmer_bases", "B1", "geometry", wkt))
+        gpkg_edit.set_geometry(by_hand, "farmer_bases", "B1", shapely.from_wkt(wkt))
+    toml = tmp_path / "s.toml"
+    _write_scenario(toml, "S2", "B5 转型调整, B1 扩大", edits)
     plan, findings = load_checked(base)
     run = run_scenarios(plan, findings, read_scenario_file(toml))
     ((_scenario, got),) = run.scenarios
     want = load_and_analyse(by_hand, checks=False)
     assert not want.tables["control_line_conflicts"].empty  # the default data has control lines
+    if kind.endswith("parcel uses"):  # the edit changes what the control lines find
+        before = run.base.tables["control_line_conflicts"]
+        assert not before.equals(want.tables["control_line_conflicts"])
     assert set(got.tables) == set(want.tables)
     for name in sorted(want.tables):
         pd.testing.assert_frame_equal(
@@ -338,3 +343,7 @@ def test_a_scenario_reusing_base_parts_equals_the_hand_edited_file(tmp_path, def
             check_categorical=False,
             obj=name,
         )
+    layer = "control_line_conflicts"
+    assert (
+        got.work[layer].drop(columns="geometry").equals(want.work[layer].drop(columns="geometry"))
+    )

@@ -414,14 +414,17 @@ def compute_metrics(
     tables = mix_tables(inputs)
     tables.update(yield_tables(inputs, grading=grading))
     tables.update(adjustment_tables(inputs))
-    lines = control_line_analysis(
-        inputs.lines,
-        inputs.parcels,
-        inputs.zones,
-        inputs.classes,
-        pieces=inputs.pieces,
-        line_pieces=line_overlays(inputs),
-    )
+    lines = reused(
+        inputs, ("control_lines",),
+        lambda i: (
+            i.lines, outlines(i.parcels), i.uses, i.classes,
+            *(outlines(z) for z in i.zones.values()), *i.pieces.values(),
+        ),
+        lambda: control_line_analysis(
+            inputs.lines, inputs.parcels, inputs.zones, inputs.classes, pieces=inputs.pieces,
+            line_pieces=line_overlays(inputs),
+        ),
+    )  # fmt: skip
     tables.update(lines.tables)
     from ..core.vocabulary import park_key
     from .evaluation import evaluation_tables  # the evaluation engine and its presets

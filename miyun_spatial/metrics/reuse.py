@@ -61,16 +61,16 @@ def same_frame(a, b) -> bool:
     return bool(a.dtypes.equals(b.dtypes) and a.equals(b))
 
 
+def _same_reads(a: Sequence, b: Sequence) -> bool:
+    return len(a) == len(b) and all(same_frame(x, y) for x, y in zip(a, b, strict=True))
+
+
 def reused(
     inputs, key: tuple, reads: Callable[[object], Sequence], compute: Callable[[], pd.DataFrame]
 ) -> pd.DataFrame:
     """The part ``key`` of ``inputs``: the base's if ``reads`` gives equal frames for both."""
     base = inputs.base
-    if (
-        base is not None
-        and key in base.memo
-        and all(same_frame(x, y) for x, y in zip(reads(inputs), reads(base), strict=True))
-    ):
+    if base is not None and key in base.memo and _same_reads(reads(inputs), reads(base)):
         inputs.memo[key] = base.memo[key]
         return base.memo[key]
     inputs.memo[key] = part = compute()
