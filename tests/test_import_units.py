@@ -124,3 +124,37 @@ def test_the_gap_union_as_a_coverage_equals_the_general_overlay():
     assert union.equals(general) and len(union.interiors) == 1
     overlapping = np.array([*cells, shapely.box(5, 5, 25, 25)], dtype=object)  # not a coverage
     assert union_on_grid(overlapping).equals(shapely.union_all(overlapping, grid_size=GAP_GRID_M))
+
+
+def test_read_layer_text_in_its_own_buffers_same_values(tmp_path):
+    """``read_layer`` copies the Arrow text columns out of GDAL's batch (memory): the frame
+    equals pyogrio's own Arrow read, dtypes, nulls and non-ASCII text included."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+    import shapely
+
+    from miyun_spatial.io import geopackage as store
+
+    n = 2_000
+    frame = gpd.GeoDataFrame(
+        {
+            "code": [f"P{i:05d}" for i in range(n)],
+            "name": [None if i % 7 == 0 else f"地块{i}号" for i in range(n)],
+            "area": np.arange(n, dtype=float),
+            "count": np.arange(n, dtype=np.int64),
+        },
+        geometry=shapely.box(np.arange(n), 0, np.arange(n) + 1, 1),
+        crs="EPSG:4548",
+    )
+    path = tmp_path / "t.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="t")
+    expected = pyogrio.read_dataframe(path, layer="t", use_arrow=True, fid_as_index=True)
+    expected.index.name = "fid"
+    got = store.read_layer(path, "t")
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["name"].isna().sum() == len(range(0, n, 7))
+    for column in ("code", "name"):
+        assert got[column].dtype == expected[column].dtype
+        ours = got[column].array.__arrow_array__()
+        assert ours.type == expected[column].array.__arrow_array__().type

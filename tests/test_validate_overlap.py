@@ -94,3 +94,28 @@ def test_a_perturbed_voronoi_tiling():
     certified, meeting = _check(geoms)
     assert certified > 2 * len(cells)  # most neighbours are settled by the certificate
     assert meeting >= 70  # and every overlap is still found
+
+
+def test_chunked_candidates_are_the_one_shot_pairs(monkeypatch):
+    """The candidates queried a few features at a time, and the box overlap a few pairs at a
+    time, give the pairs of one query and one filter over everything (chunk edges included)."""
+    from miyun_spatial.validate import overlap
+
+    rng = np.random.default_rng(7)
+    x, y = rng.uniform(0, 300, 3_000), rng.uniform(0, 300, 3_000)
+    geoms = shapely.buffer(shapely.points(x, y), rng.uniform(0.5, 6, len(x)), quad_segs=2)
+    whole_left, whole_right = interior_pairs(geoms, min_box_overlap=1.0)
+    all_left, all_right = overlap.candidate_pairs(geoms)
+    monkeypatch.setattr(overlap, "QUERY_CHUNK", 7)
+    monkeypatch.setattr(overlap, "PAIR_CHUNK", 11)
+    left, right = overlap.candidate_pairs(geoms)
+    assert len(left) > 1_000
+    assert set(zip(left.tolist(), right.tolist(), strict=True)) == set(
+        zip(all_left.tolist(), all_right.tolist(), strict=True)
+    )
+    assert len(left) == len(all_left) and (left < right).all()
+    chunked_left, chunked_right = interior_pairs(geoms, min_box_overlap=1.0)
+    assert len(whole_left) > 100
+    assert np.array_equal(chunked_left, whole_left) and np.array_equal(chunked_right, whole_right)
+    empty = overlap.candidate_pairs(geoms[:0])
+    assert len(empty[0]) == len(empty[1]) == 0

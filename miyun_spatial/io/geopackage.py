@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -219,6 +220,24 @@ def read_layer(path: Path, name: str) -> pd.DataFrame:
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(f"{path}: layer '{name}' cannot be read ({exc})") from None
     frame.index.name = "fid"
+    return own_text(frame)
+
+
+def own_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its Arrow text columns copied into buffers of their own, in place.
+
+    A column imported from GDAL's Arrow stream keeps alive the whole batch it came in: every
+    column's buffers (the numeric ones already copied into pandas' blocks) and the WKB of the
+    geometries. The default GeoPackage's 19 small layers held 60 MB that way; the same values,
+    the same dtypes, after the copy.
+    """
+    for column in frame.columns:
+        values = frame[column]
+        if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+            continue
+        data = values.array.__arrow_array__()
+        copied = pc.take(data, pa.array(np.arange(len(data), dtype=np.int64)))
+        frame[column] = pd.Series(pd.array(copied, dtype=values.dtype), index=frame.index)
     return frame
 
 

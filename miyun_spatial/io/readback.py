@@ -78,6 +78,7 @@ def _attributes_with(path: Path, name: str, geoms: gpd.GeoSeries) -> gpd.GeoData
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return None
     attrs.index.name = "fid"
+    store.own_text(attrs)
     if len(attrs) != len(geoms) or not np.array_equal(attrs.index, np.arange(1, len(geoms) + 1)):
         return None
     column = gpd.GeoSeries(np.asarray(geoms.values), index=attrs.index, crs=geoms.crs)

@@ -30,6 +30,8 @@ import shapely
 from ..core.parallel import chunked, threads
 
 CHUNK = 20_000  # polygons per chunk of the convexity test (small arrays stay in the cache)
+QUERY_CHUNK = 50_000  # features queried at a time: their pairs found both ways, kept once
+PAIR_CHUNK = 250_000  # pairs whose box overlap is computed at a time
 PARALLEL_PAIRS = 50_000  # feature pairs beyond which the exact predicate runs in threads
 # Shewchuk's ccwerrboundA: |det| above this times the sum of the products' magnitudes means
 # the computed sign of the orientation determinant is the true sign.
@@ -54,7 +56,13 @@ def interior_pairs(
     geoms = np.asarray(geoms, dtype=object)
     left, right = candidate_pairs(geoms)
     if min_box_overlap is not None:
-        keep = box_overlap(shapely.bounds(geoms), left, right) > min_box_overlap
+        bounds = shapely.bounds(geoms)
+        keep = np.concatenate(
+            [
+                box_overlap(bounds, left[lo:hi], right[lo:hi]) > min_box_overlap
+                for lo, hi in _slices(len(left), PAIR_CHUNK)
+            ]
+        )  # by chunks: the four corner arrays of 1.35 M pairs were 86 MB at once (300k parcels)
         left, right = left[keep], right[keep]
     rest = np.flatnonzero(~edge_separated(geoms, left, right))
     order = np.lexsort((right[rest], left[rest]))  # only the pairs left, by i then j
@@ -85,9 +93,15 @@ def candidate_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     many = np.flatnonzero(shapely.get_num_geometries(geoms) > 1)
     if not len(many):
-        left, right = shapely.STRtree(geoms).query(geoms)
-        keep = left < right
-        return left[keep], right[keep]
+        tree = shapely.STRtree(geoms)
+        lefts, rights = [], []
+        for lo, hi in _slices(len(geoms), QUERY_CHUNK):  # each pair twice: kept once, by chunk
+            left, right = tree.query(geoms[lo:hi])
+            left += lo
+            keep = left < right
+            lefts.append(left[keep])
+            rights.append(right[keep])
+        return np.concatenate(lefts), np.concatenate(rights)
     parts, owner = shapely.get_parts(geoms[many], return_index=True)
     single = np.ones(len(geoms), dtype=bool)
     single[many] = False
@@ -99,6 +113,11 @@ def candidate_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = np.int64(len(geoms))
     key = np.unique(a[keep].astype(np.int64) * n + b[keep])  # a pair once, by i then j
     return key // n, key % n
+
+
+def _slices(n: int, size: int) -> list[tuple[int, int]]:
+    """(lo, hi) of consecutive slices of at most ``size`` of ``range(n)``; one, empty, for 0."""
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)] or [(0, 0)]
 
 
 def _interiors_meet(a: np.ndarray, b: np.ndarray) -> np.ndarray:
