@@ -209,6 +209,19 @@ def built_scenario(tmp_path_factory, default_gpkg) -> Path:
     return _cli_once(tmp_path_factory, "build-scenario", *args)[0]
 
 
+# Tests that read a whole build are slow (a default build is 30 s on 2 idle cores): the session's
+# builds here, and a module's own, named in its SLOW_FIXTURES. pytest_collection_modifyitems marks
+# every test using one of them ``slow``, so that ``-m "not slow"`` stays a quick edit-test loop.
+SLOW_FIXTURES = frozenset({"built_default", "built_offline", "built_offline_run", "built_scenario"})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        slow = SLOW_FIXTURES | frozenset(getattr(item.module, "SLOW_FIXTURES", ()))
+        if slow.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 

@@ -310,6 +310,10 @@ def findings(out: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+# a build of every corpus file: their tests are slow (conftest)
+SLOW_FIXTURES = {"corpus_runs"}
+
+
 @pytest.fixture(scope="module")
 def corpus_runs(tmp_path_factory, default_gpkg) -> dict[str, Run]:
     """Every unreadable and bad-data case, damaged one by one, built in parallel (CLI)."""

@@ -360,6 +360,10 @@ def _run_corpus(root: Path, default_gpkg: Path) -> dict[str, dict]:
         return {name: future.result() for name, future in futures.items()}
 
 
+# the corpus: 36 builds and validations in subprocesses: their tests are slow (conftest)
+SLOW_FIXTURES = {"runs"}
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, default_gpkg) -> dict[str, Run]:
     """Every case run once per test run (``conftest.made_once``), whichever xdist worker asks
@@ -503,6 +507,7 @@ def test_point_shapes_for_the_corpus_are_what_they_claim():
 SPOT_CHECKS = ["point in polygon layer", "no parcels", "every layer swapped", "GBK bytes"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SPOT_CHECKS)
 def test_metric_commands_and_watch_refuse_broken_input_in_one_line(tmp_path, default_gpkg, name):
     case = next(c for c in CASES if c.name == name)

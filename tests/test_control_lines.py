@@ -85,6 +85,10 @@ def expected_verdict(line_type, grade, outside, from_use, to_use, construction) 
     return "compliant"
 
 
+# whole builds of edited data: their tests are slow (conftest)
+SLOW_FIXTURES = {"drawn", "hostile_lines"}
+
+
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory, default_gpkg):
     root = tmp_path_factory.mktemp("control_lines")
@@ -222,6 +226,7 @@ def test_results_gpkg_has_the_lines_and_the_overlap_pieces(drawn):
     assert set(read(results, "control_lines")["line_code"]) == set(drawn["lines"].index)
 
 
+@pytest.mark.slow
 def test_without_the_layer_the_tables_exist_empty(tmp_path, default_gpkg):
     gpkg = tmp_path / "plan.gpkg"
     shutil.copyfile(default_gpkg, gpkg)

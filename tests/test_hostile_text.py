@@ -115,6 +115,10 @@ def inject(path: Path) -> dict[tuple[str, str], int]:
     return edited
 
 
+# a whole build of the hostile copy: their tests are slow (conftest)
+SLOW_FIXTURES = {"hostile"}
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, default_gpkg):
     """A hostile copy of the default GeoPackage, built in a clean working folder."""

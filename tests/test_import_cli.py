@@ -53,6 +53,7 @@ def _mix_p1(cli, gpkg, use: str) -> dict[str, dict]:
     return {r["class"]: r for r in json.loads(result.stdout) if r["zone"] == "P1"}
 
 
+@pytest.mark.slow
 def test_survey_shapefile_gbk_without_cpg_in_zone_39_imports_validates_and_builds(
     tmp_path, cli, survey, default_gpkg
 ):

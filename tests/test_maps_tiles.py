@@ -50,6 +50,10 @@ def _make(work: Path) -> None:
     _build(gpkg, work / "vector", 10**9, DOCUMENTS)
 
 
+# two builds of 3,000 parcels: their tests are slow (conftest)
+SLOW_FIXTURES = {"built"}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     work, _ = made_once(tmp_path_factory, "tiles", _make)

@@ -26,6 +26,10 @@ DPI = 300
 PT_PER_MM = 72 / 25.4
 
 
+# a whole build on A3 paper: their tests are slow (conftest)
+SLOW_FIXTURES = {"a3"}
+
+
 @pytest.fixture(scope="module")
 def a3(tmp_path_factory, default_gpkg):
     out = tmp_path_factory.mktemp("paper") / "out"

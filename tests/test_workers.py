@@ -143,6 +143,7 @@ def test_two_workers_write_what_one_writes(cli, default_gpkg, tmp_path, built_of
     assert not leftovers
 
 
+@pytest.mark.slow
 @needs_fork
 def test_an_output_a_worker_cannot_write_fails_the_build_in_one_line(cli, default_gpkg, tmp_path):
     out = tmp_path / "out"
