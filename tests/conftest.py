@@ -166,7 +166,7 @@ def made_once(tmp_path_factory, name: str, make: Callable[[Path], object]) -> tu
     return folder, json.loads(value.read_text(encoding="utf-8"))
 
 
-def _cli_once(tmp_path_factory, name: str, *args) -> tuple[Path, subprocess.CompletedProcess]:
+def cli_once(tmp_path_factory, name: str, *args) -> tuple[Path, subprocess.CompletedProcess]:
     """``miyun-spatial build ARGS --out <folder>/maps_out`` run once per test run (``made_once``),
     exit 0 asserted: the output folder and the finished command."""
 
@@ -183,14 +183,14 @@ def _cli_once(tmp_path_factory, name: str, *args) -> tuple[Path, subprocess.Comp
 def built_default(tmp_path_factory, default_gpkg) -> Path:
     """``miyun-spatial build`` run once on the default data; returns the output folder (read
     only: a test that changes outputs builds its own)."""
-    return _cli_once(tmp_path_factory, "build", "build", default_gpkg)[0]
+    return cli_once(tmp_path_factory, "build", "build", default_gpkg)[0]
 
 
 @pytest.fixture(scope="session")
 def built_offline_run(tmp_path_factory, default_gpkg) -> tuple[Path, subprocess.CompletedProcess]:
     """``miyun-spatial build --offline -j 2 --json`` run once on the default data: the output
     folder and the finished command (its stdout is the --json summary). Read only."""
-    return _cli_once(
+    return cli_once(
         tmp_path_factory, "build-offline", "build", default_gpkg, "--offline", "-j", "2", "--json"
     )
 
@@ -206,7 +206,7 @@ def built_scenario(tmp_path_factory, default_gpkg) -> Path:
     """``miyun-spatial build --scenario B7-upgrade --offline`` run once on the default data;
     returns the output folder (read only)."""
     args = ("build", default_gpkg, "--scenario", "B7-upgrade", "--offline")
-    return _cli_once(tmp_path_factory, "build-scenario", *args)[0]
+    return cli_once(tmp_path_factory, "build-scenario", *args)[0]
 
 
 # Tests that read a whole build are slow (a default build is 30 s on 2 idle cores): the session's

@@ -6,7 +6,9 @@ against the rules as the issue states them. Bad control-line data must be refuse
 
 from __future__ import annotations
 
+import functools
 import shutil
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +16,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from conftest import run_cli
+from conftest import made_once, run_cli
 from gpkg_edit import drop_layer
 
 CRS = "EPSG:4548"
@@ -91,14 +93,20 @@ SLOW_FIXTURES = {"drawn", "hostile_lines"}
 
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory, default_gpkg):
-    root = tmp_path_factory.mktemp("control_lines")
+    """Built once per test run, whichever xdist worker asks first (read only); the lines are
+    drawn again here from the same clusters (the same lines)."""
+    make = functools.partial(_drawn, default_gpkg=default_gpkg)
+    root = made_once(tmp_path_factory, "control-lines", make)[0]
+    lines = draw_lines(root / "plan.gpkg")
+    return {"gpkg": root / "plan.gpkg", "out": root / "out", "lines": lines.set_index("line_code")}
+
+
+def _drawn(root: Path, default_gpkg: Path) -> None:
     gpkg = root / "plan.gpkg"
     shutil.copyfile(default_gpkg, gpkg)
-    lines = draw_lines(gpkg)
-    write_lines(gpkg, lines)
+    write_lines(gpkg, draw_lines(gpkg))
     result = run_cli("build", gpkg, "--out", root / "out", "--offline")
     assert result.returncode == 0, result.stderr
-    return {"gpkg": gpkg, "out": root / "out", "lines": lines.set_index("line_code")}
 
 
 def csv(out, name) -> pd.DataFrame:
@@ -344,7 +352,12 @@ return p && p.innerText;
 
 @pytest.fixture(scope="module")
 def hostile_lines(tmp_path_factory, default_gpkg):
-    root = tmp_path_factory.mktemp("control_lines_hostile")
+    """Built once per test run, whichever xdist worker asks first (read only)."""
+    make = functools.partial(_hostile_lines, default_gpkg=default_gpkg)
+    return made_once(tmp_path_factory, "control-lines-hostile", make)[0] / "out"
+
+
+def _hostile_lines(root: Path, default_gpkg: Path) -> None:
     gpkg = root / "plan.gpkg"
     shutil.copyfile(default_gpkg, gpkg)
     lines = draw_lines(gpkg)
@@ -355,7 +368,6 @@ def hostile_lines(tmp_path_factory, default_gpkg):
     write_lines(gpkg, lines)
     result = run_cli("build", gpkg, "--out", root / "out", "--offline")
     assert result.returncode == 0, result.stderr
-    return root / "out"
 
 
 @pytest.mark.browser
