@@ -210,15 +210,18 @@ def built_scenario(tmp_path_factory, default_gpkg) -> Path:
 
 
 # Tests that read a whole build are slow (a default build is 30 s on 2 idle cores): the session's
-# builds here, and a module's own, named in its SLOW_FIXTURES. pytest_collection_modifyitems marks
-# every test using one of them ``slow``, so that ``-m "not slow"`` stays a quick edit-test loop.
+# builds here, and a module's own, named in its SLOW_FIXTURES; so are the tests of a real client
+# (Chromium, QGIS, PostgreSQL: seconds to start, each). pytest_collection_modifyitems marks them
+# ``slow``, so that ``-m "not slow"`` stays a quick edit-test loop.
 SLOW_FIXTURES = frozenset({"built_default", "built_offline", "built_offline_run", "built_scenario"})
+CLIENT_MARKERS = ("browser", "qgis", "postgis")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         slow = SLOW_FIXTURES | frozenset(getattr(item.module, "SLOW_FIXTURES", ()))
-        if slow.intersection(getattr(item, "fixturenames", ())):
+        client = any(item.get_closest_marker(name) for name in CLIENT_MARKERS)
+        if client or slow.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
 
