@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import proc_tree
@@ -141,13 +143,86 @@ def cli():
     return run_cli
 
 
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], object]) -> tuple[Path, object]:
+    """``make(folder)`` run once per test run, however many xdist workers ask: the first one
+    runs it, under a file lock, in a folder every worker of the run sees (the parent of the
+    workers' base temporary folders); the others wait for it, then read the same folder and
+    ``make``'s value (JSON). What is made this way is read only. A failed ``make`` leaves
+    nothing: the next worker to ask tries again (and fails the same way)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, value = root / f"once-{name}", root / f"once-{name}.json"
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: each worker makes its own
+        folder = tmp_path_factory.mktemp(name)
+        return folder, make(folder)
+    with open(root / f"once-{name}.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        if not value.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            value.write_text(json.dumps(make(folder)), encoding="utf-8")
+    return folder, json.loads(value.read_text(encoding="utf-8"))
+
+
+def cli_once(tmp_path_factory, name: str, *args) -> tuple[Path, subprocess.CompletedProcess]:
+    """``miyun-spatial build ARGS --out <folder>/maps_out`` run once per test run (``made_once``),
+    exit 0 asserted: the output folder and the finished command."""
+
+    def make(folder: Path) -> dict:
+        result = run_cli(*args, "--out", folder / "maps_out")
+        assert result.returncode == 0, result.stderr
+        return {"stdout": result.stdout, "stderr": result.stderr}
+
+    folder, ran = made_once(tmp_path_factory, name, make)
+    return folder / "maps_out", subprocess.CompletedProcess(args, 0, ran["stdout"], ran["stderr"])
+
+
 @pytest.fixture(scope="session")
 def built_default(tmp_path_factory, default_gpkg) -> Path:
-    """``miyun-spatial build`` run once on the default data; returns the output folder."""
-    out = tmp_path_factory.mktemp("build") / "maps_out"
-    result = run_cli("build", default_gpkg, "--out", out)
-    assert result.returncode == 0, result.stderr
-    return out
+    """``miyun-spatial build`` run once on the default data; returns the output folder (read
+    only: a test that changes outputs builds its own)."""
+    return cli_once(tmp_path_factory, "build", "build", default_gpkg)[0]
+
+
+@pytest.fixture(scope="session")
+def built_offline_run(tmp_path_factory, default_gpkg) -> tuple[Path, subprocess.CompletedProcess]:
+    """``miyun-spatial build --offline -j 2 --json`` run once on the default data: the output
+    folder and the finished command (its stdout is the --json summary). Read only."""
+    return cli_once(
+        tmp_path_factory, "build-offline", "build", default_gpkg, "--offline", "-j", "2", "--json"
+    )
+
+
+@pytest.fixture(scope="session")
+def built_offline(built_offline_run) -> Path:
+    """The output folder of :func:`built_offline_run` (the default data, ``build --offline``)."""
+    return built_offline_run[0]
+
+
+@pytest.fixture(scope="session")
+def built_scenario(tmp_path_factory, default_gpkg) -> Path:
+    """``miyun-spatial build --scenario B7-upgrade --offline`` run once on the default data;
+    returns the output folder (read only)."""
+    args = ("build", default_gpkg, "--scenario", "B7-upgrade", "--offline")
+    return cli_once(tmp_path_factory, "build-scenario", *args)[0]
+
+
+# Tests that read a whole build are slow (a default build is 30 s on 2 idle cores): the session's
+# builds here, and a module's own, named in its SLOW_FIXTURES; so are the tests of a real client
+# (Chromium, QGIS, PostgreSQL: seconds to start, each). pytest_collection_modifyitems marks them
+# ``slow``, so that ``-m "not slow"`` stays a quick edit-test loop.
+SLOW_FIXTURES = frozenset({"built_default", "built_offline", "built_offline_run", "built_scenario"})
+CLIENT_MARKERS = ("browser", "qgis", "postgis")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        slow = SLOW_FIXTURES | frozenset(getattr(item.module, "SLOW_FIXTURES", ()))
+        client = any(item.get_closest_marker(name) for name in CLIENT_MARKERS)
+        if client or slow.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

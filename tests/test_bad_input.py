@@ -13,6 +13,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -310,17 +311,38 @@ def findings(out: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+# a build of every corpus file: their tests are slow (conftest)
+SLOW_FIXTURES = {"corpus_runs"}
+
+
 @pytest.fixture(scope="module")
 def corpus_runs(tmp_path_factory, default_gpkg) -> dict[str, Run]:
-    """Every unreadable and bad-data case, damaged one by one, built in parallel (CLI)."""
+    """Every unreadable and bad-data case, damaged one by one, built in parallel (CLI); once
+    per test run, whichever xdist worker asks first (read only)."""
+    from conftest import made_once
+
+    _root, made = made_once(tmp_path_factory, "corpus", lambda r: _run_corpus(r, default_gpkg))
+    return {
+        name: Run(
+            Path(r["gpkg"]),
+            Path(r["out"]),
+            subprocess.CompletedProcess(["build"], *r["result"]),
+            r["before"],
+            r["after"],
+        )
+        for name, r in made.items()
+    }
+
+
+def _run_corpus(root: Path, default_gpkg: Path) -> dict[str, dict]:
     from conftest import run_cli
 
     jobs = {}
     damages = [(name, damage) for name, damage, _ in UNREADABLE]
     damages += [(case.name, case.damage) for case in DATA_CASES]
-    for name, damage in damages:
-        folder = tmp_path_factory.mktemp("corpus")
-        (folder / "input").mkdir()
+    for i, (name, damage) in enumerate(damages):
+        folder = root / f"corpus{i}"
+        (folder / "input").mkdir(parents=True)
         gpkg = folder / "input" / "plan.gpkg"
         shutil.copyfile(default_gpkg, gpkg)
         damage(gpkg)
@@ -329,7 +351,17 @@ def corpus_runs(tmp_path_factory, default_gpkg) -> dict[str, Run]:
         futures = {
             name: pool.submit(run_build, run_cli, gpkg, out) for name, (gpkg, out) in jobs.items()
         }
-        return {name: future.result() for name, future in futures.items()}
+        runs = {name: future.result() for name, future in futures.items()}
+    return {
+        name: {
+            "gpkg": str(run.gpkg),
+            "out": str(run.out),
+            "result": [run.result.returncode, run.result.stdout, run.result.stderr],
+            "before": run.before,
+            "after": run.after,
+        }
+        for name, run in runs.items()
+    }
 
 
 @pytest.fixture

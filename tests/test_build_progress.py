@@ -15,6 +15,7 @@ def _steps(stderr: str) -> list[tuple[int, int, int, str]]:
     return [(int(m[1]), int(m[2]), int(m[3]), m[4]) for m in found if m]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_every_step_is_announced_and_timed_with_v(cli, default_gpkg, tmp_path, jobs):
     result = cli("build", default_gpkg, "--offline", "--out", tmp_path / "out", "-v", "-j", jobs)

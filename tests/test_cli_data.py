@@ -28,6 +28,7 @@ def test_areas_csv_is_machine_readable(cli, default_gpkg):
     assert {"layer", "code", "area_ha", "area_mu", "stated_area_ha"} <= set(records[0])
 
 
+@pytest.mark.slow
 def test_build_writes_tables_and_keeps_the_input_unchanged(tmp_path, cli, gpkg_copy):
     before = sha256(gpkg_copy)
     out = tmp_path / "out"

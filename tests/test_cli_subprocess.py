@@ -15,6 +15,7 @@ import pytest
 from conftest import run_cli_subprocess, sha256
 
 
+@pytest.mark.slow
 def test_console_script_builds_and_exits_zero(tmp_path, gpkg_copy):
     before = sha256(gpkg_copy)
     out = tmp_path / "out"

@@ -6,7 +6,9 @@ against the rules as the issue states them. Bad control-line data must be refuse
 
 from __future__ import annotations
 
+import functools
 import shutil
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +16,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from conftest import run_cli
+from conftest import made_once, run_cli
 from gpkg_edit import drop_layer
 
 CRS = "EPSG:4548"
@@ -85,16 +87,26 @@ def expected_verdict(line_type, grade, outside, from_use, to_use, construction) 
     return "compliant"
 
 
+# whole builds of edited data: their tests are slow (conftest)
+SLOW_FIXTURES = {"drawn", "hostile_lines"}
+
+
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory, default_gpkg):
-    root = tmp_path_factory.mktemp("control_lines")
+    """Built once per test run, whichever xdist worker asks first (read only); the lines are
+    drawn again here from the same clusters (the same lines)."""
+    make = functools.partial(_drawn, default_gpkg=default_gpkg)
+    root = made_once(tmp_path_factory, "control-lines", make)[0]
+    lines = draw_lines(root / "plan.gpkg")
+    return {"gpkg": root / "plan.gpkg", "out": root / "out", "lines": lines.set_index("line_code")}
+
+
+def _drawn(root: Path, default_gpkg: Path) -> None:
     gpkg = root / "plan.gpkg"
     shutil.copyfile(default_gpkg, gpkg)
-    lines = draw_lines(gpkg)
-    write_lines(gpkg, lines)
+    write_lines(gpkg, draw_lines(gpkg))
     result = run_cli("build", gpkg, "--out", root / "out", "--offline")
     assert result.returncode == 0, result.stderr
-    return {"gpkg": gpkg, "out": root / "out", "lines": lines.set_index("line_code")}
 
 
 def csv(out, name) -> pd.DataFrame:
@@ -222,6 +234,7 @@ def test_results_gpkg_has_the_lines_and_the_overlap_pieces(drawn):
     assert set(read(results, "control_lines")["line_code"]) == set(drawn["lines"].index)
 
 
+@pytest.mark.slow
 def test_without_the_layer_the_tables_exist_empty(tmp_path, default_gpkg):
     gpkg = tmp_path / "plan.gpkg"
     shutil.copyfile(default_gpkg, gpkg)
@@ -339,7 +352,12 @@ return p && p.innerText;
 
 @pytest.fixture(scope="module")
 def hostile_lines(tmp_path_factory, default_gpkg):
-    root = tmp_path_factory.mktemp("control_lines_hostile")
+    """Built once per test run, whichever xdist worker asks first (read only)."""
+    make = functools.partial(_hostile_lines, default_gpkg=default_gpkg)
+    return made_once(tmp_path_factory, "control-lines-hostile", make)[0] / "out"
+
+
+def _hostile_lines(root: Path, default_gpkg: Path) -> None:
     gpkg = root / "plan.gpkg"
     shutil.copyfile(default_gpkg, gpkg)
     lines = draw_lines(gpkg)
@@ -350,7 +368,6 @@ def hostile_lines(tmp_path_factory, default_gpkg):
     write_lines(gpkg, lines)
     result = run_cli("build", gpkg, "--out", root / "out", "--offline")
     assert result.returncode == 0, result.stderr
-    return root / "out"
 
 
 @pytest.mark.browser

@@ -97,6 +97,7 @@ def _kill_build_while(gpkg: Path, out: Path, tmp: Path, seen) -> bool:
     return killed.caught
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["snapshot", "results.gpkg"])
 def test_sigkilled_build_leaves_no_listed_data_and_the_next_run_cleans_up(
     tmp_path, default_gpkg, moment

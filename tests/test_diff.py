@@ -179,6 +179,7 @@ def test_duplicate_codes_cannot_be_matched(default_plan, new_copy):
         diff_plans(default_plan, store.load(new_copy))
 
 
+@pytest.mark.slow
 def test_cli_diff_text_and_json(cli, default_gpkg, new_copy):
     edit(new_copy, "farmer_bases", "B2", category="exit")
     before = (sha(default_gpkg), sha(new_copy))

@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import sqlite3
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from branca.element import Element
-from conftest import run_cli
+from conftest import made_once, run_cli
 
 from miyun_spatial.core.catalogue import CATALOGUE, FieldSpec, LayerSpec
 from miyun_spatial.io.cells import inert_frame
@@ -115,17 +116,35 @@ def inject(path: Path) -> dict[tuple[str, str], int]:
     return edited
 
 
+# a whole build of the hostile copy: their tests are slow (conftest)
+SLOW_FIXTURES = {"hostile"}
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, default_gpkg):
-    """A hostile copy of the default GeoPackage, built in a clean working folder."""
-    root = tmp_path_factory.mktemp("hostile")
-    gpkg = root / "plan.gpkg"
-    shutil.copyfile(default_gpkg, gpkg)
-    edited = inject(gpkg)
-    work = root / "cwd"
-    work.mkdir()
-    result = run_cli("build", gpkg, "--out", root / "out", "--offline", cwd=work)
-    return {"gpkg": gpkg, "out": root / "out", "cwd": work, "build": result, "edited": edited}
+    """A hostile copy of the default GeoPackage, built in a clean working folder; once per
+    test run, whichever xdist worker asks first (read only)."""
+
+    def make(root: Path) -> dict:
+        gpkg = root / "plan.gpkg"
+        shutil.copyfile(default_gpkg, gpkg)
+        edited = inject(gpkg)
+        (root / "cwd").mkdir()
+        result = run_cli("build", gpkg, "--out", root / "out", "--offline", cwd=root / "cwd")
+        return {
+            "build": [result.returncode, result.stdout, result.stderr],
+            "edited": [[layer, field, n] for (layer, field), n in edited.items()],
+        }
+
+    root, made = made_once(tmp_path_factory, "hostile-text", make)
+    code, stdout, stderr = made["build"]
+    return {
+        "gpkg": root / "plan.gpkg",
+        "out": root / "out",
+        "cwd": root / "cwd",
+        "build": subprocess.CompletedProcess(["build"], code, stdout, stderr),
+        "edited": {(layer, field): n for layer, field, n in made["edited"]},
+    }
 
 
 # -- the chokepoints ------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def _mix_p1(cli, gpkg, use: str) -> dict[str, dict]:
     return {r["class"]: r for r in json.loads(result.stdout) if r["zone"] == "P1"}
 
 
+@pytest.mark.slow
 def test_survey_shapefile_gbk_without_cpg_in_zone_39_imports_validates_and_builds(
     tmp_path, cli, survey, default_gpkg
 ):
@@ -157,6 +158,7 @@ def test_mapping_file_overrides_an_ambiguous_code(tmp_path, cli, survey):
     assert len(industrial) and set(industrial["current_use"]) == {"M2"}
 
 
+@pytest.mark.slow
 def test_filegdb_regulatory_plan_in_ydyh_classes(tmp_path, cli):
     parcels = grid_parcels(YDYH_CODES)
     gdb = filegdb(tmp_path, parcels)
@@ -184,6 +186,7 @@ def test_filegdb_regulatory_plan_in_ydyh_classes(tmp_path, cli):
         assert mix[plan_class]["area_ha"] == pytest.approx(ha, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_dxf_with_the_class_in_the_layer_name(tmp_path, cli, survey):
     drawing = dxf(tmp_path, survey)
     out = tmp_path / "cad.gpkg"
@@ -206,6 +209,7 @@ def test_dxf_with_the_class_in_the_layer_name(tmp_path, cli, survey):
         assert mix[plan_class]["area_ha"] == pytest.approx(ha, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_gcj02_geojson_is_shifted_back(tmp_path, cli, survey):
     path = gcj02_geojson(tmp_path, survey)
     out = tmp_path / "gaode.gpkg"

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pytest
 import shapely
 from import_fixtures import SURVEY_CODES, survey_shapefile
 from pyproj import CRS
@@ -98,6 +99,7 @@ def _import(shp, out):
     return report, pyogrio.read_dataframe(out, layer="land_parcels", fid_as_index=True)
 
 
+@pytest.mark.slow
 def test_the_imported_layer_is_the_same_as_with_to_crs(tmp_path, monkeypatch):
     parcels = _parcels(3_000)
     shp = survey_shapefile(tmp_path / "delivery", parcels)

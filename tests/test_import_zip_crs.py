@@ -55,6 +55,7 @@ def test_a_zipped_shapefile_is_read_with_the_encoding_inside(
     assert _names(out) == EXPECTED_NAMES
 
 
+@pytest.mark.slow
 def test_a_zip_with_two_shapefiles_lists_them_and_either_way_to_pick(tmp_path, cli, small):
     one = survey_shapefile(tmp_path / "d", small)
     two = survey_shapefile(tmp_path / "d", small.iloc[:4], name="XZDW")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from conftest import run_cli, sha256
 
 BUDGET_BYTES = 3 * 1024 * 1024
@@ -26,6 +27,7 @@ def test_build_writes_every_map_self_contained_within_budget(built_default):
             assert "tile.openstreetmap.org" in html  # the default basemap
 
 
+@pytest.mark.slow
 def test_maps_command_leaves_the_input_untouched(tmp_path, gpkg_copy):
     before = sha256(gpkg_copy)
     result = run_cli("maps", gpkg_copy, "--out", tmp_path / "out", "--offline")
@@ -37,6 +39,7 @@ def test_maps_command_leaves_the_input_untouched(tmp_path, gpkg_copy):
         assert "tile.openstreetmap.org" not in (tmp_path / "out" / name).read_text("utf-8")
 
 
+@pytest.mark.slow
 def test_tianditu_key_from_the_environment(tmp_path, default_gpkg, monkeypatch):
     monkeypatch.setenv("MIYUN_TIANDITU_KEY", "test-key-123")
     result = run_cli("maps", default_gpkg, "--out", tmp_path, "--basemap", "tianditu")

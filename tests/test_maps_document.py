@@ -27,11 +27,9 @@ W, H = 1280, 800
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, default_gpkg) -> Path:
-    out = tmp_path_factory.mktemp("document") / "maps_out"
-    result = run_cli("build", default_gpkg, "--out", out, "--offline")
-    assert result.returncode == 0, result.stderr
-    return out
+def built(built_offline) -> Path:
+    """``build --offline`` of the default data (the session's, read only)."""
+    return built_offline
 
 
 def union_share(rects, width: int, height: int) -> float:

@@ -3,7 +3,10 @@
 The threshold is lowered (``MapOptions.tiles_above``) so that a few thousand synthetic parcels
 (benchmarks/build_scale.py's Voronoi cells over the park) take the tiled path. Both builds skip
 the memo (``build(skip=("memo",))``): its PDF grows with the parcels (500 pages here, four
-minutes of WeasyPrint) and nothing here reads it.
+minutes of WeasyPrint) and nothing here reads it. The vector build, there to compare its
+tables and land-use page with the tiled build's, also skips the documents (static maps, atlas,
+reports: three quarters of its time), which are the tiled build's to check. Both are built once
+per test run (``conftest.made_once``), whichever xdist worker asks first.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-from conftest import load_page
+from conftest import load_page, made_once
 from PIL import Image
 from pyproj import Transformer
 
@@ -27,24 +30,34 @@ PARCELS = 3_000
 THRESHOLD = 1_000
 
 
-def _build(gpkg: Path, out: Path, tiles_above: int) -> Path:
+DOCUMENTS = ("memo", "static maps", "reports")
+
+
+def _build(gpkg: Path, out: Path, tiles_above: int, skip: tuple[str, ...]) -> Path:
     from miyun_spatial.flow.build import build
     from miyun_spatial.render.maps.options import MapOptions
 
     options = MapOptions(offline=True, tiles_above=tiles_above)
-    build(gpkg, out, map_options=options, jobs=2, skip=("memo",))
+    build(gpkg, out, map_options=options, jobs=2, skip=skip)
     return out
+
+
+def _make(work: Path) -> None:
+    from build_scale import make_gpkg
+
+    gpkg = make_gpkg(work / "parcels.gpkg", PARCELS)
+    _build(gpkg, work / "tiled", THRESHOLD, ("memo",))
+    _build(gpkg, work / "vector", 10**9, DOCUMENTS)
+
+
+# two builds of 3,000 parcels: their tests are slow (conftest)
+SLOW_FIXTURES = {"built"}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from build_scale import make_gpkg
-
-    work = tmp_path_factory.mktemp("tiles")
-    gpkg = make_gpkg(work / "parcels.gpkg", PARCELS)
-    tiled = _build(gpkg, work / "tiled", THRESHOLD)
-    vector = _build(gpkg, work / "vector", 10**9)
-    return gpkg, tiled, vector
+    work, _ = made_once(tmp_path_factory, "tiles", _make)
+    return work / "parcels.gpkg", work / "tiled", work / "vector"
 
 
 def _target(gpkg: Path):
@@ -75,6 +88,7 @@ def test_tiled_build_keeps_tables_and_a_small_page(built):
     # the skipped step wrote nothing, the others everything (the report embeds the static maps)
     assert not list(tiled.glob("review.*")) and (tiled / "report.html").is_file()
     assert (tiled / "atlas.pdf").is_file() and (tiled / "results.gpkg").is_file()
+    assert not (vector / "report.html").exists() and (vector / "results.gpkg").is_file()
     for csv in sorted(vector.glob("*.csv")):
         assert (tiled / csv.name).read_bytes() == csv.read_bytes(), csv.name
     for page in tiled.glob("*.html"):

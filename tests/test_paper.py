@@ -15,7 +15,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-from conftest import run_cli
+from conftest import cli_once, run_cli
 from PIL import Image
 from pypdf import PdfReader
 
@@ -26,12 +26,15 @@ DPI = 300
 PT_PER_MM = 72 / 25.4
 
 
+# a whole build on A3 paper: their tests are slow (conftest)
+SLOW_FIXTURES = {"a3"}
+
+
 @pytest.fixture(scope="module")
 def a3(tmp_path_factory, default_gpkg):
-    out = tmp_path_factory.mktemp("paper") / "out"
-    result = run_cli("build", default_gpkg, "--out", out, "--paper", "a3-portrait", "-q")
-    assert result.returncode == 0, result.stderr
-    return out
+    """Built once per test run, whichever xdist worker asks first (read only)."""
+    args = ("build", default_gpkg, "--paper", "a3-portrait", "-q")
+    return cli_once(tmp_path_factory, "paper-a3", *args)[0]
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,9 @@ def test_the_default_file_is_geopackage_1_2(default_gpkg):
     assert query(default_gpkg, "PRAGMA application_id") == [(0x47504B47,)]
 
 
-@pytest.mark.parametrize("which", ["default", "results"])
+@pytest.mark.parametrize(
+    "which", ["default", pytest.param("results", marks=pytest.mark.slow)]
+)  # results: the session's build, asked for in the test (conftest marks only declared fixtures)
 def test_layer_styles_rows_as_qgis_applies_them(which, default_gpkg, request):
     path = default_gpkg if which == "default" else request.getfixturevalue("results_gpkg")
     contents = dict(query(path, "SELECT table_name, data_type FROM gpkg_contents"))

@@ -16,6 +16,7 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'
 FORMULA = '=HYPERLINK("http://example.invalid","x")'
 
 
+@pytest.mark.slow
 def test_report_writes_both_files_and_lists_the_mismatches(cli, gpkg_copy, tmp_path):
     before = sha256(gpkg_copy)
     out = tmp_path / "out"
@@ -36,6 +37,7 @@ def test_report_writes_both_files_and_lists_the_mismatches(cli, gpkg_copy, tmp_p
     assert openpyxl.load_workbook(out / "report.xlsx").sheetnames[0] == "概览"
 
 
+@pytest.mark.slow
 def test_report_json(cli, default_gpkg, tmp_path):
     result = cli("report", default_gpkg, "--out", tmp_path, "--json", "-q")
     assert result.returncode == 0, result.stderr
@@ -70,6 +72,10 @@ def test_unwritable_output(cli, default_gpkg, tmp_path):
     result = cli("report", default_gpkg, "--out", blocker / "sub")
     assert result.returncode == 3, result.stderr
     assert result.stderr.startswith("error:") and result.stderr.count("\n") == 1
+
+
+# a report of a hostile copy: their tests are slow (conftest)
+SLOW_FIXTURES = {"hostile_report"}
 
 
 @pytest.fixture(scope="module")

@@ -78,6 +78,7 @@ def test_the_build_assembles_the_report_once(tmp_path, default_results):
     assert CHARTS in reports[f"reports: {HTML_NAME}"].after
 
 
+@pytest.mark.slow
 def test_files_rendered_from_the_pickled_content_equal_the_one_go_reports(
     tmp_path, default_results
 ):

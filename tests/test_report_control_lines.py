@@ -11,7 +11,6 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-from conftest import run_cli
 
 from miyun_spatial.render.reports.control_lines_section import TOP_ROWS, control_line_sheets
 from miyun_spatial.render.reports.model import Report
@@ -183,10 +182,8 @@ def test_hostile_text_stays_text_in_the_control_line_sheets(tmp_path):
         assert isinstance(row[7].value, float)
 
 
-def test_build_with_a_scenario_puts_the_matrix_in_report_xlsx(tmp_path, default_gpkg):
-    out = tmp_path / "out"
-    result = run_cli("build", default_gpkg, "--scenario", "B7-upgrade", "--offline", "--out", out)
-    assert result.returncode == 0, result.stderr
+def test_build_with_a_scenario_puts_the_matrix_in_report_xlsx(built_scenario):
+    out = built_scenario  # build --scenario B7-upgrade --offline, the session's (exit 0)
     assert (out / "scenarios.xlsx").is_file()
     ws = openpyxl.load_workbook(out / "report.xlsx")["情景比较"]
     _header, rows = _data_rows(ws)

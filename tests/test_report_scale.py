@@ -38,6 +38,10 @@ def _grown(table: pd.DataFrame) -> pd.DataFrame:
     return grown
 
 
+# every figure computed and the report of grown tables: their tests are slow (conftest)
+SLOW_FIXTURES = {"grown"}
+
+
 @pytest.fixture(scope="module")
 def grown(default_plan, default_work):
     tables = compute_all(default_work, default_plan)

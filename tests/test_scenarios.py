@@ -108,6 +108,7 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@pytest.mark.slow
 def test_scenario_tables_equal_a_plain_run_of_the_hand_edited_file(edited):
     base, toml, by_hand = edited
     plan, findings = load_checked(base)
@@ -139,6 +140,7 @@ def test_scenario_tables_equal_a_plain_run_of_the_hand_edited_file(edited):
     pd.testing.assert_frame_equal(run.base.tables["mix"], plain.tables["mix"])
 
 
+@pytest.mark.slow
 def test_scenarios_csv_equals_independent_figures_of_the_hand_edited_file(edited, cli, tmp_path):
     base, toml, by_hand = edited
     out = tmp_path / "out"

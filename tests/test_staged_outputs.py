@@ -83,6 +83,7 @@ def test_the_manifest_lists_every_file_the_run_wrote(built_default):
     assert {"index.html", "results.gpkg", "report.html", "validation.csv"} <= set(on_disk)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("failure", ["validation errors", "a file too large to write"])
 def test_a_failed_build_leaves_the_previous_outputs_byte_identical(
     previous, invalid_gpkg, default_gpkg, failure
@@ -102,6 +103,7 @@ def test_a_failed_build_leaves_the_previous_outputs_byte_identical(
     assert _stages(previous) == []
 
 
+@pytest.mark.slow
 def test_a_build_keeps_the_users_files_and_drops_outputs_it_no_longer_writes(previous):
     # a page an earlier run wrote (listed in its manifest) that this run does not write
     manifest = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
@@ -121,6 +123,7 @@ def test_a_build_keeps_the_users_files_and_drops_outputs_it_no_longer_writes(pre
     assert _stages(previous) == []
 
 
+@pytest.mark.slow
 def test_report_replaces_its_own_files_and_keeps_the_rest_of_the_run(previous, default_gpkg):
     before = _digests(previous)
     result = _cli("report", default_gpkg, "--out", previous, "-q")
@@ -159,6 +162,7 @@ def _stage_is_writing(stage: Path) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_killed_build_leaves_the_previous_outputs_and_the_next_run_cleans_up(
     previous, invalid_gpkg
 ):

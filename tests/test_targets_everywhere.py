@@ -6,6 +6,7 @@ import csv
 import io
 
 import openpyxl
+import pytest
 from gpkg_edit import overwrite, read
 
 from miyun_spatial.core.vocabulary import VOCABULARY
@@ -14,6 +15,7 @@ REVENUE_TARGET = 12345.0  # instead of the plan's 12000 万元/公顷 (F12)
 OUTPUT_TARGET = 10987.0  # instead of the plan's 11000 元/平方米 (F15)
 
 
+@pytest.mark.slow
 def test_an_edited_target_shows_on_the_map_in_both_reports_the_csv_and_the_summary(
     tmp_path, cli, gpkg_copy
 ):

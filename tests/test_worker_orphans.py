@@ -45,6 +45,7 @@ def _moment(name: str, out: Path, tmp: Path):
     return {"reading": reading, "validating": validating, "writing": writing, "late": late}[name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["reading", "validating", "writing", "late"])
 def test_no_process_of_a_sigkilled_build_is_left(tmp_path, default_gpkg, moment):
     tmp = tmp_path / "tmp"

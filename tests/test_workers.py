@@ -127,22 +127,23 @@ def _outputs(stdout: str) -> list[str]:
 
 
 @needs_fork
-def test_two_workers_write_what_one_writes(cli, default_gpkg, tmp_path):
+def test_two_workers_write_what_one_writes(cli, default_gpkg, tmp_path, built_offline_run):
     """Same files, same order in --json, byte-identical tables (pages and reports carry the
-    time of the run)."""
-    one = cli("build", default_gpkg, "--offline", "--out", tmp_path / "one", "-j", "1", "--json")
-    two = cli("build", default_gpkg, "--offline", "--out", tmp_path / "two", "-j", "2", "--json")
+    time of the run). The two-worker build is the session's ``build --offline -j 2 --json``."""
+    one_dir, (two_dir, two) = tmp_path / "one", built_offline_run
+    one = cli("build", default_gpkg, "--offline", "--out", one_dir, "-j", "1", "--json")
     assert one.returncode == two.returncode == 0, one.stderr + two.stderr
     assert _outputs(one.stdout) == _outputs(two.stdout)
-    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*"))
-    assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*"))
+    files = sorted(p.relative_to(one_dir) for p in one_dir.rglob("*"))
+    assert files == sorted(p.relative_to(two_dir) for p in two_dir.rglob("*"))
     for name in files:
         if name.suffix in (".csv", ".png", ".svg"):
-            assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
-    leftovers = [p for p in (tmp_path / "two").iterdir() if p.name.startswith(".miyun-tmp-")]
+            assert (one_dir / name).read_bytes() == (two_dir / name).read_bytes()
+    leftovers = [p for p in two_dir.iterdir() if p.name.startswith(".miyun-tmp-")]
     assert not leftovers
 
 
+@pytest.mark.slow
 @needs_fork
 def test_an_output_a_worker_cannot_write_fails_the_build_in_one_line(cli, default_gpkg, tmp_path):
     out = tmp_path / "out"
