@@ -318,3 +318,31 @@ def test_charts_are_inline_svg_with_or_without_a_chinese_font(monkeypatch, font)
     ids = re.findall(r'\bid="([^"]+)"', svg)
     assert ids and all(i.startswith("rank-") for i in ids)
     assert charts.HIGHLIGHT.lstrip("#") in svg.lower().replace("#", "")
+
+
+def test_embedded_figures_stay_within_the_page_budget_whatever_the_data():
+    """Figures of finely mixed parcels compress badly: maps of random colours (as
+    incompressible as a map gets) still fit the figures' budget, and each stays a whole-factor
+    reduction of its file; a small figure is embedded as it is."""
+    import numpy as np
+    from PIL import Image
+
+    from miyun_spatial.render.reports.html import EMBED_BUDGET, embedded_pngs
+
+    def png(width: int, height: int, seed: int) -> bytes:
+        pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), np.uint8)
+        out = io.BytesIO()
+        Image.fromarray(pixels).save(out, format="PNG")
+        return out.getvalue()
+
+    budget = EMBED_BUDGET // 10
+    noisy = [png(3508, 1240, seed) for seed in range(4)]
+    assert sum(map(len, noisy)) > 10 * budget
+    embedded = embedded_pngs(noisy, budget)
+    assert sum(map(len, embedded)) <= budget
+    for data in embedded:
+        with Image.open(io.BytesIO(data)) as image:
+            factor = -(-3508 // image.width)  # Image.reduce(k) is ceil(3508 / k) wide
+            assert image.width == -(-3508 // factor) and factor >= 2
+    small = png(400, 300, 99)
+    assert embedded_pngs([small]) == [small]

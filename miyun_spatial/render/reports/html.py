@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jinja2
@@ -225,6 +225,8 @@ def chart_svgs(report: Report) -> dict[str, str]:
 
 
 EMBED_MAX_PX = 1800  # an A4 page's width at ~150 dpi: sharp on screen and in print
+# the PNG bytes all figures may take in the page (base64 adds a third): a page <= 10 MB
+EMBED_BUDGET = 5_000_000
 
 
 def embedded_png(png: bytes, max_px: int = EMBED_MAX_PX) -> bytes:
@@ -243,6 +245,20 @@ def embedded_png(png: bytes, max_px: int = EMBED_MAX_PX) -> bytes:
     return out.getvalue()
 
 
+def embedded_pngs(pngs: Sequence[bytes], budget: int = EMBED_BUDGET) -> list[bytes]:
+    """Every figure by :func:`embedded_png`, all at most ``budget`` bytes together: figures of
+    finely mixed data compress badly, so when the first reduction leaves them over the budget
+    they are reduced again, to a width smaller by the square root of the excess (the bytes of
+    a PNG grow with its pixels), until they fit or are 300 px wide."""
+    max_px = EMBED_MAX_PX
+    out = [embedded_png(png, max_px) for png in pngs]
+    while sum(map(len, out)) > budget and max_px > 300:
+        excess = sum(map(len, out)) / budget
+        max_px = max(300, int(max_px / max(excess**0.5, 1.25)))
+        out = [embedded_png(png, max_px) for png in pngs]
+    return out
+
+
 def render_html(report: Report, charts: Mapping[str, str] | None = None) -> str:
     front = report.front or Front(("", ""), None, "", ())
     listings = dict(front.listings)
@@ -259,9 +275,9 @@ def render_html(report: Report, charts: Mapping[str, str] | None = None) -> str:
             "key": f.key,
             "caption": f.caption,
             "wide": f.wide,
-            "data": base64.b64encode(embedded_png(f.png)).decode("ascii"),
+            "data": base64.b64encode(png).decode("ascii"),
         }
-        for f in front.figures
+        for f, png in zip(front.figures, embedded_pngs([f.png for f in front.figures]), strict=True)
     ]
     findings = [
         {
