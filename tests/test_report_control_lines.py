@@ -192,3 +192,33 @@ def test_build_with_a_scenario_puts_the_matrix_in_report_xlsx(built_scenario):
     for got, want in zip(rows, table[1:], strict=True):
         for c, t in zip(got, want, strict=True):
             assert (c is None and t == "") or _same(c, t), (got, want)
+
+
+def test_a_sheet_longer_than_its_budget_lists_the_conflicts_first(built_default, tmp_path):
+    """A control-line table of more rows than a sheet takes (SHEET_ROWS; a sheet ends at
+    1,048,576 rows): the sheet holds SHEET_ROWS of them, every conflict before any
+    conditional before the rest, each kind in the CSV's order, and its note says where every
+    row is; the CSV is not touched."""
+    from miyun_spatial.render.reports.control_lines_section import SHEET_ROWS
+
+    table = pd.read_csv(built_default / "control_line_conflicts.csv", encoding="utf-8-sig")
+    copies = -(-(SHEET_ROWS + 1000) // len(table))
+    big = pd.concat(
+        [table.assign(parcel_code=table["parcel_code"] + f"-{i}") for i in range(copies)],
+        ignore_index=True,
+    )
+    levels = ["layer", "feature_code", "parcel_code", "line_type", "line_code"]
+    sections = control_line_sheets({"control_line_conflicts": big.set_index(levels)})
+    path = write_xlsx(Report("标题", "Title", sections, None), tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(path)["管控线重叠明细"]
+    header, rows = _data_rows(ws)
+    assert len(rows) == SHEET_ROWS < len(big)
+    verdicts = [r[header.index(next(h for h in header if "verdict" in h.lower()))] for r in rows]
+    rank = {"conflict": 0, "conditional": 1}
+    assert [rank.get(v, 2) for v in verdicts] == sorted(rank.get(v, 2) for v in verdicts)
+    conflicts = big[big["verdict"] == "conflict"]
+    assert verdicts.count("conflict") == min(len(conflicts), SHEET_ROWS)
+    got = [r[header.index(next(h for h in header if "parcel" in h.lower()))] for r in rows]
+    assert got[: len(conflicts)] == conflicts["parcel_code"].tolist()[:SHEET_ROWS]
+    notes = [c for row in ws.iter_rows(max_row=8, values_only=True) for c in row if c]
+    assert any(f"{len(big):,}" in str(n) and "control_line_conflicts.csv" in str(n) for n in notes)

@@ -8,14 +8,16 @@ From ``Results.tables`` (nothing is measured here):
   many more control_line_conflicts.csv lists; and the 三线冲突 crossings, also bounded;
 - ``baselines`` (both files): 现状 / 批复规划 / 调整后 per zone in ha and 亩, bounded in
   report.html (report.xlsx has every row);
-- report.xlsx alone (:data:`XLSX_ONLY`) has the three control-line tables whole, each on a
-  sheet of its own, with the values of their CSV files.
+- report.xlsx alone (:data:`XLSX_ONLY`) has the three control-line tables, each on a sheet
+  of its own, with the values of their CSV files: whole up to :data:`SHEET_ROWS` rows, beyond
+  that the conflicts and conditionals first (``sheet_rows``; the CSVs have every row).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from ...core.catalogue import CATALOGUE
@@ -23,6 +25,7 @@ from .metric_tables import metric_table
 from .model import Column, Section, Table, make_table
 
 TOP_ROWS = 5  # rows report.html lists of a long control-line or baseline table
+SHEET_ROWS = 20_000  # rows of a whole table's report.xlsx sheet (every row in its CSV)
 PARCELS = "parcels"  # the layer of control_line_conflicts whose rows are the parcels themselves
 VERDICTS = ("conflict", "conditional", "compliant")
 VERDICT_TEXT = {"conflict": "冲突 conflict", "conditional": "有条件 conditional"}
@@ -188,8 +191,38 @@ def baselines_section(tables: Mapping[str, pd.DataFrame]) -> Section:
     )
 
 
+def sheet_rows(frame: pd.DataFrame, csv_name: str) -> tuple[pd.DataFrame, str]:
+    """``frame`` as a workbook sheet holds it, and the sheet's note: whole up to
+    :data:`SHEET_ROWS` rows; beyond, the rows with conflicts first, then those with
+    conditionals, then the rest, each in the CSV's order, cut at SHEET_ROWS (a sheet has at
+    most 1,048,576 rows, and one that long is read by no reviewer: the CSV has every row)."""
+    if len(frame) <= SHEET_ROWS:
+        return frame, csv_name
+    if "verdict" in frame.columns:
+        rank = frame["verdict"].map({"conflict": 0, "conditional": 1}).fillna(2)
+    elif {"conflicts", "conditionals"} <= set(frame.columns):
+        rank = pd.Series(
+            np.where(frame["conflicts"] > 0, 0, np.where(frame["conditionals"] > 0, 1, 2)),
+            index=frame.index,
+        )
+    else:
+        rank = pd.Series(0, index=frame.index)
+    order = np.argsort(rank.to_numpy(), kind="stable")[:SHEET_ROWS]
+    note = (
+        f"仅列出 {SHEET_ROWS:,} 行（冲突、有条件优先），共 {len(frame):,} 行见 {csv_name}。 "
+        f"{SHEET_ROWS:,} of {len(frame):,} rows (conflicts, then conditionals, first); "
+        f"every row in {csv_name}."
+    )
+    return frame.iloc[order], note
+
+
+def _sheet_table(key: str, zh: str, en: str, frame: pd.DataFrame) -> Table:
+    shown, note = sheet_rows(frame, f"{key}.csv")
+    return metric_table(key, zh, en, shown, note=note)
+
+
 def _whole(key: str, zh: str, en: str, frame: pd.DataFrame | None, subtitle: str) -> Section:
-    tables = () if frame is None else (metric_table(key, zh, en, frame, note=f"{key}.csv"),)
+    tables = () if frame is None else (_sheet_table(key, zh, en, frame),)
     notes = () if frame is not None else (NO_LINES,)
     return Section(key, zh, en, subtitle, tables, (), notes=notes)
 
@@ -229,17 +262,14 @@ def control_line_sheets(tables: Mapping[str, pd.DataFrame]) -> tuple[Section, ..
             "States: the 现状 / 批复规划 / 调整后 use of the parcel pieces of every zone, in ha and 亩.",
             ()
             if baselines is None
-            else (
-                metric_table(
-                    "baselines", "调整前后明细", "Baselines", baselines, note="baselines.csv"
-                ),
-            ),
+            else (_sheet_table("baselines", "调整前后明细", "Baselines", baselines),),
             (),
         ),
     )
 
 
 __all__ = [
+    "SHEET_ROWS",
     "TOP_ROWS",
     "XLSX_ONLY",
     "baselines_section",
