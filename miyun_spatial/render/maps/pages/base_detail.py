@@ -38,7 +38,7 @@ from ..page import (
 )
 from .bases import CATEGORY, LAYER, base_filename
 from .common import PARK_STATUS, category_legend, layer_entry, plan_layer_data
-from .control_overlay import add_control_overlay
+from .control_overlay import ControlOverlay, add_control_overlay, control_overlay
 from .land_use import INITIAL_VIEW, PARCELS, add_parcels, class_legend, parcel_style, view_classes
 from .projects import projects_data, stage_legend
 
@@ -124,7 +124,8 @@ class SharedLayers:
 
     ``context``: district and towns; ``neighbours``: (layer name, data) of the whole plan
     layers around; ``other_bases``/``focus``: every base in the two styles (each page takes
-    the others, or its own); ``projects``: every project (each page takes those nearby).
+    the others, or its own); ``projects``: every project (each page takes those nearby);
+    ``control``: the control lines and their conflict pieces (merged per line at scale).
     """
 
     context: tuple[LayerData, ...]
@@ -132,6 +133,7 @@ class SharedLayers:
     other_bases: LayerData
     focus: LayerData
     projects: LayerData | None
+    control: ControlOverlay
 
 
 def shared_layers(inputs: MapInputs) -> SharedLayers:
@@ -159,6 +161,7 @@ def shared_layers(inputs: MapInputs) -> SharedLayers:
         other_bases=other_bases,
         focus=focus,
         projects=projects_data(inputs),
+        control=control_overlay(inputs),
     )
 
 
@@ -312,7 +315,7 @@ def build_one(inputs: MapInputs, fid, shared: SharedLayers | None = None) -> Pag
         sections.append(parcel_section)
     if projects is not None and len(projects):
         sections.append(replace(stage_legend(projects, sizes=False), layers=("projects",)))
-    control_drawn, control_legend = add_control_overlay(m, inputs)
+    control_drawn, control_legend = add_control_overlay(m, shared.control)
     drawn.update(control_drawn)
     sections.extend(control_legend)
     html = finish(

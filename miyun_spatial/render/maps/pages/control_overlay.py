@@ -1,7 +1,8 @@
 """Control lines (三区三线) on a page: the lines by type, and the overlap pieces of changing
 parcels coloured by verdict, with legend sections and popups giving the overlap.
 
-Drawn on the overview, land-use and base pages (:func:`add_control_overlay`), off at first so
+Made once per run (:func:`control_overlay`) and drawn on the overview, land-use and base pages
+(:func:`add_control_overlay`), off at first so
 the plan stays readable; nothing is drawn when the GeoPackage has no control lines. The lines
 are marked 示意 schematic while their ``geom_source`` is not surveyed. Colours come from the
 catalogue (``line_type`` values; palette ``control_verdict``): red only for conflicts.
@@ -9,7 +10,7 @@ catalogue (``line_type`` values; palette ``control_verdict``): red only for conf
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import folium
 import geopandas as gpd
@@ -31,7 +32,7 @@ from ..fields import (
     search_text,
     text_column,
 )
-from ..layers import catalogue_style, layer_data
+from ..layers import LayerData, catalogue_style, layer_data
 from ..page import MapInputs, feature_areas_ha
 
 LINES = CATALOGUE["control_lines"]
@@ -166,20 +167,21 @@ def _pieces_layer(inputs: MapInputs, pieces):
     )
 
 
-def add_control_overlay(
-    m: folium.Map, inputs: MapInputs
-) -> tuple[dict[str, int], list[LegendSection]]:
-    """Draw the control lines and the conflict pieces on ``m`` (both off at first).
+@dataclass(frozen=True)
+class ControlOverlay:
+    """The control lines and the conflict pieces as page layers, with their legend sections:
+    made once (:func:`control_overlay`) and drawn on any number of pages."""
 
-    Returns the features drawn per layer key and the legend sections (shown while their
-    layer is on); nothing without a ``control_lines`` layer.
-    """
+    layers: tuple[LayerData, ...] = ()
+    legend: tuple[LegendSection, ...] = ()
+
+
+def control_overlay(inputs: MapInputs) -> ControlOverlay:
+    """The overlay of ``inputs``'s control lines (empty without a ``control_lines`` layer)."""
     lines = inputs.layer(LINES.name)
     if lines is None or not len(lines):
-        return {}, []
-    drawn, legend = {}, []
-    data = _lines_layer(inputs, lines)
-    drawn[data.key] = data.add_to(m).feature_count
+        return ControlOverlay()
+    layers, legend = [_lines_layer(inputs, lines)], []
     field = LINES.category_field
     colors, labels = category_colors(LINES.name, field), category_labels(LINES.name, field)
     areas = feature_areas_ha(lines)
@@ -205,7 +207,7 @@ def add_control_overlay(
     pieces = inputs.layer(PIECES_KEY)
     layer = _pieces_layer(inputs, pieces) if pieces is not None and len(pieces) else None
     if layer is not None:
-        drawn[layer.key] = layer.add_to(m).feature_count
+        layers.append(layer)
         shown = pieces[pieces["verdict"].isin(SHOWN_VERDICTS)]
         legend.append(
             LegendSection(
@@ -225,4 +227,14 @@ def add_control_overlay(
                 layers=(PIECES_KEY,),
             )
         )
-    return drawn, legend
+    return ControlOverlay(tuple(layers), tuple(legend))
+
+
+def add_control_overlay(
+    m: folium.Map, overlay: ControlOverlay
+) -> tuple[dict[str, int], list[LegendSection]]:
+    """Draw ``overlay`` (the control lines and the conflict pieces, both off at first) on
+    ``m``; returns the features drawn per layer key and the legend sections (shown while
+    their layer is on)."""
+    drawn = {data.key: data.add_to(m).feature_count for data in overlay.layers}
+    return drawn, list(overlay.legend)

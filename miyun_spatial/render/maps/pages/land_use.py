@@ -37,7 +37,7 @@ from ..fields import (
 from ..layers import LayerStyle, StyledGeoJson, add_layer
 from ..page import MapInputs, Page, add_context, bounds_of, feature_areas_ha, finish, new_map
 from .common import PARK, add_plan_layer, class_label_column, park_code, park_extent
-from .control_overlay import add_control_overlay
+from .control_overlay import add_control_overlay, control_overlay
 
 FILENAME = "land_use.html"
 TITLE_ZH = "用地结构"
@@ -372,7 +372,7 @@ def build(inputs: MapInputs) -> Page:
             views=[(key, label) for key, _, label in VIEWS],
             initial=INITIAL_VIEW,
         )
-    control_drawn, control_legend = add_control_overlay(m, inputs)
+    control_drawn, control_legend = add_control_overlay(m, control_overlay(inputs))
     drawn.update(control_drawn)
     legend.extend(control_legend)
     panels = [(mix_panel_html(inputs, mix), "miyun-mix")] if mix is not None else []

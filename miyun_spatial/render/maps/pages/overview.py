@@ -11,7 +11,7 @@ from ..fields import fmt_area
 from ..layers import catalogue_style
 from ..page import MapInputs, Page, add_context, bounds_of, feature_areas_ha, finish, new_map
 from .common import PARK_STATUS, add_plan_layer, category_legend, layer_entry, park_extent
-from .control_overlay import add_control_overlay
+from .control_overlay import add_control_overlay, control_overlay
 from .projects import add_projects, stage_legend
 
 FILENAME = "overview.html"
@@ -72,7 +72,7 @@ def build(inputs: MapInputs) -> Page:
     district = inputs.layer("district")
     if district is not None and len(district):
         shown.append(inputs.display(district.geometry, simplify_m=50))
-    control_drawn, control_legend = add_control_overlay(m, inputs)
+    control_drawn, control_legend = add_control_overlay(m, control_overlay(inputs))
     drawn.update(control_drawn)
     features = ("clusters", "park_in_park", "support_nodes", "other_sites")
     legend = [
