@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 
 import openpyxl
 import pandas as pd
@@ -154,7 +155,12 @@ def test_side_by_side_map_is_synchronized_and_inert(hostile, browser):
         "  if (l.feature && l.feature.properties['修改 edited'] === '是 yes' && !window.__opened) {"
         "    l.openPopup(); window.__opened = 1; } });"
     )
-    popup = browser.find_element("css selector", ".leaflet-popup-content").text
+    popup, deadline = "", time.monotonic() + 10
+    while not popup and time.monotonic() < deadline:  # the popup is drawn asynchronously
+        popup = " ".join(
+            e.text for e in browser.find_elements("css selector", ".leaflet-popup-content")
+        )
+        time.sleep(0.05)
     assert NAME in popup
     assert browser.execute_script("return window.__pwned") is None
     assert not browser.find_elements("css selector", ".leaflet-popup-content img")
