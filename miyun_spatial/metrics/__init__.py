@@ -120,7 +120,8 @@ class MetricInputs:
     ``classes``, ``facts``, ``benchmark``: the attribute tables; ``uses``: ``parcel_uses``
     of the parcels as categoricals sharing one list of classes (integer codes for the
     group-bys); ``zone_codes``: per parcel, the zone of each layer holding most of it
-    (``parcel_zone_codes``); ``lines``: the control lines. Made once, by ``prepare``; every table reads them from here.
+    (``parcel_zone_codes``); ``lines``: the control lines. Made once, by ``prepare``; every
+    table reads them from here.
     """
 
     zones: Mapping[str, gpd.GeoDataFrame]

@@ -259,6 +259,10 @@ def control_line_analysis(
     """
     if lines is None or not len(lines):
         return ControlLineResult(empty_tables(), None)
+    if line_pieces is None:  # the whole zones' overlaps, made here once per zone layer
+        line_pieces = {
+            name: line_zone_pieces(lines, frame, zone_layer=name) for name, frame in zones.items()
+        }
     lines = _lines_by_code(lines)
     construction, _farmland = _categories(classes, rules)
     rows = _parcel_pieces(lines, parcels, rules, construction)
@@ -296,7 +300,7 @@ def control_line_analysis(
     orders = {"layer": [PARCEL_LAYER, *ZONE_LAYERS], "line_type": list(LINE_TYPES)}
     tables = {
         "control_line_conflicts": _table(every, CONFLICT_LEVELS, CONFLICT_COLUMNS, orders),
-        "control_line_summary": _summary(every, lines, zones, orders, line_pieces or {}),
+        "control_line_summary": _summary(every, lines, zones, orders, line_pieces),
         "control_line_crossings": _crossings(lines),
     }
     return ControlLineResult(tables, _pieces_layer(rows, lines, parcels.crs))
@@ -323,9 +327,7 @@ def _summary(every: pd.DataFrame, lines, zones, orders, line_pieces) -> pd.DataF
     area = parcels["inside_m2"].rename("area_m2")
     parts = [area]
     for name, frame in zones.items():  # the whole zone's overlap, not only its parcels
-        cut = line_pieces.get(name)
-        if cut is None:
-            cut = overlay_pieces(lines, frame, zone_layer=LINES.name, parcel_layer=name)
+        cut = line_pieces[name]
         line_type = lines["line_type"].to_numpy(dtype=object)[cut.index.codes[0]]
         code = np.asarray(frame.index, dtype=object)[cut.index.codes[1]]
         sums = pd.Series(cut["area_m2"].to_numpy()).groupby([code, line_type], sort=False).sum()
